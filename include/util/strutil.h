@@ -1,0 +1,34 @@
+/* Small string helpers with no knowledge of the product. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/cleanup.h"
+
+/* Growable byte buffer, always NUL-terminated; `limit` (0 = none) caps its length. */
+typedef struct StrBuf {
+        char *data;
+        size_t len, alloc, limit;
+} StrBuf;
+
+int strbuf_append(StrBuf *b, const void *data, size_t len); /* -EFBIG past limit, -ENOMEM */
+int strbuf_appendf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
+char *strbuf_steal(StrBuf *b);   /* returns data ("" if empty), leaves b empty */
+void strbuf_clear(StrBuf *b);    /* frees */
+void strbuf_wipe(StrBuf *b);     /* zeroes, then frees: for buffers that held secrets */
+
+/* RFC 3986 percent-encoding keeping A-Za-z0-9-_.~ ; NULL on OOM. */
+char *uri_encode(const char *s);
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+char *strdup_or_null(const char *s); /* strdup that passes NULL through; sets errno on OOM */
+bool streq_ptr(const char *a, const char *b); /* NULL-safe equality */
+char *strip(char *s); /* trims ASCII whitespace in place, returns s */
+
+/* explicit_bzero(s, strlen(s)) then free; accepts NULL. */
+void free_secret(char *s);
+static inline void free_secretp(char **s) {
+        free_secret(*s);
+}
