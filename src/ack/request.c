@@ -1,0 +1,192 @@
+/* The signed DescribeTaskInfo request: URL and header lines for the HTTP layer. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ack/request.h"
+#include "ack/signer.h"
+#include "util/cleanup.h"
+#include "util/random-util.h"
+#include "util/strutil.h"
+
+#if __has_include("build-config.h")
+#include "build-config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+
+#define ACK_ACTION "DescribeTaskInfo"
+#define ACK_VERSION "2015-12-15"
+/* SHA-256 of the empty body: DescribeTaskInfo is a GET. */
+#define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define NONCE_BYTES 16
+
+DEFINE_POINTER_CLEANUP(AckRequest, ack_request_free)
+
+static bool is_host_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.';
+}
+
+static bool is_ipv6_char(char c) {
+        return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
+               c == ':' || c == '.';
+}
+
+/* Checks endpoint is scheme://host[:port] and nothing more (no path, user or query, which
+ * would change what is signed), returning the host[:port] part: the Host header. */
+static int endpoint_authority(const char *endpoint, const char **ret) {
+        const char *p, *a;
+
+        if (strncmp(endpoint, "https://", 8) == 0)
+                p = a = endpoint + 8;
+        else if (strncmp(endpoint, "http://", 7) == 0)
+                p = a = endpoint + 7;
+        else
+                return -EINVAL;
+
+        if (*p == '[') {
+                for (p++; is_ipv6_char(*p); p++)
+                        ;
+                if (*p != ']' || p == a + 1)
+                        return -EINVAL;
+                p++;
+        } else {
+                while (is_host_char(*p))
+                        p++;
+                if (p == a)
+                        return -EINVAL;
+        }
+
+        if (*p == ':') {
+                unsigned long port = 0;
+                const char *d = ++p;
+
+                for (; *p >= '0' && *p <= '9' && p - d < 5; p++)
+                        port = port * 10 + (unsigned long) (*p - '0');
+                if (p == d || port == 0 || port > 65535)
+                        return -EINVAL;
+        }
+        if (*p != '\0')
+                return -EINVAL;
+
+        *ret = a;
+        return 0;
+}
+
+typedef struct HeaderField {
+        const char *name;
+        const char *value;
+        bool sign;
+} HeaderField;
+
+int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char *task_id,
+                              const Credentials *creds, time_t now, const char *nonce) {
+        _cleanup_(ack_request_freep) AckRequest *req = NULL;
+        _cleanup_(freep) char *path = NULL, *encoded = NULL;
+        _cleanup_(sign_output_clear) SignOutput sig = {};
+        char date[sizeof("YYYY-MM-DDTHH:MM:SSZ")], fresh_nonce[NONCE_BYTES * 2 + 1];
+        SignHeader signed_headers[8];
+        HeaderField fields[11];
+        size_t n_fields = 0, n_signed = 0;
+        const char *host;
+        struct tm tm;
+        int r;
+
+        if (!ret || !endpoint || !task_id || !*task_id || !creds || !creds->access_key_id ||
+            !creds->access_key_secret || (nonce && !*nonce))
+                return -EINVAL;
+        r = endpoint_authority(endpoint, &host);
+        if (r < 0)
+                return r;
+
+        if (!gmtime_r(&now, &tm) ||
+            strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm) != sizeof(date) - 1)
+                return -EINVAL;
+
+        if (!nonce) {
+                unsigned char b[NONCE_BYTES];
+
+                r = random_bytes(b, sizeof(b));
+                if (r < 0)
+                        return r;
+                hex_encode(b, sizeof(b), fresh_nonce);
+                nonce = fresh_nonce;
+        }
+
+        encoded = uri_encode(task_id);
+        if (!encoded || asprintf(&path, "/tasks/%s", encoded) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+
+        /* In the order they are sent; the signer sorts its own copy. */
+        fields[n_fields++] = (HeaderField) { "host", host, true };
+        fields[n_fields++] = (HeaderField) { "accept", "application/json", false };
+        fields[n_fields++] = (HeaderField) { "user-agent", "taskwatchd/" PACKAGE_VERSION, false };
+        fields[n_fields++] = (HeaderField) { "x-acs-action", ACK_ACTION, true };
+        fields[n_fields++] = (HeaderField) { "x-acs-version", ACK_VERSION, true };
+        fields[n_fields++] = (HeaderField) { "x-acs-date", date, true };
+        fields[n_fields++] = (HeaderField) { "x-acs-signature-nonce", nonce, true };
+        fields[n_fields++] = (HeaderField) { "x-acs-content-sha256", EMPTY_PAYLOAD_SHA256, true };
+        if (creds->security_token) {
+                fields[n_fields++] = (HeaderField) { "x-acs-accesskey-id", creds->access_key_id,
+                                                     true };
+                fields[n_fields++] = (HeaderField) { "x-acs-security-token",
+                                                     creds->security_token, true };
+        }
+        for (size_t i = 0; i < n_fields; i++)
+                if (fields[i].sign)
+                        signed_headers[n_signed++] = (SignHeader) { fields[i].name,
+                                                                    fields[i].value };
+
+        r = signer_sign(&(SignInput) {
+                                .method = "GET",
+                                .canonical_uri = path,
+                                .canonical_query = "",
+                                .headers = signed_headers,
+                                .n_headers = n_signed,
+                                .hashed_payload = EMPTY_PAYLOAD_SHA256,
+                        },
+                        creds->access_key_id, creds->access_key_secret, &sig);
+        if (r < 0)
+                return r;
+        fields[n_fields++] = (HeaderField) { "Authorization", sig.authorization, false };
+
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        req->headers = calloc(n_fields + 1, sizeof(char *));
+        if (!req->headers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_fields; i++) {
+                if (asprintf(&req->headers[i], "%s: %s", fields[i].name, fields[i].value) < 0) {
+                        req->headers[i] = NULL;
+                        return -ENOMEM;
+                }
+                req->n_headers++;
+        }
+        if (asprintf(&req->url, "%s%s", endpoint, path) < 0) {
+                req->url = NULL;
+                return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(req);
+        return 0;
+}
+
+AckRequest *ack_request_free(AckRequest *r) {
+        if (!r)
+                return NULL;
+
+        if (r->headers)
+                for (size_t i = 0; i < r->n_headers; i++)
+                        free_secret(r->headers[i]);
+        free(r->headers);
+        free(r->url);
+        free(r);
+        return NULL;
+}
