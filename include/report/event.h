@@ -1,0 +1,83 @@
+/* Events: one structured journal entry each, and a readable line when stderr is not the
+ * journal. The kinds, their MESSAGE_IDs and priorities are the daemon's public interface
+ * (alert rules key on them; systemd/taskwatchd.catalog documents each). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "util/cleanup.h"
+
+typedef enum EventKind {
+        EVENT_TASK_BASELINE,           /* first successful poll of a task */
+        EVENT_TASK_STATE_CHANGED,      /* a non-terminal change: running -> paused, ... */
+        EVENT_TASK_SUCCEEDED,
+        EVENT_TASK_FAILED,             /* fail / failed; carries ERROR_CODE, ERROR_MESSAGE */
+        EVENT_TASK_CANCELED,
+        EVENT_TASK_UNKNOWN_STATE,      /* a state we do not know: reported once, not terminal */
+        EVENT_TASK_STAGE_CHANGED,      /* current_stage moved */
+        EVENT_TASK_PROGRESS,           /* instance counts succeeded/failed/pending moved */
+        EVENT_INSTANCE_ADDED,          /* a new entry in task_result */
+        EVENT_INSTANCE_SUCCEEDED,
+        EVENT_INSTANCE_FAILED,
+        EVENT_INSTANCE_STATUS_CHANGED, /* any other instance status change */
+        EVENT_TASK_NOT_FOUND,          /* the API keeps saying the task does not exist */
+        EVENT_API_AUTH_ERROR,          /* signature, key, token, permission */
+        EVENT_API_THROTTLED,
+        EVENT_API_SERVER_ERROR,        /* 5xx */
+        EVENT_API_CLIENT_ERROR,        /* any other 4xx */
+        EVENT_API_NETWORK_ERROR,       /* connect, TLS, reset, timeout */
+        EVENT_API_BAD_REPLY,           /* a 2xx whose body we refuse */
+        EVENT_API_RECOVERED,           /* a good poll after errors */
+        EVENT_DAEMON_STARTED,
+        EVENT_DAEMON_STOPPING,
+        EVENT_CONFIG_RELOADED,
+        EVENT_CONFIG_RELOAD_FAILED,
+        EVENT_TASK_ADDED,              /* by a reload */
+        EVENT_TASK_REMOVED,            /* by a reload */
+        EVENT_CREDENTIALS_ERROR,
+        EVENT_WAIT_TIMED_OUT,          /* --timeout passed before every task was terminal */
+        _EVENT_KIND_MAX,
+} EventKind;
+
+/* Every field is optional (NULL = absent). Strings are borrowed for the call. */
+typedef struct Event {
+        EventKind kind;
+        const char *task_id, *cluster_id, *task_type;
+        const char *task_state, *task_previous_state;
+        const char *task_stage, *task_previous_stage;
+        const char *instance_id, *instance_status, *instance_previous_status;
+        const char *error_code, *error_message;
+        const char *request_id;
+        int http_status;       /* 0 = absent */
+        long instances_succeeded, instances_failed, instances_pending; /* -1 = absent */
+        const char *retry_in;  /* human span until the next attempt, "40s" */
+        const char *message;   /* the human MESSAGE, already formatted */
+} Event;
+
+#define EVENT_INIT(k)                                                                          \
+        (Event) {                                                                              \
+                .kind = (k), .instances_succeeded = -1, .instances_failed = -1,                \
+                .instances_pending = -1,                                                       \
+        }
+
+const char *event_kind_name(EventKind k);       /* "task-failed": the TASKWATCH_EVENT= field */
+const char *event_kind_message_id(EventKind k); /* 32 hex digits */
+int event_kind_priority(EventKind k);           /* LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO */
+
+/* Where events go. Journal entries are sent whenever a journal socket exists; a line goes
+ * to `also` (stderr) unless it is the journal itself ($JOURNAL_STREAM). Tests can capture
+ * events through `capture`. */
+typedef struct EventSink EventSink;
+typedef void (*EventCapture)(const Event *e, void *userdata);
+
+int event_sink_new(EventSink **ret, FILE *also);
+EventSink *event_sink_free(EventSink *s);
+DEFINE_POINTER_CLEANUP(EventSink, event_sink_free)
+void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata);
+/* Unit tests keep their events out of whatever journal the machine runs. */
+void event_sink_set_journal(EventSink *s, bool enable);
+
+void event_emit(EventSink *s, const Event *e);
+/* Format the message and emit in one go. */
+void event_emitf(EventSink *s, Event *e, const char *fmt, ...) _printf_(3, 4);

@@ -1,0 +1,224 @@
+/* Events to the journal (structured fields) and, when stderr is not the journal, as lines. */
+#include "report/event.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <systemd/sd-journal.h>
+
+#include "util/strutil.h"
+
+struct EventSink {
+        FILE *also; /* NULL when stderr is the journal itself */
+        bool journal;
+        EventCapture capture;
+        void *capture_userdata;
+};
+
+typedef struct EventKindInfo {
+        const char *name;
+        const char *message_id;
+        int priority;
+} EventKindInfo;
+
+/* MESSAGE_IDs are permanent: alert rules and systemd/taskwatchd.catalog refer to them. */
+static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
+        [EVENT_TASK_BASELINE] = { "task-baseline", "0e4d72d625694610bebaca17b22a5a89", LOG_INFO },
+        [EVENT_TASK_STATE_CHANGED] = { "task-state-changed", "d6755f3a7dfb4d8c98a9bcb659f2fb5d", LOG_NOTICE },
+        [EVENT_TASK_SUCCEEDED] = { "task-succeeded", "005f9e1190dd4412b355aee60c29b8c9", LOG_NOTICE },
+        [EVENT_TASK_FAILED] = { "task-failed", "3803630912004d618ec9e789fc361476", LOG_ERR },
+        [EVENT_TASK_CANCELED] = { "task-canceled", "4cb7ac2e00f54c178cd813e1f469d5d1", LOG_WARNING },
+        [EVENT_TASK_UNKNOWN_STATE] = { "task-unknown-state", "374aeec173f148919510819005e685c5", LOG_WARNING },
+        [EVENT_TASK_STAGE_CHANGED] = { "task-stage-changed", "45b076243f5245439ec427f76f540399", LOG_INFO },
+        [EVENT_TASK_PROGRESS] = { "task-progress", "5aa6c2aebd5246279227f48f68777250", LOG_INFO },
+        [EVENT_INSTANCE_ADDED] = { "instance-added", "548e3d32fea44f8bbf24ddc708fe0748", LOG_INFO },
+        [EVENT_INSTANCE_SUCCEEDED] = { "instance-succeeded", "15f471bde96642f9a3bd810ddb2dad57", LOG_INFO },
+        [EVENT_INSTANCE_FAILED] = { "instance-failed", "a9034e5c1d444d8283e497a911d37eaa", LOG_ERR },
+        [EVENT_INSTANCE_STATUS_CHANGED] = { "instance-status-changed", "31384cccf103458eaa403347dd995a6a", LOG_INFO },
+        [EVENT_TASK_NOT_FOUND] = { "task-not-found", "cceff47cc53f41f1a50f37512f1be965", LOG_ERR },
+        [EVENT_API_AUTH_ERROR] = { "api-auth-error", "cd24faf52707489fb264841cf91d78a9", LOG_ERR },
+        [EVENT_API_THROTTLED] = { "api-throttled", "798319e6aad3489182159e09fc3f72a4", LOG_WARNING },
+        [EVENT_API_SERVER_ERROR] = { "api-server-error", "2da99e4da0ae48129d3637efa3e8112a", LOG_WARNING },
+        [EVENT_API_CLIENT_ERROR] = { "api-client-error", "67bc8e48f49549939f22c9bd57528f0b", LOG_ERR },
+        [EVENT_API_NETWORK_ERROR] = { "api-network-error", "9625a4d5474f44268cdde34a37335857", LOG_WARNING },
+        [EVENT_API_BAD_REPLY] = { "api-bad-reply", "d039ff21998443818df19e828b906322", LOG_WARNING },
+        [EVENT_API_RECOVERED] = { "api-recovered", "2907207db71c4187a0f1325aae0f6cf3", LOG_NOTICE },
+        [EVENT_DAEMON_STARTED] = { "daemon-started", "89db0dcab87046b3992bdc3d487031b5", LOG_INFO },
+        [EVENT_DAEMON_STOPPING] = { "daemon-stopping", "9a0e6e6083804e2ebbb2ed28fe548d98", LOG_INFO },
+        [EVENT_CONFIG_RELOADED] = { "config-reloaded", "66664e93e0684a94a9334576f13301da", LOG_NOTICE },
+        [EVENT_CONFIG_RELOAD_FAILED] = { "config-reload-failed", "7e814c2e84ed49a38157e8a0016421db", LOG_ERR },
+        [EVENT_TASK_ADDED] = { "task-added", "73f4043d5092498a8517c24103d2c8bc", LOG_INFO },
+        [EVENT_TASK_REMOVED] = { "task-removed", "6b338a37d9044ee196fcf62d818c82ed", LOG_INFO },
+        [EVENT_CREDENTIALS_ERROR] = { "credentials-error", "e463962e894d4087a5a7e0519f883f47", LOG_ERR },
+        [EVENT_WAIT_TIMED_OUT] = { "wait-timed-out", "ad8b62b70cc14e768bb557a0c5679688", LOG_ERR },
+};
+
+const char *event_kind_name(EventKind k) {
+        return k < _EVENT_KIND_MAX ? kinds[k].name : NULL;
+}
+
+const char *event_kind_message_id(EventKind k) {
+        return k < _EVENT_KIND_MAX ? kinds[k].message_id : NULL;
+}
+
+int event_kind_priority(EventKind k) {
+        return k < _EVENT_KIND_MAX ? kinds[k].priority : LOG_INFO;
+}
+
+/* systemd sets $JOURNAL_STREAM to "dev:ino" of the stream it connected to our stderr. */
+static bool stream_is_journal(FILE *f) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(fileno(f), &st) < 0)
+                return false;
+        return st.st_dev == (dev_t) dev && st.st_ino == (ino_t) ino;
+}
+
+int event_sink_new(EventSink **ret, FILE *also) {
+        EventSink *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        s->also = also && !stream_is_journal(also) ? also : NULL;
+        s->journal = true;
+        *ret = s;
+        return 0;
+}
+
+EventSink *event_sink_free(EventSink *s) {
+        free(s);
+        return NULL;
+}
+
+void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata) {
+        s->capture = f;
+        s->capture_userdata = userdata;
+}
+
+static const char *priority_name(int p) {
+        switch (p) {
+        case LOG_ERR:
+                return "error";
+        case LOG_WARNING:
+                return "warning";
+        case LOG_NOTICE:
+                return "notice";
+        default:
+                return "info";
+        }
+}
+
+typedef struct Fields {
+        struct iovec iov[32];
+        size_t n;
+        bool oom;
+} Fields;
+
+static void fields_add(Fields *f, const char *name, const char *value) {
+        char *s;
+
+        if (!value || f->n >= ELEMENTSOF(f->iov))
+                return;
+        if (asprintf(&s, "%s=%s", name, value) < 0) {
+                f->oom = true;
+                return;
+        }
+        f->iov[f->n++] = (struct iovec) { .iov_base = s, .iov_len = strlen(s) };
+}
+
+static void fields_add_long(Fields *f, const char *name, long v) {
+        char buf[32];
+
+        if (v < 0)
+                return;
+        snprintf(buf, sizeof(buf), "%ld", v);
+        fields_add(f, name, buf);
+}
+
+static void fields_clear(Fields *f) {
+        for (size_t i = 0; i < f->n; i++)
+                free(f->iov[i].iov_base);
+        f->n = 0;
+}
+
+static void send_to_journal(const Event *e) {
+        Fields f = {};
+        char prio[4];
+
+        snprintf(prio, sizeof(prio), "%d", event_kind_priority(e->kind));
+        fields_add(&f, "MESSAGE", e->message ? e->message : event_kind_name(e->kind));
+        fields_add(&f, "MESSAGE_ID", event_kind_message_id(e->kind));
+        fields_add(&f, "PRIORITY", prio);
+        fields_add(&f, "SYSLOG_IDENTIFIER", program_invocation_short_name);
+        fields_add(&f, "TASKWATCH_EVENT", event_kind_name(e->kind));
+        fields_add(&f, "TASK_ID", e->task_id);
+        fields_add(&f, "CLUSTER_ID", e->cluster_id);
+        fields_add(&f, "TASK_TYPE", e->task_type);
+        fields_add(&f, "TASK_STATE", e->task_state);
+        fields_add(&f, "TASK_PREVIOUS_STATE", e->task_previous_state);
+        fields_add(&f, "TASK_STAGE", e->task_stage);
+        fields_add(&f, "TASK_PREVIOUS_STAGE", e->task_previous_stage);
+        fields_add(&f, "INSTANCE_ID", e->instance_id);
+        fields_add(&f, "INSTANCE_STATUS", e->instance_status);
+        fields_add(&f, "INSTANCE_PREVIOUS_STATUS", e->instance_previous_status);
+        fields_add(&f, "ERROR_CODE", e->error_code);
+        fields_add(&f, "ERROR_MESSAGE", e->error_message);
+        fields_add(&f, "REQUEST_ID", e->request_id);
+        if (e->http_status > 0)
+                fields_add_long(&f, "HTTP_STATUS", e->http_status);
+        fields_add_long(&f, "INSTANCES_SUCCEEDED", e->instances_succeeded);
+        fields_add_long(&f, "INSTANCES_FAILED", e->instances_failed);
+        fields_add_long(&f, "INSTANCES_PENDING", e->instances_pending);
+        fields_add(&f, "RETRY_IN", e->retry_in);
+
+        /* Without a journal socket this fails with -ENOENT: the stderr line is the record. */
+        if (!f.oom)
+                (void) sd_journal_sendv(f.iov, (int) f.n);
+        fields_clear(&f);
+}
+
+static void send_to_stream(FILE *out, const Event *e) {
+        char stamp[32];
+        struct tm tm;
+        time_t t = time(NULL);
+
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        fprintf(out, "%s %-7s %s\n", stamp, priority_name(event_kind_priority(e->kind)),
+                e->message ? e->message : event_kind_name(e->kind));
+        fflush(out);
+}
+
+void event_sink_set_journal(EventSink *s, bool enable) {
+        s->journal = enable;
+}
+
+void event_emit(EventSink *s, const Event *e) {
+        if (s->capture)
+                s->capture(e, s->capture_userdata);
+        if (s->journal)
+                send_to_journal(e);
+        if (s->also)
+                send_to_stream(s->also, e);
+}
+
+void event_emitf(EventSink *s, Event *e, const char *fmt, ...) {
+        _cleanup_(freep) char *m = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        e->message = r < 0 ? NULL : m; /* on OOM the kind's name still says what happened */
+        event_emit(s, e);
+        e->message = NULL;
+}

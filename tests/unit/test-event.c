@@ -1,0 +1,69 @@
+/* Event kinds: names, MESSAGE_IDs and priorities are complete and distinct; stderr lines. */
+#include <syslog.h>
+
+#include "event-recorder.h"
+#include "test.h"
+
+static void test_every_kind_has_name_id_and_priority(void) {
+        for (int k = 0; k < _EVENT_KIND_MAX; k++) {
+                const char *id = event_kind_message_id((EventKind) k);
+                ASSERT_NOT_NULL(event_kind_name((EventKind) k));
+                ASSERT_NOT_NULL(id);
+                ASSERT_INT_EQ(strlen(id), 32);
+                ASSERT_INT_EQ(strspn(id, "0123456789abcdef"), 32);
+        }
+}
+
+static void test_names_and_ids_are_distinct(void) {
+        for (int a = 0; a < _EVENT_KIND_MAX; a++)
+                for (int b = a + 1; b < _EVENT_KIND_MAX; b++) {
+                        ASSERT_TRUE(strcmp(event_kind_name((EventKind) a), event_kind_name((EventKind) b)) != 0);
+                        ASSERT_TRUE(strcmp(event_kind_message_id((EventKind) a),
+                                           event_kind_message_id((EventKind) b)) != 0);
+                }
+}
+
+static void test_failures_are_errors(void) {
+        ASSERT_INT_EQ(event_kind_priority(EVENT_TASK_FAILED), LOG_ERR);
+        ASSERT_INT_EQ(event_kind_priority(EVENT_INSTANCE_FAILED), LOG_ERR);
+        ASSERT_INT_EQ(event_kind_priority(EVENT_API_AUTH_ERROR), LOG_ERR);
+        ASSERT_INT_EQ(event_kind_priority(EVENT_TASK_BASELINE), LOG_INFO);
+}
+
+static void test_line_goes_to_the_stream(void) {
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        EventSink *s = NULL;
+        Event e = EVENT_INIT(EVENT_TASK_FAILED);
+
+        unsetenv("JOURNAL_STREAM");
+        ASSERT_OK(event_sink_new(&s, f));
+        event_sink_set_journal(s, false);
+        e.task_id = "T-1";
+        event_emitf(s, &e, "%s: task failed: %s", "T-1", "boom");
+        fclose(f);
+        ASSERT_TRUE(strstr(out, " error   T-1: task failed: boom\n") != NULL);
+        event_sink_free(s);
+        free(out);
+}
+
+static void test_capture_sees_fields(void) {
+        EventRecorder rec;
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+
+        recorder_init(&rec);
+        e.task_id = "T-9";
+        e.instance_id = "i-9";
+        event_emitf(rec.sink, &e, "instance %s failed", "i-9");
+        ASSERT_INT_EQ(rec.n, 1);
+        ASSERT_STR_EQ(rec.events[0].instance_id, "i-9");
+        ASSERT_STR_EQ(rec.events[0].message, "instance i-9 failed");
+        recorder_done(&rec);
+}
+
+TEST_MAIN(TEST_CASE(test_every_kind_has_name_id_and_priority),
+          TEST_CASE(test_names_and_ids_are_distinct),
+          TEST_CASE(test_failures_are_errors),
+          TEST_CASE(test_line_goes_to_the_stream),
+          TEST_CASE(test_capture_sees_fields))
