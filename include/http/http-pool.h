@@ -1,0 +1,68 @@
+/* HTTPS GETs over a bounded pool of reused connections, driven by sd-event. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <systemd/sd-event.h>
+
+#include "util/cleanup.h"
+#include "util/time-util.h"
+
+typedef struct HttpPool HttpPool;
+typedef struct HttpRequest HttpRequest;
+
+typedef enum HttpFailure {
+        HTTP_OK,              /* a complete response arrived (any status) */
+        HTTP_FAILURE_CONNECT, /* resolve / connect / reset before a response */
+        HTTP_FAILURE_TLS,     /* handshake or certificate verification */
+        HTTP_FAILURE_TIMEOUT, /* the request took longer than its timeout */
+        HTTP_FAILURE_TOO_BIG, /* the body passed the cap */
+        HTTP_FAILURE_OTHER,   /* anything else libcurl reports (truncated reply, ...) */
+} HttpFailure;
+
+typedef struct HttpResponse {
+        HttpFailure failure;
+        const char *error;    /* libcurl's explanation when failure != HTTP_OK */
+        long status;          /* HTTP status, 0 without a response */
+        const char *body;     /* NUL-terminated, body_len bytes (may itself contain NULs) */
+        size_t body_len;
+        const char *request_id; /* x-acs-request-id, NULL if absent */
+        long retry_after_ms;    /* x-acs-retry-after, -1 if absent or unparsable */
+        usec_t duration;
+} HttpResponse;
+
+/* Called once per request, from the event loop (never from inside libcurl). The response
+ * and everything it points to are valid for the call only. */
+typedef void (*HttpCallback)(HttpRequest *req, const HttpResponse *resp, void *userdata);
+
+typedef struct HttpPoolOptions {
+        unsigned max_connections; /* also the most requests in flight at once */
+        usec_t timeout;           /* per request, connect included */
+        const char *ca_file;      /* extra trust anchor on top of the system store, or NULL */
+        size_t max_body;          /* bytes; a longer body fails with HTTP_FAILURE_TOO_BIG */
+        bool allow_plain_http;    /* tests only */
+} HttpPoolOptions;
+
+int http_pool_new(HttpPool **ret, sd_event *event, const HttpPoolOptions *o);
+/* Cancels whatever is in flight without calling callbacks. */
+HttpPool *http_pool_free(HttpPool *p);
+DEFINE_POINTER_CLEANUP(HttpPool, http_pool_free)
+
+/* True while fewer than max_connections requests are in flight. */
+bool http_pool_has_capacity(const HttpPool *p);
+size_t http_pool_in_flight(const HttpPool *p);
+
+/* Called (from a defer source) whenever a request finished and capacity is free again. */
+void http_pool_set_on_capacity(HttpPool *p, void (*cb)(void *userdata), void *userdata);
+
+/* Start a GET. headers is a NULL-terminated list of "Name: value" lines. *ret (optional)
+ * is a handle valid until the callback runs or http_request_cancel() is called.
+ * -EBUSY when the pool is full. */
+int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallback cb,
+                  void *userdata, HttpRequest **ret);
+/* Abort a request in flight; its callback is not called. */
+void http_request_cancel(HttpRequest *req);
+
+/* Connections opened so far (each one handshake): for STATUS and tests. */
+unsigned long http_pool_connections_opened(const HttpPool *p);

@@ -1,0 +1,494 @@
+/* HTTPS GETs over a bounded pool of reused connections: libcurl's multi-socket interface
+ * glued to sd-event, after systemd's curl-util.c, with its known gaps closed. */
+#include "http/http-pool.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <curl/curl.h>
+
+#include "util/strutil.h"
+
+struct HttpRequest {
+        HttpPool *pool;
+        CURL *easy;
+        struct curl_slist *headers;
+        StrBuf body;
+        bool too_big;
+        HttpCallback cb;
+        void *userdata;
+        usec_t started;
+        char errbuf[CURL_ERROR_SIZE];
+        HttpRequest *prev, *next; /* in pool->active */
+};
+
+struct HttpPool {
+        sd_event *event;
+        CURLM *multi;
+        sd_event_source *timer;
+        sd_event_source *drain; /* defer: reads finished transfers outside libcurl */
+        HttpPoolOptions options;
+        char *ca_file;
+        HttpRequest *active;
+        size_t in_flight;
+        CURL **idle; /* easy handles kept for reuse, at most max_connections */
+        size_t n_idle;
+        unsigned long connections_opened;
+        sd_event_source **ios; /* every io source we gave libcurl, to free what it forgets */
+        size_t n_ios, cap_ios;
+        bool closing;
+        void (*on_capacity)(void *userdata);
+        void *on_capacity_userdata;
+};
+
+static int pool_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        HttpPool *p = userdata;
+        int action = 0, running;
+
+        if (revents & EPOLLIN)
+                action |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                action |= CURL_CSELECT_OUT;
+        /* systemd's glue drops these; libcurl wants to know so it can fail the transfer. */
+        if (revents & (EPOLLERR | EPOLLHUP))
+                action |= CURL_CSELECT_ERR;
+
+        (void) curl_multi_socket_action(p->multi, fd, action, &running);
+        (void) sd_event_source_set_enabled(p->drain, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static int pool_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        HttpPool *p = userdata;
+        int running;
+
+        (void) curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        (void) sd_event_source_set_enabled(p->drain, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static void pool_forget_io(HttpPool *p, sd_event_source *io) {
+        for (size_t i = 0; i < p->n_ios; i++)
+                if (p->ios[i] == io) {
+                        p->ios[i] = p->ios[--p->n_ios];
+                        return;
+                }
+}
+
+/* libcurl tells us which socket to watch for what; the io source rides on the socket. */
+static int curl_on_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp) {
+        HttpPool *p = userdata;
+        sd_event_source *io = socketp;
+        uint32_t events = 0;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (io) {
+                        pool_forget_io(p, io);
+                        (void) sd_event_source_disable_unref(io);
+                        /* No calls into a multi handle that is being torn down. */
+                        if (!p->closing)
+                                (void) curl_multi_assign(p->multi, fd, NULL);
+                }
+                return 0;
+        }
+
+        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+                events |= EPOLLIN;
+        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                events |= EPOLLOUT;
+
+        if (io) {
+                if (sd_event_source_set_io_events(io, events) < 0 ||
+                    sd_event_source_set_enabled(io, SD_EVENT_ON) < 0)
+                        return -1;
+                return 0;
+        }
+        if (p->n_ios == p->cap_ios) {
+                size_t cap = p->cap_ios ? p->cap_ios * 2 : 8;
+                sd_event_source **v = reallocarray(p->ios, cap, sizeof(*v));
+                if (!v)
+                        return -1;
+                p->ios = v;
+                p->cap_ios = cap;
+        }
+        if (sd_event_add_io(p->event, &io, fd, events, pool_on_io, p) < 0)
+                return -1;
+        (void) sd_event_source_set_description(io, "curl-io");
+        if (curl_multi_assign(p->multi, fd, io) != CURLM_OK) {
+                sd_event_source_disable_unref(io);
+                return -1;
+        }
+        p->ios[p->n_ios++] = io;
+        return 0;
+}
+
+/* libcurl asks for one timer. Never call back into libcurl from here: arm the sd-event
+ * timer, even for "now", and let the loop call curl_multi_socket_action. */
+static int curl_on_timer(CURLM *multi, long timeout_ms, void *userdata) {
+        HttpPool *p = userdata;
+        usec_t when;
+
+        if (timeout_ms < 0)
+                return sd_event_source_set_enabled(p->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+
+        /* Round up: firing early makes libcurl ask again for the rest, a busy loop. */
+        when = now_usec(CLOCK_MONOTONIC) + (usec_t) timeout_ms * USEC_PER_MSEC + USEC_PER_MSEC - 1;
+        if (sd_event_source_set_time(p->timer, when) < 0 ||
+            sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT) < 0)
+                return -1;
+        return 0;
+}
+
+static size_t request_on_data(char *data, size_t size, size_t n, void *userdata) {
+        HttpRequest *req = userdata;
+        size_t len = size * n;
+
+        if (strbuf_append(&req->body, data, len) < 0) {
+                req->too_big = req->body.len + len > req->body.limit;
+                return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        return len;
+}
+
+static HttpFailure failure_from_curl(CURLcode c, bool too_big) {
+        switch (c) {
+        case CURLE_OK:
+                return HTTP_OK;
+        case CURLE_OPERATION_TIMEDOUT:
+                return HTTP_FAILURE_TIMEOUT;
+        case CURLE_WRITE_ERROR:
+                return too_big ? HTTP_FAILURE_TOO_BIG : HTTP_FAILURE_OTHER;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+                return HTTP_FAILURE_TLS;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+                return HTTP_FAILURE_CONNECT;
+        default:
+                return HTTP_FAILURE_OTHER;
+        }
+}
+
+static const char *response_header(CURL *easy, const char *name) {
+        struct curl_header *h;
+
+        if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+                return NULL;
+        return h->value;
+}
+
+static long parse_retry_after_ms(const char *v) {
+        char *end;
+        long ms;
+
+        if (!v)
+                return -1;
+        errno = 0;
+        ms = strtol(v, &end, 10);
+        if (errno || end == v || ms < 0)
+                return -1;
+        return ms;
+}
+
+/* Header lines carry the security token: wipe them before they go back to malloc. */
+static void headers_wipe_free(struct curl_slist *l) {
+        for (struct curl_slist *i = l; i; i = i->next)
+                explicit_bzero(i->data, strlen(i->data));
+        curl_slist_free_all(l);
+}
+
+static void request_unlink(HttpRequest *req) {
+        HttpPool *p = req->pool;
+
+        if (req->prev)
+                req->prev->next = req->next;
+        else
+                p->active = req->next;
+        if (req->next)
+                req->next->prev = req->prev;
+        req->prev = req->next = NULL;
+        p->in_flight--;
+}
+
+/* Detach the easy handle from the multi handle and keep it for the next request. */
+static void request_release(HttpRequest *req) {
+        HttpPool *p = req->pool;
+
+        if (req->easy) {
+                (void) curl_multi_remove_handle(p->multi, req->easy);
+                if (p->n_idle < p->options.max_connections) {
+                        curl_easy_reset(req->easy);
+                        p->idle[p->n_idle++] = req->easy;
+                } else
+                        curl_easy_cleanup(req->easy);
+                req->easy = NULL;
+        }
+        headers_wipe_free(req->headers);
+        strbuf_clear(&req->body);
+        free(req);
+}
+
+static void request_finish(HttpRequest *req, CURLcode code) {
+        HttpPool *p = req->pool;
+        HttpResponse resp = {
+                .failure = failure_from_curl(code, req->too_big),
+                .retry_after_ms = -1,
+                .duration = now_usec(CLOCK_MONOTONIC) - req->started,
+        };
+        long connects = 0;
+
+        if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+                p->connections_opened += (unsigned long) connects;
+
+        if (resp.failure == HTTP_OK) {
+                (void) curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+                resp.body = req->body.data ? req->body.data : "";
+                resp.body_len = req->body.len;
+                resp.request_id = response_header(req->easy, "x-acs-request-id");
+                resp.retry_after_ms = parse_retry_after_ms(response_header(req->easy, "x-acs-retry-after"));
+        } else if (resp.failure == HTTP_FAILURE_TOO_BIG) {
+                resp.error = "reply body larger than the limit";
+        } else {
+                resp.error = req->errbuf[0] ? req->errbuf : curl_easy_strerror(code);
+        }
+
+        request_unlink(req);
+        req->cb(req, &resp, req->userdata);
+        request_release(req);
+}
+
+static int pool_on_drain(sd_event_source *s, void *userdata) {
+        HttpPool *p = userdata;
+        bool finished = false;
+        CURLMsg *msg;
+        int left;
+
+        while ((msg = curl_multi_info_read(p->multi, &left))) {
+                HttpRequest *req = NULL;
+                /* The message lives in libcurl's memory until the handle is removed. */
+                CURL *easy = msg->easy_handle;
+                CURLcode code = msg->data.result;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &req) != CURLE_OK || !req)
+                        continue;
+                request_finish(req, code);
+                finished = true;
+        }
+
+        if (finished && p->on_capacity && http_pool_has_capacity(p))
+                p->on_capacity(p->on_capacity_userdata);
+        return 0;
+}
+
+int http_pool_new(HttpPool **ret, sd_event *event, const HttpPoolOptions *o) {
+        _cleanup_(http_pool_freep) HttpPool *p = NULL;
+        int r;
+
+        if (o->max_connections == 0)
+                return -EINVAL;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(event);
+        p->options = *o;
+        if (o->ca_file) {
+                p->ca_file = strdup(o->ca_file);
+                if (!p->ca_file)
+                        return -ENOMEM;
+                p->options.ca_file = p->ca_file;
+        }
+        p->idle = calloc(o->max_connections, sizeof(*p->idle));
+        if (!p->idle)
+                return -ENOMEM;
+
+        p->multi = curl_multi_init();
+        if (!p->multi)
+                return -ENOMEM;
+
+        r = sd_event_add_time(event, &p->timer, CLOCK_MONOTONIC, USEC_INFINITY, 0, pool_on_timer, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(p->timer, "curl-timer");
+        r = sd_event_add_defer(event, &p->drain, pool_on_drain, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->drain, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(p->drain, "curl-drain");
+
+        /* One connection per request in flight, all kept for reuse: one handshake each. */
+        if (curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, curl_on_socket) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, curl_on_timer) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) o->max_connections) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) o->max_connections) != CURLM_OK ||
+            curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long) o->max_connections) != CURLM_OK)
+                return -EINVAL;
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+HttpPool *http_pool_free(HttpPool *p) {
+        if (!p)
+                return NULL;
+
+        while (p->active) {
+                HttpRequest *req = p->active;
+                request_unlink(req);
+                request_release(req);
+        }
+        for (size_t i = 0; i < p->n_idle; i++)
+                curl_easy_cleanup(p->idle[i]);
+        free(p->idle);
+        /* Closes the cached connections, which may call curl_on_socket(REMOVE). */
+        p->closing = true;
+        if (p->multi)
+                curl_multi_cleanup(p->multi);
+        for (size_t i = 0; i < p->n_ios; i++)
+                sd_event_source_disable_unref(p->ios[i]);
+        free(p->ios);
+        sd_event_source_disable_unref(p->timer);
+        sd_event_source_disable_unref(p->drain);
+        sd_event_unref(p->event);
+        free(p->ca_file);
+        free(p);
+        return NULL;
+}
+
+bool http_pool_has_capacity(const HttpPool *p) {
+        return p->in_flight < p->options.max_connections;
+}
+
+size_t http_pool_in_flight(const HttpPool *p) {
+        return p->in_flight;
+}
+
+unsigned long http_pool_connections_opened(const HttpPool *p) {
+        return p->connections_opened;
+}
+
+void http_pool_set_on_capacity(HttpPool *p, void (*cb)(void *userdata), void *userdata) {
+        p->on_capacity = cb;
+        p->on_capacity_userdata = userdata;
+}
+
+static int request_configure(HttpRequest *req, const char *url) {
+        const HttpPoolOptions *o = &req->pool->options;
+        long timeout_ms = (long) (o->timeout / USEC_PER_MSEC);
+        long low_speed_s = (long) (o->timeout / USEC_PER_SEC);
+        CURL *c = req->easy;
+
+        if (timeout_ms < 1)
+                timeout_ms = 1;
+        if (low_speed_s < 1)
+                low_speed_s = 1;
+
+#define SET(opt, val)                                                                          \
+        do {                                                                                   \
+                if (curl_easy_setopt(c, opt, val) != CURLE_OK)                                 \
+                        return -EINVAL;                                                        \
+        } while (0)
+        SET(CURLOPT_URL, url);
+        SET(CURLOPT_PRIVATE, (char *) req);
+        SET(CURLOPT_HTTPHEADER, req->headers);
+        SET(CURLOPT_WRITEFUNCTION, request_on_data);
+        SET(CURLOPT_WRITEDATA, req);
+        SET(CURLOPT_ERRORBUFFER, req->errbuf);
+        SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_PROTOCOLS_STR, o->allow_plain_http ? "http,https" : "https");
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
+        SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+        SET(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        /* A server that trickles bytes is as stuck as one that sends none. */
+        SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+        SET(CURLOPT_LOW_SPEED_TIME, low_speed_s);
+        SET(CURLOPT_TCP_KEEPALIVE, 1L);
+        SET(CURLOPT_SSL_VERIFYPEER, 1L);
+        SET(CURLOPT_SSL_VERIFYHOST, 2L);
+        if (o->ca_file) {
+                /* The extra anchor plus the system store: OpenSSL loads both locations. */
+                SET(CURLOPT_CAINFO, o->ca_file);
+                SET(CURLOPT_CAPATH, "/etc/ssl/certs");
+        }
+#undef SET
+        return 0;
+}
+
+int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallback cb,
+                  void *userdata, HttpRequest **ret) {
+        HttpRequest *req;
+        int r;
+
+        if (!http_pool_has_capacity(p))
+                return -EBUSY;
+
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        req->pool = p;
+        req->cb = cb;
+        req->userdata = userdata;
+        req->body.limit = p->options.max_body;
+        req->started = now_usec(CLOCK_MONOTONIC);
+
+        for (char *const *h = headers; h && *h; h++) {
+                struct curl_slist *l = curl_slist_append(req->headers, *h);
+                if (!l) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                req->headers = l;
+        }
+
+        req->easy = p->n_idle > 0 ? p->idle[--p->n_idle] : curl_easy_init();
+        if (!req->easy) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = request_configure(req, url);
+        if (r < 0)
+                goto fail;
+        if (curl_multi_add_handle(p->multi, req->easy) != CURLM_OK) {
+                r = -EIO;
+                goto fail;
+        }
+
+        req->next = p->active;
+        if (p->active)
+                p->active->prev = req;
+        p->active = req;
+        p->in_flight++;
+        if (ret)
+                *ret = req;
+        return 0;
+
+fail:
+        if (req->easy)
+                curl_easy_cleanup(req->easy);
+        req->easy = NULL;
+        headers_wipe_free(req->headers);
+        free(req);
+        return r;
+}
+
+void http_request_cancel(HttpRequest *req) {
+        if (!req)
+                return;
+        request_unlink(req);
+        request_release(req);
+}
