@@ -1,0 +1,385 @@
+/* What we last knew of one task, and the events that a new reply implies. */
+#include "watch/task-tracker.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util/strutil.h"
+
+/* The new picture of a task, built completely before anything is emitted or replaced. */
+typedef struct Snapshot {
+        char *state, *stage, *cluster_id, *task_type, *error_code, *error_message;
+        TaskPhase phase;
+        TrackedInstance *instances;
+        size_t n_instances;
+        size_t n_succeeded, n_failed, n_pending;
+} Snapshot;
+
+static void instances_free(TrackedInstance *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].id);
+                free(v[i].status);
+        }
+        free(v);
+}
+
+static void snapshot_done(Snapshot *s) {
+        free(s->state);
+        free(s->stage);
+        free(s->cluster_id);
+        free(s->task_type);
+        free(s->error_code);
+        free(s->error_message);
+        instances_free(s->instances, s->n_instances);
+        *s = (Snapshot) {};
+}
+
+int task_tracker_init(TaskTracker *t, const char *task_id) {
+        *t = (TaskTracker) { .phase = TASK_PHASE_UNKNOWN };
+        t->task_id = strdup(task_id);
+        return t->task_id ? 0 : -ENOMEM;
+}
+
+void task_tracker_done(TaskTracker *t) {
+        free(t->task_id);
+        free(t->state);
+        free(t->stage);
+        free(t->cluster_id);
+        free(t->task_type);
+        free(t->error_code);
+        free(t->error_message);
+        instances_free(t->instances, t->n_instances);
+        *t = (TaskTracker) {};
+}
+
+static int compare_instance(const void *a, const void *b) {
+        return strcmp(((const TrackedInstance *) a)->id, ((const TrackedInstance *) b)->id);
+}
+
+static int instance_set(TrackedInstance *i, const char *id, const char *status) {
+        i->id = strdup(id);
+        i->status = strdup(status ? status : "");
+        i->phase = instance_phase_from_status(status);
+        return i->id && i->status ? 0 : -ENOMEM;
+}
+
+static const TrackedInstance *find_instance(const TrackedInstance *v, size_t n, const char *id) {
+        TrackedInstance key = { .id = (char *) id };
+        return bsearch(&key, v, n, sizeof(*v), compare_instance);
+}
+
+/* Orders reply positions by instance id, then by position, so that the last entry of a
+ * duplicated id is the one kept, whatever qsort does with equal keys. */
+static int compare_reply_position(const void *a, const void *b, void *userdata) {
+        const TaskInstance *v = userdata;
+        size_t i = *(const size_t *) a, j = *(const size_t *) b;
+        int c = strcmp(v[i].id ?: "", v[j].id ?: "");
+
+        return c != 0 ? c : (i > j) - (i < j);
+}
+
+/* The reply's instances, plus any we knew that the reply no longer lists: an instance
+ * missing from one reply keeps its last status rather than vanishing and coming back
+ * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. */
+static int snapshot_instances(Snapshot *s, const TaskTracker *old, const TaskInfo *info) {
+        _cleanup_(freep) size_t *order = NULL;
+        size_t n = 0, n_reply, cap = info->n_instances + old->n_instances;
+        TrackedInstance *v;
+        int r;
+
+        v = calloc(cap ? cap : 1, sizeof(*v));
+        order = calloc(info->n_instances ? info->n_instances : 1, sizeof(*order));
+        if (!v || !order) {
+                free(v);
+                return -ENOMEM;
+        }
+        s->instances = v;
+
+        for (size_t i = 0; i < info->n_instances; i++)
+                order[i] = i;
+        qsort_r(order, info->n_instances, sizeof(*order), compare_reply_position, info->instances);
+
+        for (size_t k = 0; k < info->n_instances; k++) {
+                const TaskInstance *in = &info->instances[order[k]];
+
+                if (!in->id)
+                        continue; /* the decoder refuses these; never crash on one */
+
+                if (k + 1 < info->n_instances &&
+                    streq_ptr(in->id, info->instances[order[k + 1]].id))
+                        continue; /* a later entry for the same id follows */
+                r = instance_set(&v[n++], in->id, in->status);
+                s->n_instances = n;
+                if (r < 0)
+                        return r;
+        }
+
+        n_reply = n;
+        for (size_t i = 0; i < old->n_instances; i++) {
+                const TrackedInstance *o = &old->instances[i];
+                if (find_instance(v, n_reply, o->id))
+                        continue;
+                r = instance_set(&v[n++], o->id, o->status);
+                s->n_instances = n;
+                if (r < 0)
+                        return r;
+        }
+        if (n > n_reply)
+                qsort(v, n, sizeof(*v), compare_instance);
+
+        for (size_t i = 0; i < n; i++)
+                switch (v[i].phase) {
+                case INSTANCE_PHASE_SUCCEEDED:
+                        s->n_succeeded++;
+                        break;
+                case INSTANCE_PHASE_FAILED:
+                        s->n_failed++;
+                        break;
+                default:
+                        s->n_pending++;
+                }
+        return 0;
+}
+
+static int snapshot_build(Snapshot *s, const TaskTracker *old, const TaskInfo *info) {
+        *s = (Snapshot) { .phase = task_phase_from_state(info->state) };
+
+        s->state = strdup_or_null(info->state);
+        s->stage = strdup_or_null(info->current_stage);
+        /* Identity fields rarely come and go; keep what we knew if a reply omits them. */
+        s->cluster_id = strdup_or_null(info->cluster_id ? info->cluster_id : old->cluster_id);
+        s->task_type = strdup_or_null(info->task_type ? info->task_type : old->task_type);
+        s->error_code = strdup_or_null(info->error_code);
+        s->error_message = strdup_or_null(info->error_message);
+        if ((info->state && !s->state) || (info->current_stage && !s->stage) ||
+            ((info->cluster_id || old->cluster_id) && !s->cluster_id) ||
+            ((info->task_type || old->task_type) && !s->task_type) ||
+            (info->error_code && !s->error_code) || (info->error_message && !s->error_message))
+                return -ENOMEM;
+        return snapshot_instances(s, old, info);
+}
+
+typedef struct Emitter {
+        const TaskTracker *t;
+        const Snapshot *s;
+        const char *request_id;
+        EventSink *sink;
+} Emitter;
+
+static Event emitter_event(const Emitter *em, EventKind kind) {
+        Event e = EVENT_INIT(kind);
+
+        e.task_id = em->t->task_id;
+        e.cluster_id = em->s->cluster_id;
+        e.task_type = em->s->task_type;
+        e.task_state = em->s->state;
+        e.task_stage = em->s->stage;
+        e.request_id = em->request_id;
+        e.instances_succeeded = (long) em->s->n_succeeded;
+        e.instances_failed = (long) em->s->n_failed;
+        e.instances_pending = (long) em->s->n_pending;
+        return e;
+}
+
+static const char *or_dash(const char *s) {
+        return s && *s ? s : "-";
+}
+
+static void emit_instance(const Emitter *em, const TrackedInstance *now, const TrackedInstance *before) {
+        EventKind kind;
+        Event e;
+
+        if (now->phase == INSTANCE_PHASE_SUCCEEDED)
+                kind = EVENT_INSTANCE_SUCCEEDED;
+        else if (now->phase == INSTANCE_PHASE_FAILED)
+                kind = EVENT_INSTANCE_FAILED;
+        else if (!before)
+                kind = EVENT_INSTANCE_ADDED;
+        else
+                kind = EVENT_INSTANCE_STATUS_CHANGED;
+
+        e = emitter_event(em, kind);
+        e.instance_id = now->id;
+        e.instance_status = now->status;
+        e.instance_previous_status = before ? before->status : NULL;
+        if (kind == EVENT_INSTANCE_FAILED) {
+                /* task_result has no per-instance reason; the task's error is the best hint. */
+                e.error_code = em->s->error_code;
+                e.error_message = em->s->error_message;
+                event_emitf(em->sink, &e, "%s: instance %s failed (was %s)%s%s%s%s", em->t->task_id,
+                            now->id, before ? or_dash(before->status) : "new",
+                            em->s->error_code ? "; task error " : "", em->s->error_code ?: "",
+                            em->s->error_message ? ": " : "", em->s->error_message ?: "");
+        } else if (kind == EVENT_INSTANCE_ADDED)
+                event_emitf(em->sink, &e, "%s: instance %s added (%s)", em->t->task_id, now->id,
+                            or_dash(now->status));
+        else
+                event_emitf(em->sink, &e, "%s: instance %s %s (was %s)", em->t->task_id, now->id,
+                            kind == EVENT_INSTANCE_SUCCEEDED ? "succeeded" : or_dash(now->status),
+                            before ? or_dash(before->status) : "new");
+}
+
+static void emit_task_phase(const Emitter *em, const char *previous_state) {
+        const Snapshot *s = em->s;
+        EventKind kind;
+        Event e;
+
+        switch (s->phase) {
+        case TASK_PHASE_SUCCEEDED:
+                kind = EVENT_TASK_SUCCEEDED;
+                break;
+        case TASK_PHASE_FAILED:
+                kind = EVENT_TASK_FAILED;
+                break;
+        case TASK_PHASE_CANCELED:
+                kind = EVENT_TASK_CANCELED;
+                break;
+        case TASK_PHASE_UNKNOWN:
+                kind = EVENT_TASK_UNKNOWN_STATE;
+                break;
+        default:
+                kind = EVENT_TASK_STATE_CHANGED;
+        }
+
+        e = emitter_event(em, kind);
+        e.task_previous_state = previous_state;
+        switch (kind) {
+        case EVENT_TASK_FAILED:
+        case EVENT_TASK_CANCELED:
+                e.error_code = s->error_code;
+                e.error_message = s->error_message;
+                event_emitf(em->sink, &e,
+                            "%s: task %s (%s on cluster %s)%s%s%s%s; instances %zu succeeded, %zu failed, %zu pending",
+                            em->t->task_id, kind == EVENT_TASK_FAILED ? "failed" : "canceled",
+                            or_dash(s->task_type), or_dash(s->cluster_id),
+                            s->error_code || s->error_message ? ": " : "",
+                            s->error_code ?: "", s->error_code && s->error_message ? ": " : "",
+                            s->error_message ?: "", s->n_succeeded, s->n_failed, s->n_pending);
+                break;
+        case EVENT_TASK_SUCCEEDED:
+                event_emitf(em->sink, &e,
+                            "%s: task succeeded (%s on cluster %s); instances %zu succeeded, %zu failed",
+                            em->t->task_id, or_dash(s->task_type), or_dash(s->cluster_id),
+                            s->n_succeeded, s->n_failed);
+                break;
+        case EVENT_TASK_UNKNOWN_STATE:
+                event_emitf(em->sink, &e, "%s: task is in unknown state '%s' (was %s); still watching",
+                            em->t->task_id, or_dash(s->state), or_dash(previous_state));
+                break;
+        default:
+                event_emitf(em->sink, &e, "%s: task %s (was %s)", em->t->task_id, or_dash(s->state),
+                            or_dash(previous_state));
+        }
+}
+
+static void emit_baseline(const Emitter *em) {
+        const Snapshot *s = em->s;
+        Event e = emitter_event(em, EVENT_TASK_BASELINE);
+
+        event_emitf(em->sink, &e,
+                    "%s: watching %s on cluster %s: %s, stage %s; instances %zu succeeded, %zu failed, %zu pending",
+                    em->t->task_id, or_dash(s->task_type), or_dash(s->cluster_id), or_dash(s->state),
+                    or_dash(s->stage), s->n_succeeded, s->n_failed, s->n_pending);
+
+        /* Alerts key on task-failed and instance-failed: a task that had already failed
+         * when we started watching must fire them too. */
+        for (size_t i = 0; i < s->n_instances; i++)
+                if (s->instances[i].phase == INSTANCE_PHASE_FAILED)
+                        emit_instance(em, &s->instances[i], NULL);
+        if (s->phase != TASK_PHASE_RUNNING && s->phase != TASK_PHASE_PAUSED)
+                emit_task_phase(em, NULL);
+}
+
+/* Both failure spellings are one phase; an unknown state is compared by its text. */
+static bool state_changed(const TaskTracker *t, const Snapshot *s) {
+        if (t->phase != s->phase)
+                return true;
+        return s->phase == TASK_PHASE_UNKNOWN && !streq_ptr(t->state, s->state);
+}
+
+static bool emit_changes(const Emitter *em) {
+        const TaskTracker *t = em->t;
+        const Snapshot *s = em->s;
+        bool changed = false;
+
+        if (!streq_ptr(t->stage, s->stage)) {
+                Event e = emitter_event(em, EVENT_TASK_STAGE_CHANGED);
+                e.task_previous_stage = t->stage;
+                event_emitf(em->sink, &e, "%s: stage %s (was %s)", t->task_id, or_dash(s->stage),
+                            or_dash(t->stage));
+                changed = true;
+        }
+
+        for (size_t i = 0; i < s->n_instances; i++) {
+                const TrackedInstance *now = &s->instances[i];
+                const TrackedInstance *before = find_instance(t->instances, t->n_instances, now->id);
+
+                if (before && streq_ptr(before->status, now->status))
+                        continue;
+                /* "fail" -> "failed": another spelling of the same verdict is no transition. A
+                 * pending status that changes its text ("initial" -> "creating") is news. */
+                if (before && before->phase == now->phase && now->phase != INSTANCE_PHASE_PENDING)
+                        continue;
+                emit_instance(em, now, before);
+                changed = true;
+        }
+
+        if (s->n_succeeded != t->n_succeeded || s->n_failed != t->n_failed ||
+            s->n_pending != t->n_pending) {
+                Event e = emitter_event(em, EVENT_TASK_PROGRESS);
+                event_emitf(em->sink, &e, "%s: instances %zu succeeded, %zu failed, %zu pending (of %zu)",
+                            t->task_id, s->n_succeeded, s->n_failed, s->n_pending, s->n_instances);
+                changed = true;
+        }
+
+        if (state_changed(t, s)) {
+                emit_task_phase(em, t->state);
+                changed = true;
+        }
+        return changed;
+}
+
+int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request_id,
+                       EventSink *sink) {
+        Snapshot s;
+        bool changed;
+        int r;
+
+        r = snapshot_build(&s, t, info);
+        if (r < 0) {
+                snapshot_done(&s);
+                return r;
+        }
+
+        Emitter em = { .t = t, .s = &s, .request_id = request_id, .sink = sink };
+        if (!t->have_baseline) {
+                emit_baseline(&em);
+                changed = true;
+        } else
+                changed = emit_changes(&em);
+
+        /* Swap the new picture in; the old one is freed with the snapshot. */
+        TaskTracker old = *t;
+        t->have_baseline = true;
+        t->state = s.state;
+        t->phase = s.phase;
+        t->stage = s.stage;
+        t->cluster_id = s.cluster_id;
+        t->task_type = s.task_type;
+        t->error_code = s.error_code;
+        t->error_message = s.error_message;
+        t->instances = s.instances;
+        t->n_instances = s.n_instances;
+        t->n_succeeded = s.n_succeeded;
+        t->n_failed = s.n_failed;
+        t->n_pending = s.n_pending;
+
+        s = (Snapshot) {
+                .state = old.state, .stage = old.stage, .cluster_id = old.cluster_id,
+                .task_type = old.task_type, .error_code = old.error_code,
+                .error_message = old.error_message, .instances = old.instances,
+                .n_instances = old.n_instances,
+        };
+        snapshot_done(&s);
+        return changed ? 1 : 0;
+}
