@@ -1,0 +1,51 @@
+/* The watcher: one timer per task, a queue of due polls, the pool that sends them, and
+ * what a reply means for the task, its events and the service status. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-event.h>
+
+#include "config/config.h"
+#include "creds/credentials.h"
+#include "report/event.h"
+
+/* Exit codes of taskwatchd: distinct for every outcome a script may act on. */
+enum {
+        EXIT_ALL_SUCCEEDED = 0, /* --exit-when-done: every task succeeded, no instance failed;
+                                 * otherwise: a clean stop */
+        EXIT_TASK_FAILED = 1,   /* a task failed or was canceled, or an instance failed */
+        EXIT_TIMEOUT = 2,       /* --timeout passed before every task was terminal */
+        EXIT_TASK_NOT_FOUND = 3, /* a task does not exist (and none failed) */
+        EXIT_CONFIG = 4,        /* bad configuration, options or credentials */
+        EXIT_FATAL = 5,         /* a runtime failure: out of memory, event loop error */
+        EXIT_INTERRUPTED = 6,   /* --exit-when-done: SIGTERM/SIGINT before every task was terminal */
+};
+
+typedef struct Watcher Watcher;
+
+/* The one way the watcher asks for credentials: NULL when none are available now (the
+ * poll waits and retries). */
+typedef const Credentials *(*CredentialsGetter)(void *userdata);
+
+int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGetter get_credentials,
+                void *userdata);
+Watcher *watcher_free(Watcher *w);
+DEFINE_POINTER_CLEANUP(Watcher, watcher_free)
+
+/* Start watching what c lists, stop what it no longer lists, keep the rest with their state
+ * and timers. The watcher keeps a reference to nothing in c. is_reload: emit task-added /
+ * task-removed events. */
+int watcher_apply_config(Watcher *w, const Config *c, bool is_reload);
+
+/* When every task is terminal, exit the event loop with the code below. */
+void watcher_set_exit_when_done(Watcher *w, bool enable);
+
+/* The code --exit-when-done exits with, from the tasks' current state. */
+int watcher_outcome(const Watcher *w);
+
+size_t watcher_n_tasks(const Watcher *w);
+size_t watcher_n_done(const Watcher *w);
+
+/* Send STATUS= now (also sent by itself, at most twice a second, as things change). */
+void watcher_update_status(Watcher *w);

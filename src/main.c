@@ -1,0 +1,326 @@
+/* taskwatchd: options, signals and the event loop around the watcher. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "build-config.h"
+#include "config/config.h"
+#include "creds/credentials.h"
+#include "report/event.h"
+#include "report/notify.h"
+#include "util/cleanup.h"
+#include "util/time-util.h"
+#include "watch/watcher.h"
+
+typedef struct Options {
+        const char *config_path; /* NULL: the default */
+        bool check_config;
+        bool exit_when_done;
+        usec_t timeout; /* with exit_when_done; USEC_INFINITY: none */
+} Options;
+
+typedef struct Daemon {
+        Options options;
+        sd_event *event;
+        EventSink *sink;
+        Watcher *watcher;
+        Config *config;
+        Credentials *credentials;
+} Daemon;
+
+static void help(void) {
+        printf("Usage: %s [OPTIONS]\n"
+               "Watch Alibaba Cloud ACK tasks and report every transition through systemd.\n\n"
+               "  -c, --config=PATH       configuration file (default %s, plus PATH.d/*.conf)\n"
+               "      --check-config      validate the configuration and credentials, print the\n"
+               "                          effective settings, and exit\n"
+               "      --exit-when-done    exit once every task is terminal (0 all succeeded,\n"
+               "                          1 a task or instance failed or was canceled,\n"
+               "                          3 a task does not exist)\n"
+               "      --timeout=SPAN      with --exit-when-done: give up after SPAN (exit 2)\n"
+               "  -h, --help              show this help\n"
+               "      --version           show the version\n\n"
+               "Exit codes: 0 success, 1 task failed, 2 timeout, 3 task not found,\n"
+               "4 configuration or credential error, 5 runtime failure, 6 interrupted.\n"
+               "See taskwatchd(8) and taskwatchd.conf(5).\n",
+               program_invocation_short_name, CONFIG_DEFAULT_PATH);
+}
+
+/* Returns 1 to run, 0 to exit successfully (help), or -EINVAL after printing why. */
+static int parse_argv(int argc, char **argv, Options *o) {
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "exit-when-done", no_argument, NULL, ARG_EXIT_WHEN_DONE },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int c;
+
+        *o = (Options) { .timeout = USEC_INFINITY };
+        while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case ARG_CHECK_CONFIG:
+                        o->check_config = true;
+                        break;
+                case ARG_EXIT_WHEN_DONE:
+                        o->exit_when_done = true;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_timespan(optarg, &o->timeout) < 0 || o->timeout == 0) {
+                                fprintf(stderr, "%s: --timeout=%s: not a time span (use e.g. 30s, 15min, 1h)\n",
+                                        program_invocation_short_name, optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("taskwatchd %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        fprintf(stderr, "Try '%s --help'.\n", program_invocation_short_name);
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                fprintf(stderr, "%s: unexpected argument '%s'; task ids go into the configuration ([Tasks] Task=)\n",
+                        program_invocation_short_name, argv[optind]);
+                return -EINVAL;
+        }
+        if (o->timeout != USEC_INFINITY && !o->exit_when_done) {
+                fprintf(stderr, "%s: --timeout needs --exit-when-done\n", program_invocation_short_name);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static void print_diagnostics(const ConfigDiagnostics *d) {
+        for (size_t i = 0; i < d->n_messages; i++)
+                fprintf(stderr, "%s\n", d->messages[i]);
+}
+
+static int load_config(const Options *o, Config **ret) {
+        ConfigDiagnostics diag = {};
+        int r;
+
+        r = config_load(o->config_path, ret, &diag);
+        print_diagnostics(&diag);
+        if (r < 0 && diag.n_messages == 0)
+                fprintf(stderr, "%s: cannot load the configuration: %s\n", program_invocation_short_name,
+                        strerror(-r));
+        config_diagnostics_clear(&diag);
+        return r;
+}
+
+static int load_credentials(Credentials **ret) {
+        int r = credentials_from_environment(ret);
+
+        if (r == -ENOKEY)
+                fprintf(stderr, "%s: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an STS token)\n",
+                        program_invocation_short_name);
+        else if (r < 0)
+                fprintf(stderr, "%s: cannot read credentials: %s\n", program_invocation_short_name, strerror(-r));
+        return r;
+}
+
+static const Credentials *daemon_get_credentials(void *userdata) {
+        Daemon *d = userdata;
+        return d->credentials;
+}
+
+static int daemon_on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+        Event e = EVENT_INIT(EVENT_DAEMON_STOPPING);
+
+        (void) notify_stopping();
+        event_emitf(d->sink, &e, "stopping on %s; %zu of %zu tasks terminal",
+                    strsignal((int) si->ssi_signo), watcher_n_done(d->watcher), watcher_n_tasks(d->watcher));
+        return sd_event_exit(d->event, d->options.exit_when_done ? EXIT_INTERRUPTED : EXIT_ALL_SUCCEEDED);
+}
+
+/* SIGHUP: a new configuration replaces the old only when it is valid as a whole. */
+static int daemon_on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+        ConfigDiagnostics diag = {};
+        Config *c = NULL;
+        int r;
+
+        (void) notify_reloading();
+        r = config_load(d->options.config_path, &c, &diag);
+        if (r < 0) {
+                Event e = EVENT_INIT(EVENT_CONFIG_RELOAD_FAILED);
+                _cleanup_(freep) char *all = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&all, &len);
+
+                if (f) {
+                        for (size_t i = 0; i < diag.n_messages; i++)
+                                fprintf(f, "%s%s", i ? "; " : "", diag.messages[i]);
+                        fclose(f);
+                }
+                e.error_message = all;
+                event_emitf(d->sink, &e, "reload failed, keeping the previous configuration: %s",
+                            all && *all ? all : strerror(-r));
+        } else {
+                r = watcher_apply_config(d->watcher, c, true);
+                if (r < 0) {
+                        Event e = EVENT_INIT(EVENT_CONFIG_RELOAD_FAILED);
+                        event_emitf(d->sink, &e, "reload failed, keeping the previous configuration: %s",
+                                    strerror(-r));
+                        config_free(c);
+                } else {
+                        Event e = EVENT_INIT(EVENT_CONFIG_RELOADED);
+                        config_free(d->config);
+                        d->config = c;
+                        event_emitf(d->sink, &e, "configuration reloaded: %zu tasks", c->n_tasks);
+                }
+        }
+        config_diagnostics_clear(&diag);
+        watcher_update_status(d->watcher);
+        (void) notify_ready();
+        return 0;
+}
+
+static int daemon_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        Event e = EVENT_INIT(EVENT_WAIT_TIMED_OUT);
+        char span[FORMAT_TIMESPAN_MAX];
+
+        event_emitf(d->sink, &e, "timed out after %s: %zu of %zu tasks terminal",
+                    format_timespan(span, sizeof(span), d->options.timeout), watcher_n_done(d->watcher),
+                    watcher_n_tasks(d->watcher));
+        watcher_update_status(d->watcher);
+        return sd_event_exit(d->event, EXIT_TIMEOUT);
+}
+
+static int daemon_setup_loop(Daemon *d) {
+        sigset_t mask;
+        int r;
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, daemon_on_stop, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGINT, daemon_on_stop, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGHUP, daemon_on_reload, d)) < 0)
+                return r;
+
+        /* Sends WATCHDOG=1 at half of $WATCHDOG_USEC while the loop turns. */
+        r = sd_event_set_watchdog(d->event, true);
+        if (r < 0)
+                return r;
+
+        if (d->options.timeout != USEC_INFINITY) {
+                r = sd_event_add_time_relative(d->event, NULL, CLOCK_MONOTONIC, d->options.timeout, 0,
+                                               daemon_on_timeout, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void daemon_done(Daemon *d) {
+        watcher_free(d->watcher);
+        event_sink_free(d->sink);
+        config_free(d->config);
+        credentials_free(d->credentials);
+        sd_event_unref(d->event);
+}
+
+static int run(Daemon *d) {
+        Event e = EVENT_INIT(EVENT_DAEMON_STARTED);
+        int r;
+
+        r = daemon_setup_loop(d);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot set up the event loop: %s\n", program_invocation_short_name, strerror(-r));
+                return EXIT_FATAL;
+        }
+        r = event_sink_new(&d->sink, stderr);
+        if (r >= 0)
+                r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
+        if (r >= 0)
+                r = watcher_apply_config(d->watcher, d->config, false);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot start watching: %s\n", program_invocation_short_name, strerror(-r));
+                return EXIT_FATAL;
+        }
+
+        event_emitf(d->sink, &e, "taskwatchd %s watching %zu task%s at %s; credentials from %s (AccessKeyId %s)",
+                    PACKAGE_VERSION, d->config->n_tasks, d->config->n_tasks == 1 ? "" : "s",
+                    d->config->endpoint, d->credentials->source, d->credentials->access_key_id);
+        watcher_update_status(d->watcher);
+        (void) notify_ready();
+        watcher_set_exit_when_done(d->watcher, d->options.exit_when_done);
+
+        r = sd_event_loop(d->event);
+        if (r < 0) {
+                fprintf(stderr, "%s: event loop failed: %s\n", program_invocation_short_name, strerror(-r));
+                return EXIT_FATAL;
+        }
+        return r;
+}
+
+int main(int argc, char **argv) {
+        Daemon d = {};
+        int r;
+
+        r = parse_argv(argc, argv, &d.options);
+        if (r <= 0)
+                return r < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "%s: cannot initialise libcurl\n", program_invocation_short_name);
+                return EXIT_FATAL;
+        }
+
+        if (load_config(&d.options, &d.config) < 0 || load_credentials(&d.credentials) < 0) {
+                r = EXIT_CONFIG;
+                goto finish;
+        }
+
+        if (d.options.check_config) {
+                config_print(d.config, stdout);
+                printf("\n# Credentials: %s, AccessKeyId %s%s\n", d.credentials->source,
+                       d.credentials->access_key_id, d.credentials->security_token ? " (with STS token)" : "");
+                r = EXIT_SUCCESS;
+                goto finish;
+        }
+
+        if (d.options.exit_when_done && d.config->n_tasks == 0) {
+                fprintf(stderr, "%s: --exit-when-done with no task configured: nothing to wait for\n",
+                        program_invocation_short_name);
+                r = EXIT_CONFIG;
+                goto finish;
+        }
+
+        r = run(&d);
+
+finish:
+        daemon_done(&d);
+        curl_global_cleanup();
+        return r;
+}
