@@ -1,0 +1,76 @@
+/* The daemon's settings: parsed and validated completely, without side effects. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/cleanup.h"
+#include "util/time-util.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/taskwatchd/taskwatchd.conf"
+
+typedef struct Config {
+        /* [API] */
+        char *region;          /* default "cn-hangzhou" */
+        char *endpoint;        /* effective "https://host[:port]": Endpoint= or derived from Region= */
+        bool endpoint_explicit;
+        char *ca_file;         /* NULL: system store only */
+        usec_t request_timeout; /* default 10s */
+        unsigned max_connections; /* [API] MaxConnections=, default 4: the pooled HTTPS connections */
+
+        /* [Poll] */
+        usec_t min_interval; /* default 5s */
+        usec_t max_interval; /* default 2min */
+
+        /* [Tasks] */
+        char **tasks; /* NULL-terminated, duplicates removed, first-seen order */
+        size_t n_tasks;
+
+        /* Where each task id was configured ("file:line"), parallel to tasks; for errors. */
+        char **task_origins;
+
+        /* Where these were last assigned ("file:line", NULL: default), for config_finish(). */
+        char *ca_file_origin;
+        char *min_interval_origin;
+        char *max_interval_origin;
+} Config;
+
+/* Larger configuration files are refused. */
+#define CONFIG_FILE_SIZE_MAX ((size_t) 1024 * 1024)
+
+/* Every problem found, as "file:line: message" (or "file: message"). Zero-initialize. */
+typedef struct ConfigDiagnostics {
+        char **messages; /* NULL-terminated */
+        size_t n_messages;
+} ConfigDiagnostics;
+
+int config_new(Config **ret); /* all defaults, no tasks */
+Config *config_free(Config *c);
+DEFINE_POINTER_CLEANUP(Config, config_free)
+
+/* Apply one file's text on top of c. filename is used in diagnostics only. Returns 0 when
+ * the text had no error, -EINVAL when it had some (all are appended to diag), -ENOMEM. */
+int config_parse_text(Config *c, const char *text, size_t len, const char *filename,
+                      ConfigDiagnostics *diag);
+
+/* Cross-key checks (MinInterval <= MaxInterval, Endpoint syntax, CAFile readable, ...) and
+ * derivation of the effective endpoint. -EINVAL with diagnostics when invalid. */
+int config_finish(Config *c, ConfigDiagnostics *diag);
+
+/* path NULL means CONFIG_DEFAULT_PATH. Reads path, then path.d/ *.conf in lexical order
+ * ("PATH.d" is taken as "/etc/taskwatchd/taskwatchd.conf.d" for the default), then
+ * config_finish(). A missing main file is an error only when path was given explicitly.
+ * Every problem of every file is collected in diag; then -EINVAL if there was any (an
+ * unreadable file included), -ENOMEM; *ret is set only on success. */
+int config_load(const char *path, Config **ret, ConfigDiagnostics *diag);
+
+/* The effective settings, one "Key=Value" per line under [Section] headers. Never secrets. */
+void config_print(const Config *c, FILE *f);
+
+void config_diagnostics_clear(ConfigDiagnostics *d);
+/* Appends one formatted message; d may be NULL (the message is dropped). 0 or -ENOMEM. */
+int config_diagnostics_add(ConfigDiagnostics *d, const char *fmt, ...) _printf_(2, 3);
+
+/* True for an id the API could have issued: 1..128 of [A-Za-z0-9._-], starting alnum. */
+bool task_id_is_valid(const char *id);

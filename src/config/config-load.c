@@ -1,0 +1,208 @@
+/* Reading the main configuration file and its drop-ins from disk into one Config. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+
+static void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+/* Reports "PATH: what[: strerror]" and returns -EINVAL (or -ENOMEM). */
+static int file_problem(ConfigDiagnostics *diag, const char *path, const char *what, int err) {
+        int r;
+
+        if (err > 0)
+                r = config_diagnostics_add(diag, "%s: %s: %s", path, what, strerror(err));
+        else
+                r = config_diagnostics_add(diag, "%s: %s", path, what);
+        return r < 0 ? r : -EINVAL;
+}
+
+/* Reads a regular file of at most CONFIG_FILE_SIZE_MAX bytes; problems go to diag as
+ * "FILE: why" and give -EINVAL. -ENOENT is returned silently when missing_ok. */
+static int read_config_file(const char *path, bool missing_ok, char **ret, size_t *ret_len,
+                            ConfigDiagnostics *diag) {
+        _cleanup_(closep) int fd = -1;
+        struct stat st;
+
+        /* Only a regular file is opened: opening a device node can have effects, and a FIFO
+         * would hang. O_NONBLOCK and the second check cover a swap in between. */
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT && missing_ok)
+                        return -ENOENT;
+                return file_problem(diag, path, "cannot open", errno);
+        }
+        if (!S_ISREG(st.st_mode))
+                return file_problem(diag, path, "not a regular file", 0);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return file_problem(diag, path, "cannot open", errno);
+        if (!S_ISREG(st.st_mode))
+                return file_problem(diag, path, "not a regular file", 0);
+
+        /* st_size is a hint only: the file may change under us, so the cap is checked on what
+         * was actually read. */
+        size_t alloc = (size_t) st.st_size < CONFIG_FILE_SIZE_MAX ? (size_t) st.st_size + 1
+                                                                  : CONFIG_FILE_SIZE_MAX + 1;
+        size_t len = 0;
+        _cleanup_(freep) char *buf = malloc(alloc);
+        if (!buf)
+                return -ENOMEM;
+
+        for (;;) {
+                if (len == alloc) {
+                        if (alloc > CONFIG_FILE_SIZE_MAX)
+                                break;
+                        size_t n = alloc * 2 < CONFIG_FILE_SIZE_MAX + 1 ? alloc * 2
+                                                                       : CONFIG_FILE_SIZE_MAX + 1;
+                        char *b = realloc(buf, n);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        alloc = n;
+                }
+                ssize_t k = read(fd, buf + len, alloc - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return file_problem(diag, path, "read failed", errno);
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        if (len > CONFIG_FILE_SIZE_MAX)
+                return file_problem(diag, path, "larger than 1 MiB, refusing it", 0);
+
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+/* Returns 0 when the file was applied cleanly or is missing and may be, -EINVAL when it had
+ * problems (in diag), -ENOMEM. */
+static int load_one(Config *c, const char *path, bool missing_ok, ConfigDiagnostics *diag) {
+        _cleanup_(freep) char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_config_file(path, missing_ok, &text, &len, diag);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return config_parse_text(c, text, len, path, diag);
+}
+
+static int cmp_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The drop-in names to read, sorted; a missing directory has none. */
+static int list_dropins(const char *dir, char ***ret, ConfigDiagnostics *diag) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_(strv_freep) char **names = NULL;
+        size_t n = 0;
+
+        if (!d) {
+                if (errno == ENOENT) {
+                        *ret = NULL;
+                        return 0;
+                }
+                return file_problem(diag, dir, "cannot open directory", errno);
+        }
+
+        names = calloc(1, sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+
+        for (;;) {
+                errno = 0;
+                struct dirent *de = readdir(d);
+                if (!de) {
+                        if (errno == 0)
+                                break;
+                        return file_problem(diag, dir, "cannot read directory", errno);
+                }
+
+                /* Hidden files are editors' and package managers' leftovers. */
+                size_t l = strlen(de->d_name);
+                if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
+                        continue;
+
+                /* Following symlinks: one to /dev/null masks a file, as in systemd. */
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+
+                char **t = reallocarray(names, n + 2, sizeof(char *));
+                if (!t)
+                        return -ENOMEM;
+                names = t;
+                names[n] = strdup(de->d_name);
+                if (!names[n])
+                        return -ENOMEM;
+                names[++n] = NULL;
+        }
+
+        qsort(names, n, sizeof(char *), cmp_strings);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int config_load(const char *path, Config **ret, ConfigDiagnostics *diag) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_(freep) char *dir = NULL;
+        bool failed = false;
+        bool explicit = path;
+        int r;
+
+        if (!path)
+                path = CONFIG_DEFAULT_PATH;
+
+        r = config_new(&c);
+        if (r < 0)
+                return r;
+
+        r = load_one(c, path, !explicit, diag);
+        if (r == -ENOMEM)
+                return r;
+        failed = failed || r < 0;
+
+        if (asprintf(&dir, "%s.d", path) < 0) {
+                dir = NULL;
+                return -ENOMEM;
+        }
+        r = list_dropins(dir, &names, diag);
+        if (r == -ENOMEM)
+                return r;
+        failed = failed || r < 0;
+
+        for (char **n = names; n && *n; n++) {
+                _cleanup_(freep) char *p = NULL;
+                if (asprintf(&p, "%s/%s", dir, *n) < 0) {
+                        p = NULL;
+                        return -ENOMEM;
+                }
+                r = load_one(c, p, false, diag);
+                if (r == -ENOMEM)
+                        return r;
+                failed = failed || r < 0;
+        }
+
+        r = config_finish(c, diag);
+        if (r == -ENOMEM)
+                return r;
+        if (failed || r < 0)
+                return -EINVAL;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}

@@ -1,0 +1,677 @@
+/* The Config object: defaults, the meaning of each key, cross checks and printing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "config/ini.h"
+
+#define DEFAULT_REGION "cn-hangzhou"
+#define DEFAULT_REQUEST_TIMEOUT (10 * USEC_PER_SEC)
+#define REQUEST_TIMEOUT_MAX (5 * USEC_PER_MINUTE)
+#define DEFAULT_MAX_CONNECTIONS 4U
+#define MAX_CONNECTIONS_MAX 64U
+#define DEFAULT_MIN_INTERVAL (5 * USEC_PER_SEC)
+#define DEFAULT_MAX_INTERVAL (2 * USEC_PER_MINUTE)
+#define REGION_MAX 63 /* it becomes a DNS label */
+#define TASK_ID_MAX 128
+#define TASK_EXAMPLE "T-5faa48fb31b6b8078d000006"
+
+static bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+/* The state of one config_parse_text() call. */
+typedef struct ParseContext {
+        Config *config;
+        ConfigDiagnostics *diag;
+        bool failed;
+        size_t tasks_alloc; /* entries allocated in config->tasks and ->task_origins */
+        /* Open-addressing index of config->tasks (slot = index + 1, 0 = free), so that a
+         * file with many ids is not deduplicated in quadratic time. */
+        size_t *slots;
+        size_t n_slots;
+} ParseContext;
+
+int config_diagnostics_add(ConfigDiagnostics *d, const char *fmt, ...) {
+        if (!d)
+                return 0;
+
+        char **l = reallocarray(d->messages, d->n_messages + 2, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        d->messages = l;
+
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&l[d->n_messages], fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                l[d->n_messages] = NULL;
+                return -ENOMEM;
+        }
+        l[++d->n_messages] = NULL;
+        return 0;
+}
+
+void config_diagnostics_clear(ConfigDiagnostics *d) {
+        if (!d)
+                return;
+        d->messages = strv_free(d->messages);
+        d->n_messages = 0;
+}
+
+bool task_id_is_valid(const char *id) {
+        size_t n = strlen(id);
+
+        if (n == 0 || n > TASK_ID_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = id[i];
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9');
+                if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+                        return false;
+        }
+        return true;
+}
+
+int config_new(Config **ret) {
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+        if (!c)
+                return -ENOMEM;
+
+        c->region = strdup(DEFAULT_REGION);
+        c->tasks = calloc(1, sizeof(char *));
+        c->task_origins = calloc(1, sizeof(char *));
+        if (!c->region || !c->tasks || !c->task_origins)
+                return -ENOMEM;
+        c->request_timeout = DEFAULT_REQUEST_TIMEOUT;
+        c->max_connections = DEFAULT_MAX_CONNECTIONS;
+        c->min_interval = DEFAULT_MIN_INTERVAL;
+        c->max_interval = DEFAULT_MAX_INTERVAL;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->region);
+        free(c->endpoint);
+        free(c->ca_file);
+        strv_free(c->tasks);
+        strv_free(c->task_origins);
+        free(c->ca_file_origin);
+        free(c->min_interval_origin);
+        free(c->max_interval_origin);
+        free(c);
+        return NULL;
+}
+
+/* "FILE:LINE: Key=Value: why", the value quoted safely. Returns 0 or -ENOMEM. */
+_printf_(6, 7)
+static int bad_value(ParseContext *ctx, const char *filename, unsigned line, const char *key,
+                     const char *value, const char *why_fmt, ...) {
+        _cleanup_(freep) char *q = ini_quote(value), *why = NULL;
+        va_list ap;
+        int r;
+
+        if (!q)
+                return -ENOMEM;
+        va_start(ap, why_fmt);
+        r = vasprintf(&why, why_fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                why = NULL;
+                return -ENOMEM;
+        }
+        ctx->failed = true;
+        return config_diagnostics_add(ctx->diag, "%s:%u: %s=%s: %s", filename, line, key, q, why);
+}
+
+/* Replaces *field with a copy of s (NULL allowed). */
+static int set_string(char **field, const char *s) {
+        char *copy = NULL;
+        if (s) {
+                copy = strdup(s);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int set_origin(char **field, const char *filename, unsigned line) {
+        char *o;
+        if (asprintf(&o, "%s:%u", filename, line) < 0)
+                return -ENOMEM;
+        free(*field);
+        *field = o;
+        return 0;
+}
+
+/* Only the test suite talks plain http (to its simulator); it sets this variable. */
+static bool plain_http_allowed(void) {
+        const char *e = secure_getenv("TASKWATCHD_ALLOW_PLAIN_HTTP");
+        return e && strcmp(e, "1") == 0;
+}
+
+static bool is_host_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.';
+}
+
+/* "https://host[:port][/]" to "https://host[:port]"; *why says what is wrong otherwise. */
+static int endpoint_normalize(const char *value, char **ret, const char **why) {
+        const char *rest;
+        bool plain = false;
+
+        if (strncasecmp(value, "https://", 8) == 0)
+                rest = value + 8;
+        else if (strncasecmp(value, "http://", 7) == 0) {
+                rest = value + 7;
+                plain = true;
+        } else {
+                *why = "not a URL of the form https://host[:port]";
+                return -EINVAL;
+        }
+        if (plain && !plain_http_allowed()) {
+                *why = "plain http is not allowed, use https://";
+                return -EINVAL;
+        }
+
+        size_t n = strlen(rest), i = 0;
+        if (n > 0 && rest[n - 1] == '/')
+                n--;
+        if (memchr(rest, '@', n)) {
+                *why = "user credentials are not allowed in the URL";
+                return -EINVAL;
+        }
+
+        if (n > 0 && rest[0] == '[') { /* IPv6 literal */
+                const char *end = memchr(rest, ']', n);
+                if (!end || end == rest + 1 ||
+                    strspn(rest + 1, "0123456789abcdefABCDEF:.") != (size_t) (end - rest - 1)) {
+                        *why = "invalid IPv6 address";
+                        return -EINVAL;
+                }
+                i = (size_t) (end - rest) + 1;
+        } else
+                while (i < n && is_host_char(rest[i]))
+                        i++;
+        if (i == 0 || rest[0] == '.' || rest[0] == '-') {
+                *why = "no host name (expected https://host[:port])";
+                return -EINVAL;
+        }
+
+        if (i < n && rest[i] == ':') {
+                size_t digits = strspn(rest + i + 1, "0123456789");
+                unsigned long port = 0;
+                if (digits > 0 && digits <= 5 && i + 1 + digits <= n)
+                        port = strtoul(rest + i + 1, NULL, 10);
+                if (port < 1 || port > 65535) {
+                        *why = "invalid port (expected 1..65535)";
+                        return -EINVAL;
+                }
+                i += 1 + digits;
+        }
+
+        if (i < n) {
+                switch (rest[i]) {
+                case '/':
+                        *why = "a path is not allowed, give only https://host[:port]";
+                        break;
+                case '?':
+                        *why = "a query is not allowed, give only https://host[:port]";
+                        break;
+                case '#':
+                        *why = "a fragment is not allowed, give only https://host[:port]";
+                        break;
+                default:
+                        *why = "invalid character in the host name or port";
+                }
+                return -EINVAL;
+        }
+
+        if (asprintf(ret, "%s://%.*s", plain ? "http" : "https", (int) n, rest) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Parses a span for key into *ret: 1 when set, 0 when bad (and reported), -ENOMEM. */
+static int parse_span(ParseContext *ctx, const char *filename, unsigned line, const char *key,
+                      const char *value, usec_t max, const char *max_why, usec_t *ret) {
+        usec_t t;
+        int r = parse_timespan(value, &t);
+
+        if (r == -ERANGE)
+                return bad_value(ctx, filename, line, key, value, "time span too large");
+        if (r < 0)
+                return bad_value(ctx, filename, line, key, value,
+                                 "not a time span (use e.g. 500ms, 10s, 2min)");
+        if (t == 0)
+                return bad_value(ctx, filename, line, key, value, "must be greater than 0");
+        if (t > max)
+                return bad_value(ctx, filename, line, key, value, "%s", max_why);
+        *ret = t;
+        return 1;
+}
+
+static int set_region(ParseContext *ctx, const char *key, const char *value,
+                      const char *filename, unsigned line) {
+        if (value[0] == '\0')
+                return set_string(&ctx->config->region, DEFAULT_REGION);
+        if (strlen(value) > REGION_MAX ||
+            strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(value))
+                return bad_value(ctx, filename, line, key, value,
+                                 "not a region id (lowercase letters, digits and '-', "
+                                 "e.g. cn-hangzhou)");
+        return set_string(&ctx->config->region, value);
+}
+
+static int set_endpoint(ParseContext *ctx, const char *key, const char *value,
+                        const char *filename, unsigned line) {
+        Config *c = ctx->config;
+        const char *why = NULL;
+        char *e = NULL;
+        int r;
+
+        if (value[0] == '\0') { /* back to deriving it from Region= */
+                free(c->endpoint);
+                c->endpoint = NULL;
+                c->endpoint_explicit = false;
+                return 0;
+        }
+        r = endpoint_normalize(value, &e, &why);
+        if (r == -EINVAL)
+                return bad_value(ctx, filename, line, key, value, "%s", why);
+        if (r < 0)
+                return r;
+        free(c->endpoint);
+        c->endpoint = e;
+        c->endpoint_explicit = true;
+        return 0;
+}
+
+static int set_ca_file(ParseContext *ctx, const char *key, const char *value,
+                       const char *filename, unsigned line) {
+        Config *c = ctx->config;
+        int r;
+
+        if (value[0] == '\0') {
+                free(c->ca_file_origin);
+                c->ca_file_origin = NULL;
+                return set_string(&c->ca_file, NULL);
+        }
+        /* The daemon's working directory is "/": a relative path would mean something else
+         * to --check-config run from a shell. */
+        if (value[0] != '/')
+                return bad_value(ctx, filename, line, key, value, "not an absolute path");
+        r = set_string(&c->ca_file, value);
+        if (r < 0)
+                return r;
+        return set_origin(&c->ca_file_origin, filename, line);
+}
+
+static int set_request_timeout(ParseContext *ctx, const char *key, const char *value,
+                               const char *filename, unsigned line) {
+        int r;
+
+        if (value[0] == '\0') {
+                ctx->config->request_timeout = DEFAULT_REQUEST_TIMEOUT;
+                return 0;
+        }
+        r = parse_span(ctx, filename, line, key, value, REQUEST_TIMEOUT_MAX,
+                       "must be at most 5min", &ctx->config->request_timeout);
+        return r < 0 ? r : 0;
+}
+
+static int set_max_connections(ParseContext *ctx, const char *key, const char *value,
+                               const char *filename, unsigned line) {
+        size_t n = strlen(value);
+
+        if (n == 0) {
+                ctx->config->max_connections = DEFAULT_MAX_CONNECTIONS;
+                return 0;
+        }
+        /* strtoul() would accept signs, blanks and hex: insist on plain digits. */
+        if (strspn(value, "0123456789") != n)
+                return bad_value(ctx, filename, line, key, value, "not a number (1..64)");
+        unsigned long v = n > 3 ? ULONG_MAX : strtoul(value, NULL, 10);
+        if (v < 1 || v > MAX_CONNECTIONS_MAX)
+                return bad_value(ctx, filename, line, key, value, "out of range (1..64)");
+        ctx->config->max_connections = (unsigned) v;
+        return 0;
+}
+
+static int set_interval(ParseContext *ctx, const char *key, const char *value,
+                        const char *filename, unsigned line, usec_t def, usec_t *field,
+                        char **origin) {
+        int r;
+
+        if (value[0] == '\0') {
+                *field = def;
+                free(*origin);
+                *origin = NULL;
+                return 0;
+        }
+        r = parse_span(ctx, filename, line, key, value, USEC_INFINITY - 1, "must be finite",
+                       field);
+        if (r <= 0)
+                return r;
+        return set_origin(origin, filename, line);
+}
+
+static int set_min_interval(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line) {
+        return set_interval(ctx, key, value, filename, line, DEFAULT_MIN_INTERVAL,
+                            &ctx->config->min_interval, &ctx->config->min_interval_origin);
+}
+
+static int set_max_interval(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line) {
+        return set_interval(ctx, key, value, filename, line, DEFAULT_MAX_INTERVAL,
+                            &ctx->config->max_interval, &ctx->config->max_interval_origin);
+}
+
+static uint64_t hash_string(const char *s) { /* FNV-1a */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+        return h;
+}
+
+/* The slot holding id, or the free slot where it belongs. */
+static size_t *task_slot(ParseContext *ctx, const char *id) {
+        size_t mask = ctx->n_slots - 1;
+        for (size_t i = hash_string(id) & mask;; i = (i + 1) & mask)
+                if (ctx->slots[i] == 0 || strcmp(ctx->config->tasks[ctx->slots[i] - 1], id) == 0)
+                        return &ctx->slots[i];
+}
+
+/* Keeps the index at most half full, with room for one more id. */
+static int task_index_reserve(ParseContext *ctx) {
+        size_t need = (ctx->config->n_tasks + 1) * 2, n = ctx->n_slots;
+
+        if (ctx->slots && n >= need)
+                return 0;
+        if (n == 0)
+                n = 16;
+        while (n < need)
+                n *= 2;
+
+        free(ctx->slots);
+        ctx->slots = calloc(n, sizeof(size_t));
+        ctx->n_slots = ctx->slots ? n : 0;
+        if (!ctx->slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < ctx->config->n_tasks; i++)
+                *task_slot(ctx, ctx->config->tasks[i]) = i + 1;
+        return 0;
+}
+
+static void tasks_reset(ParseContext *ctx) {
+        Config *c = ctx->config;
+
+        for (size_t i = 0; i < c->n_tasks; i++) {
+                free(c->tasks[i]);
+                free(c->task_origins[i]);
+        }
+        c->n_tasks = 0;
+        c->tasks[0] = c->task_origins[0] = NULL;
+        if (ctx->slots)
+                memset(ctx->slots, 0, ctx->n_slots * sizeof(size_t));
+}
+
+static int task_add(ParseContext *ctx, const char *id, const char *filename, unsigned line) {
+        Config *c = ctx->config;
+        size_t *slot;
+        int r;
+
+        r = task_index_reserve(ctx);
+        if (r < 0)
+                return r;
+        slot = task_slot(ctx, id);
+        if (*slot != 0)
+                return 0; /* a duplicate: the first mention wins */
+
+        if (c->n_tasks + 2 > ctx->tasks_alloc) {
+                size_t n = ctx->tasks_alloc * 2 > c->n_tasks + 2 ? ctx->tasks_alloc * 2
+                                                                 : c->n_tasks + 2;
+                char **t = reallocarray(c->tasks, n, sizeof(char *));
+                if (!t)
+                        return -ENOMEM;
+                c->tasks = t;
+                t = reallocarray(c->task_origins, n, sizeof(char *));
+                if (!t)
+                        return -ENOMEM;
+                c->task_origins = t;
+                ctx->tasks_alloc = n;
+        }
+
+        _cleanup_(freep) char *copy = strdup(id), *origin = NULL;
+        if (!copy || asprintf(&origin, "%s:%u", filename, line) < 0)
+                return -ENOMEM;
+        c->tasks[c->n_tasks] = TAKE_PTR(copy);
+        c->task_origins[c->n_tasks] = TAKE_PTR(origin);
+        c->n_tasks++;
+        c->tasks[c->n_tasks] = c->task_origins[c->n_tasks] = NULL;
+        *slot = c->n_tasks;
+        return 0;
+}
+
+static int set_task(ParseContext *ctx, const char *key, const char *value,
+                    const char *filename, unsigned line) {
+        static const char ws[] = " \t\r\n\v\f";
+        int r;
+
+        if (value[0] == '\0') {
+                tasks_reset(ctx);
+                return 0;
+        }
+
+        for (const char *p = value + strspn(value, ws); *p; p += strspn(p, ws)) {
+                size_t n = strcspn(p, ws);
+                _cleanup_(freep) char *id = strndup(p, n);
+                if (!id)
+                        return -ENOMEM;
+                p += n;
+
+                if (!task_id_is_valid(id)) {
+                        _cleanup_(freep) char *q = ini_quote(id);
+                        if (!q)
+                                return -ENOMEM;
+                        /* Name the culprit when the line has several ids. */
+                        if (streq(id, value))
+                                r = bad_value(ctx, filename, line, key, value,
+                                              "not a task id (expected e.g. %s)", TASK_EXAMPLE);
+                        else
+                                r = bad_value(ctx, filename, line, key, value,
+                                              "\"%s\" is not a task id (expected e.g. %s)", q,
+                                              TASK_EXAMPLE);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = task_add(ctx, id, filename, line);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int config_on_syntax_error(const char *filename, unsigned line, const char *message,
+                                  void *userdata) {
+        ParseContext *ctx = userdata;
+        ctx->failed = true;
+        return config_diagnostics_add(ctx->diag, "%s:%u: %s", filename, line, message);
+}
+
+typedef int (*Setter)(ParseContext *ctx, const char *key, const char *value,
+                      const char *filename, unsigned line);
+
+static const struct {
+        const char *section, *key;
+        Setter set;
+} keys[] = {
+        { "API", "Region", set_region },
+        { "API", "Endpoint", set_endpoint },
+        { "API", "CAFile", set_ca_file },
+        { "API", "RequestTimeout", set_request_timeout },
+        { "API", "MaxConnections", set_max_connections },
+        { "Poll", "MinInterval", set_min_interval },
+        { "Poll", "MaxInterval", set_max_interval },
+        { "Tasks", "Task", set_task },
+};
+
+static bool section_is_known(const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcmp(keys[i].section, section) == 0)
+                        return true;
+        return false;
+}
+
+static int config_on_assignment(const char *section, const char *key, const char *value,
+                                const char *filename, unsigned line, void *userdata) {
+        ParseContext *ctx = userdata;
+
+        if (!section_is_known(section)) {
+                if (key) /* the header was reported already */
+                        return 0;
+                _cleanup_(freep) char *q = ini_quote(section);
+                if (!q)
+                        return -ENOMEM;
+                ctx->failed = true;
+                return config_diagnostics_add(ctx->diag,
+                                              "%s:%u: [%s]: unknown section (expected [API], "
+                                              "[Poll] or [Tasks])", filename, line, q);
+        }
+        if (!key)
+                return 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+                        return keys[i].set(ctx, key, value, filename, line);
+
+        _cleanup_(freep) char *q = ini_quote(key);
+        if (!q)
+                return -ENOMEM;
+        return bad_value(ctx, filename, line, q, value, "unknown key in section [%s]", section);
+}
+
+int config_parse_text(Config *c, const char *text, size_t len, const char *filename,
+                      ConfigDiagnostics *diag) {
+        ParseContext ctx = {
+                .config = c,
+                .diag = diag,
+                .tasks_alloc = c->n_tasks + 1,
+        };
+        int r;
+
+        if (!filename)
+                filename = "(string)";
+        r = ini_parse(text, len, filename, config_on_assignment, config_on_syntax_error, &ctx);
+        free(ctx.slots);
+        if (r < 0 && r != -EINVAL)
+                return r;
+        return r < 0 || ctx.failed ? -EINVAL : 0;
+}
+
+int config_finish(Config *c, ConfigDiagnostics *diag) {
+        char a[FORMAT_TIMESPAN_MAX], b[FORMAT_TIMESPAN_MAX];
+        bool failed = false;
+        int r;
+
+        if (!c->endpoint_explicit) {
+                free(c->endpoint);
+                c->endpoint = NULL;
+                if (asprintf(&c->endpoint, "https://cs.%s.aliyuncs.com", c->region) < 0) {
+                        c->endpoint = NULL;
+                        return -ENOMEM;
+                }
+        }
+
+        if (c->min_interval > c->max_interval) {
+                failed = true;
+                format_timespan(a, sizeof a, c->min_interval);
+                format_timespan(b, sizeof b, c->max_interval);
+                if (c->max_interval_origin && c->min_interval_origin)
+                        r = config_diagnostics_add(diag, "%s: MaxInterval=%s is shorter than "
+                                                   "MinInterval=%s (set at %s)",
+                                                   c->max_interval_origin, b, a,
+                                                   c->min_interval_origin);
+                else if (c->max_interval_origin)
+                        r = config_diagnostics_add(diag, "%s: MaxInterval=%s is shorter than "
+                                                   "MinInterval=%s (the default)",
+                                                   c->max_interval_origin, b, a);
+                else
+                        r = config_diagnostics_add(diag, "%s: MinInterval=%s is longer than "
+                                                   "MaxInterval=%s (the default)",
+                                                   c->min_interval_origin ? : "MinInterval",
+                                                   a, b);
+                if (r < 0)
+                        return r;
+        }
+
+        if (c->ca_file) {
+                _cleanup_(closep) int fd = -1;
+                struct stat st;
+                const char *why = NULL;
+
+                /* Only a regular file is opened: opening a device node can have effects (a
+                 * watchdog starts ticking), and a FIFO would hang --check-config. */
+                if (stat(c->ca_file, &st) < 0)
+                        why = strerror(errno);
+                else if (!S_ISREG(st.st_mode))
+                        why = "not a regular file";
+                else if ((fd = open(c->ca_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+                        why = strerror(errno);
+                if (why) {
+                        _cleanup_(freep) char *q = ini_quote(c->ca_file);
+                        if (!q)
+                                return -ENOMEM;
+                        failed = true;
+                        r = config_diagnostics_add(diag, "%s: CAFile=%s: %s",
+                                                   c->ca_file_origin ? : "CAFile", q, why);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        return failed ? -EINVAL : 0;
+}
+
+/* format_timespan() drops the smallest components; a printed config must parse back exactly. */
+static void print_span(FILE *f, const char *key, usec_t t) {
+        char buf[FORMAT_TIMESPAN_MAX];
+        usec_t back;
+
+        format_timespan(buf, sizeof buf, t);
+        if (parse_timespan(buf, &back) < 0 || back != t)
+                snprintf(buf, sizeof buf, "%lluus", (unsigned long long) t);
+        fprintf(f, "%s=%s\n", key, buf);
+}
+
+void config_print(const Config *c, FILE *f) {
+        fprintf(f, "[API]\nRegion=%s\nEndpoint=%s\nCAFile=%s\n", c->region,
+                c->endpoint ? : "", c->ca_file ? : "");
+        print_span(f, "RequestTimeout", c->request_timeout);
+        fprintf(f, "MaxConnections=%u\n", c->max_connections);
+
+        fputs("\n[Poll]\n", f);
+        print_span(f, "MinInterval", c->min_interval);
+        print_span(f, "MaxInterval", c->max_interval);
+
+        fputs("\n[Tasks]\n", f);
+        for (size_t i = 0; i < c->n_tasks; i++)
+                fprintf(f, "Task=%s\n", c->tasks[i]);
+}
