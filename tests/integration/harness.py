@@ -418,15 +418,19 @@ class Daemon:
         with open(self.stdout_path, errors="replace") as f:
             return f.read()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
+    def close(self):
+        """Kill it if it still runs, and close the notify socket it made."""
         if self.running():
             self.proc.kill()
             self.proc.wait()
         if self._own_notify:
             self.notify.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 # ---- the journal ------------------------------------------------------------------------------
@@ -490,3 +494,32 @@ class Journal:
             p.stdout.close()
         raise TimeoutError("no journal entry matching %s within %g s"
                            % (" ".join(cmd[7:]) or "(anything)", timeout))
+
+
+# ---- conveniences for the daemon's tests ------------------------------------------------------
+
+def daemon_config(sim, tasks, min_interval="100ms", max_interval="400ms", extra=""):
+    """A taskwatchd.conf for sim watching tasks; extra is appended verbatim (more sections)."""
+    lines = ["[API]", "Endpoint=" + sim.url, "CAFile=" + sim.ca, "RequestTimeout=2s",
+             "[Poll]", "MinInterval=" + min_interval, "MaxInterval=" + max_interval,
+             "[Tasks]"]
+    lines += ["Task=" + t for t in tasks]
+    return "\n".join(lines) + "\n" + extra
+
+
+def test_credentials_env(key_id=TEST_KEY_ID, secret=TEST_KEY_SECRET, token=None):
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": key_id, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret}
+    if token is not None:
+        env["ALIBABA_CLOUD_SECURITY_TOKEN"] = token
+    return env
+
+
+def scaleout_task(timeline, cluster="c-test", task_type="nodepool_scaleout"):
+    """A scenario task entry."""
+    return {"cluster_id": cluster, "task_type": task_type,
+            "target": {"id": "np-test", "type": "nodepool"}, "timeline": timeline}
+
+
+def instances(**status_by_id):
+    """task_result entries: instances(i_1="initial") -> [{"data": "i-1", "status": "initial"}]."""
+    return [{"data": k.replace("_", "-"), "status": v} for k, v in status_by_id.items()]
