@@ -1,0 +1,28 @@
+#!/bin/bash
+# The whole test suite, from a bare Debian 12 machine: installs what it needs, builds twice
+# (a normal build, and one under ASan+UBSan), and runs every suite. Ends with a line
+# "N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+tests/install-deps.sh || exit 1
+
+logs=()
+status=0
+
+# build-check: the normal build, every suite (unit, integration, system).
+meson setup --reconfigure build-check >/dev/null 2>&1 || meson setup build-check || exit 1
+ninja -C build-check || exit 1
+meson test -C build-check --print-errorlogs --num-processes 2 || status=1
+logs+=(build-check/meson-logs/testlog.json)
+
+# build-asan: unit and integration suites again under AddressSanitizer + UBSan.
+meson setup --reconfigure build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+        >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+ninja -C build-asan || exit 1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --suite unit --suite integration --print-errorlogs --num-processes 2 || status=1
+logs+=(build-asan/meson-logs/testlog.json)
+
+python3 tests/summarize.py "${logs[@]}" || status=1
+exit $status
