@@ -10,6 +10,10 @@ typedef struct AckRequest {
         char *url;      /* endpoint + "/tasks/" + percent-encoded id */
         char **headers; /* NULL-terminated "Name: value" lines, Authorization included */
         size_t n_headers;
+        /* The hex SHA-256 of the canonical request, as in the string to sign: not a secret.
+         * On SignatureDoesNotMatch the server quotes its own; comparing the two tells a
+         * canonicalisation bug from a wrong secret. */
+        char canonical_request_hash[65];
 } AckRequest;
 
 /* endpoint is "https://host[:port]" without a trailing slash (plain http is accepted for
@@ -21,3 +25,4 @@ int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char
                               const Credentials *creds, time_t now, const char *nonce);
 /* Wipes the header lines (they carry the token) before freeing. */
 AckRequest *ack_request_free(AckRequest *r);
+DEFINE_POINTER_CLEANUP(AckRequest, ack_request_free)

@@ -11,6 +11,9 @@
 /* More entries than this in any one array or object (task_result, stages, events, or any
  * other) make a body malformed. */
 #define TASK_INFO_MAX_ENTRIES 100000U
+/* Values in the whole reply (counted at separators): bounds yajl's tree to a few tens of MB
+ * however the body is shaped. A real reply has a few thousand. */
+#define TASK_INFO_MAX_VALUES 250000U
 
 typedef enum TaskPhase {
         TASK_PHASE_RUNNING,   /* running */

@@ -1,6 +1,7 @@
 /* An access key (possibly temporary) and where it came from; wiped when freed. */
 #pragma once
 
+#include "util/cleanup.h"
 #include "util/time-util.h"
 
 typedef struct Credentials {
@@ -20,3 +21,4 @@ int credentials_new(Credentials **ret, const char *id, const char *secret, const
 int credentials_copy(const Credentials *c, Credentials **ret);
 /* Zeroes every secret byte before freeing. Accepts NULL, returns NULL. */
 Credentials *credentials_free(Credentials *c);
+DEFINE_POINTER_CLEANUP(Credentials, credentials_free)

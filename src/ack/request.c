@@ -24,7 +24,6 @@
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define NONCE_BYTES 16
 
-DEFINE_POINTER_CLEANUP(AckRequest, ack_request_free)
 
 static bool is_host_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -169,6 +168,10 @@ int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char
                 }
                 req->n_headers++;
         }
+        /* The string to sign is "ACS3-HMAC-SHA256\n" followed by the hash. */
+        const char *hash = strchr(sig.string_to_sign, '\n');
+        if (hash && strlen(hash + 1) == sizeof(req->canonical_request_hash) - 1)
+                memcpy(req->canonical_request_hash, hash + 1, sizeof(req->canonical_request_hash));
         if (asprintf(&req->url, "%s%s", endpoint, path) < 0) {
                 req->url = NULL;
                 return -ENOMEM;

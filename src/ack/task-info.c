@@ -69,6 +69,7 @@ static int prescan(const char *s, size_t len, char **reason) {
         uint32_t commas[TASK_INFO_MAX_DEPTH];
         bool is_array[TASK_INFO_MAX_DEPTH];
         unsigned depth = 0;
+        size_t values = 0;
         bool seen_value = false;
 
         if (memchr(s, '\0', len))
@@ -124,6 +125,10 @@ static int prescan(const char *s, size_t len, char **reason) {
                                 return fail(reason, "%s has more than %u entries",
                                             is_array[depth - 1] ? "an array" : "an object",
                                             TASK_INFO_MAX_ENTRIES);
+                        /* yajl's tree costs ~45 bytes per value: 8 MiB of "0," would take
+                         * ~380 MB. Bounding the values bounds the tree, whatever the size. */
+                        if (++values >= TASK_INFO_MAX_VALUES)
+                                return fail(reason, "has more than %u values", TASK_INFO_MAX_VALUES);
                         break;
                 case ' ':
                 case '\t':

@@ -7,7 +7,6 @@
 #include "util/cleanup.h"
 #include "util/strutil.h"
 
-DEFINE_POINTER_CLEANUP(Credentials, credentials_free)
 
 static bool isempty(const char *s) {
         return !s || s[0] == '\0';

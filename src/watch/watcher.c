@@ -36,6 +36,7 @@ struct WatchedTask {
         char *error_key;    /* the last error reported, to report each fault once */
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
+        char canonical_request_hash[65]; /* of the poll in flight, for signature reports */
 };
 
 struct Watcher {
@@ -234,9 +235,16 @@ static void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay
                                     e.task_id, summary ?: what, retry);
                 break;
         case POLL_AUTH_ERROR:
-                event_emitf(w->sink, &e,
-                            "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
-                            e.task_id, summary ?: what, retry);
+                if (streq_ptr(o->code, "SignatureDoesNotMatch"))
+                        /* The server quotes its string to sign: the same hash means a wrong
+                         * secret, another hash a request changed on the way or a signer bug. */
+                        event_emitf(w->sink, &e,
+                                    "%s: authentication failed (%s); our string to sign hashed the canonical request to %s; check the access key secret; retrying in %s",
+                                    e.task_id, summary ?: what, t->canonical_request_hash, retry);
+                else
+                        event_emitf(w->sink, &e,
+                                    "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
+                                    e.task_id, summary ?: what, retry);
                 break;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
@@ -383,7 +391,7 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
 static void task_start_poll(WatchedTask *t) {
         Watcher *w = t->watcher;
         const Credentials *creds = w->get_credentials(w->credentials_userdata);
-        AckRequest *req = NULL;
+        _cleanup_(ack_request_freep) AckRequest *req = NULL;
         int r;
 
         if (!creds) {
@@ -393,9 +401,11 @@ static void task_start_poll(WatchedTask *t) {
         }
 
         r = ack_request_describe_task(&req, w->endpoint, t->tracker.task_id, creds, time(NULL), NULL);
-        if (r >= 0)
+        if (r >= 0) {
+                memcpy(t->canonical_request_hash, req->canonical_request_hash,
+                       sizeof(t->canonical_request_hash));
                 r = http_pool_get(w->pool, req->url, req->headers, task_on_response, t, &t->request);
-        ack_request_free(req);
+        }
         if (r < 0) {
                 t->request = NULL;
                 (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));

@@ -10,7 +10,6 @@
 #define ENV_SECRET "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 #define ENV_TOKEN "ALIBABA_CLOUD_SECURITY_TOKEN"
 
-DEFINE_POINTER_CLEANUP(Credentials, credentials_free)
 
 static void env_set(const char *id, const char *secret, const char *token) {
         const char *names[] = { ENV_ID, ENV_SECRET, ENV_TOKEN };
