@@ -1,0 +1,121 @@
+/* Error, recovery and not-found events for a task: each fault is reported once, says what
+ * failed and when the next attempt is, and its end is reported once. */
+#include <string.h>
+
+#include "watcher-internal.h"
+
+static void format_delay(char *buf, size_t size, usec_t delay) {
+        /* Round to what a person reads; sub-second precision only below 10 s. */
+        if (delay >= 10 * USEC_PER_SEC)
+                delay = (delay + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC;
+        else if (delay >= USEC_PER_SEC)
+                delay = (delay + 50 * USEC_PER_MSEC) / (100 * USEC_PER_MSEC) * (100 * USEC_PER_MSEC);
+        else
+                delay = (delay + USEC_PER_MSEC / 2) / USEC_PER_MSEC * USEC_PER_MSEC;
+        format_timespan(buf, size, delay);
+}
+
+void set_string(char **dst, char *value) {
+        free(*dst);
+        *dst = value;
+}
+
+/* One event per fault: the same error again (same kind, status and code) stays quiet until
+ * a good poll ends it or a different error replaces it. */
+void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
+        Watcher *w = t->watcher;
+        char retry[FORMAT_TIMESPAN_MAX], server_wait[FORMAT_TIMESPAN_MAX];
+        _cleanup_(freep) char *key = NULL, *summary = NULL;
+        Event e = EVENT_INIT(poll_result_event_kind(o->result));
+        const char *what = poll_result_to_string(o->result);
+
+        if (asprintf(&key, "%d/%ld/%s", (int) o->result, o->http_status, o->code ?: "") < 0)
+                return;
+        if (streq_ptr(key, t->error_key))
+                return;
+
+        format_delay(retry, sizeof(retry), delay);
+        if (o->http_status > 0)
+                (void) asprintf(&summary, "HTTP %ld %s%s%s", o->http_status, o->code ?: "",
+                                o->code && o->message ? ": " : "", o->message ?: "");
+        else
+                (void) asprintf(&summary, "%s%s%s", o->code ?: "", o->code && o->message ? ": " : "",
+                                o->message ?: "");
+
+        e.task_id = t->tracker.task_id;
+        e.cluster_id = t->tracker.cluster_id;
+        e.task_type = t->tracker.task_type;
+        e.task_state = t->tracker.state;
+        e.error_code = o->code;
+        e.error_message = o->message;
+        e.request_id = o->request_id;
+        e.http_status = (int) o->http_status;
+        e.retry_in = retry;
+
+        switch (o->result) {
+        case POLL_THROTTLED:
+                if (o->retry_after > 0) {
+                        format_timespan(server_wait, sizeof(server_wait), o->retry_after);
+                        event_emitf(w->sink, &e, "%s: throttled by the API (%s), server asks to wait %s; retrying in %s",
+                                    e.task_id, summary ?: what, server_wait, retry);
+                } else
+                        event_emitf(w->sink, &e, "%s: throttled by the API (%s); retrying in %s",
+                                    e.task_id, summary ?: what, retry);
+                break;
+        case POLL_AUTH_ERROR:
+                if (streq_ptr(o->code, "SignatureDoesNotMatch"))
+                        /* The server quotes its string to sign: the same hash means a wrong
+                         * secret, another hash a request changed on the way or a signer bug. */
+                        event_emitf(w->sink, &e,
+                                    "%s: authentication failed (%s); our string to sign hashed the canonical request to %s; check the access key secret; retrying in %s",
+                                    e.task_id, summary ?: what, t->canonical_request_hash, retry);
+                else
+                        event_emitf(w->sink, &e,
+                                    "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
+                                    e.task_id, summary ?: what, retry);
+                break;
+        default:
+                event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
+                            e.task_id, what, summary ?: "", o->request_id ? ", request " : "",
+                            o->request_id ?: "", retry);
+        }
+
+        set_string(&t->error_key, TAKE_PTR(key));
+        set_string(&t->last_error, summary ? strdup(summary) : NULL);
+        if (summary) {
+                char *status_error = NULL;
+                if (asprintf(&status_error, "%s: %s", t->tracker.task_id, summary) >= 0)
+                        set_string(&w->last_error, status_error);
+        }
+}
+
+void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failures) {
+        Event e = EVENT_INIT(EVENT_API_RECOVERED);
+
+        if (!t->error_key)
+                return;
+        e.task_id = t->tracker.task_id;
+        e.request_id = o->request_id;
+        e.http_status = (int) o->http_status;
+        event_emitf(t->watcher->sink, &e, "%s: polling recovered after %u failed attempt%s",
+                    e.task_id, failures, failures == 1 ? "" : "s");
+        set_string(&t->error_key, NULL);
+        set_string(&t->last_error, NULL);
+}
+
+void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
+        char retry[FORMAT_TIMESPAN_MAX];
+        Event e = EVENT_INIT(EVENT_TASK_NOT_FOUND);
+
+        format_delay(retry, sizeof(retry), delay);
+        e.task_id = t->tracker.task_id;
+        e.error_code = o->code;
+        e.error_message = o->message;
+        e.request_id = o->request_id;
+        e.http_status = (int) o->http_status;
+        e.retry_in = retry;
+        event_emitf(t->watcher->sink, &e,
+                    "%s: task not found (%u answers in a row: HTTP %ld %s); check the task id and region; checking again every %s",
+                    e.task_id, t->not_found, o->http_status, o->code ?: "", retry);
+        set_string(&t->last_error, strdup("task not found"));
+}

@@ -1,0 +1,211 @@
+/* A watched task's life (timer, done-ness) and its poll cycle: sign, send, classify the
+ * response, apply it, schedule the next poll. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "ack/request.h"
+#include "watcher-internal.h"
+
+WatchedTask *task_free(WatchedTask *t) {
+        if (!t)
+                return NULL;
+        queue_remove(t->watcher, t);
+        http_request_cancel(t->request);
+        sd_event_source_disable_unref(t->timer);
+        task_tracker_done(&t->tracker);
+        free(t->error_key);
+        free(t->last_error);
+        free(t);
+        return NULL;
+}
+
+static int task_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        WatchedTask *t = userdata;
+
+        queue_push(t->watcher, t);
+        watcher_pump(t->watcher);
+        return 0;
+}
+
+int task_schedule(WatchedTask *t, usec_t delay) {
+        Watcher *w = t->watcher;
+        /* Let sd-event coalesce wake-ups of many tasks; a tenth of the delay is noise. */
+        usec_t accuracy = delay / 10;
+        int r;
+
+        if (accuracy > 250 * USEC_PER_MSEC)
+                accuracy = 250 * USEC_PER_MSEC;
+        if (accuracy < USEC_PER_MSEC)
+                accuracy = USEC_PER_MSEC;
+
+        t->next_poll = now_usec(CLOCK_MONOTONIC) + delay;
+        if (!t->timer) {
+                r = sd_event_add_time(w->event, &t->timer, CLOCK_MONOTONIC, t->next_poll, accuracy,
+                                      task_on_timer, t);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(t->timer, "task-poll");
+                return 0;
+        }
+        r = sd_event_source_set_time(t->timer, t->next_poll);
+        if (r >= 0)
+                r = sd_event_source_set_time_accuracy(t->timer, accuracy);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(t->timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+static void task_set_done(WatchedTask *t, bool done) {
+        if (t->done == done)
+                return;
+        t->done = done;
+        if (done)
+                t->watcher->n_done++;
+        else
+                t->watcher->n_done--;
+}
+
+int compare_task_id(const void *key, const void *elem) {
+        return strcmp(key, (*(WatchedTask *const *) elem)->tracker.task_id);
+}
+
+WatchedTask *watcher_find(const Watcher *w, const char *id) {
+        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), compare_task_id);
+        return t ? *t : NULL;
+}
+
+static usec_t task_handle_ok(WatchedTask *t, const PollOutcome *o) {
+        Watcher *w = t->watcher;
+        unsigned failures = t->failures;
+        int r;
+
+        t->failures = 0;
+        t->not_found = 0;
+        if (t->lost) {
+                t->lost = false;
+                task_set_done(t, false);
+        }
+        task_report_recovered(t, o, failures);
+
+        r = task_tracker_apply(&t->tracker, o->info, o->request_id, w->sink);
+        if (r < 0)
+                /* Out of memory: nothing was recorded, so the next reply reports it all. */
+                return backoff_error_delay(&w->backoff, 1);
+        if (r > 0)
+                t->unchanged = 0;
+        else if (t->unchanged < 64)
+                t->unchanged++;
+
+        if (task_tracker_is_terminal(&t->tracker)) {
+                task_set_done(t, true);
+                return USEC_INFINITY;
+        }
+        return backoff_poll_delay(&w->backoff, t->unchanged);
+}
+
+static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
+        Watcher *w = t->watcher;
+        usec_t delay;
+
+        if (t->failures < 64)
+                t->failures++;
+
+        if (o->result == POLL_NOT_FOUND) {
+                if (t->not_found < UINT16_MAX)
+                        t->not_found++;
+                if (t->not_found < NOT_FOUND_CONFIRMATIONS)
+                        /* Quietly: a task id just returned by a create call can lag. */
+                        return backoff_error_delay(&w->backoff, t->failures);
+                /* Confirmed: tell once, then look again rarely in case it appears. */
+                delay = backoff_poll_delay(&w->backoff, 64);
+                if (!t->lost) {
+                        t->lost = true;
+                        task_set_done(t, true);
+                        task_report_not_found(t, o, delay);
+                }
+                return delay;
+        }
+
+        if (o->result == POLL_THROTTLED)
+                delay = backoff_throttle_delay(&w->backoff, t->failures, o->retry_after);
+        else
+                delay = backoff_error_delay(&w->backoff, t->failures);
+        task_report_error(t, o, delay);
+        return delay;
+}
+
+
+static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
+        WatchedTask *t = userdata;
+        Watcher *w = t->watcher;
+        PollOutcome o;
+        usec_t delay;
+
+        t->request = NULL;
+        if (poll_outcome_classify(t->tracker.task_id, resp, &o) < 0)
+                delay = backoff_error_delay(&w->backoff, ++t->failures);
+        else {
+                delay = o.result == POLL_OK ? task_handle_ok(t, &o) : task_handle_failure(t, &o);
+                poll_outcome_done(&o);
+        }
+
+        if (delay == USEC_INFINITY) {
+                /* Terminal: no more polls. */
+                (void) sd_event_source_set_enabled(t->timer, SD_EVENT_OFF);
+                t->next_poll = USEC_INFINITY;
+        } else if (task_schedule(t, delay) < 0) {
+                /* Without a timer the task would be silently forgotten: poll again now. */
+                queue_push(w, t);
+        }
+
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
+/* Sign and send one poll. Failures to even start are treated like a failed poll. */
+void task_start_poll(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        const Credentials *creds = w->get_credentials(w->credentials_userdata);
+        _cleanup_(ack_request_freep) AckRequest *req = NULL;
+        int r;
+
+        if (!creds) {
+                /* Nothing to sign with: try again later; the credential layer reports why. */
+                (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+                return;
+        }
+
+        r = ack_request_describe_task(&req, w->endpoint, t->tracker.task_id, creds, time(NULL), NULL);
+        if (r >= 0) {
+                memcpy(t->canonical_request_hash, req->canonical_request_hash,
+                       sizeof(t->canonical_request_hash));
+                r = http_pool_get(w->pool, req->url, req->headers, task_on_response, t, &t->request);
+        }
+        if (r < 0) {
+                t->request = NULL;
+                (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+        }
+}
+
+
+int task_new(WatchedTask **ret, Watcher *w, const char *id) {
+        WatchedTask *t = calloc(1, sizeof(*t));
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        t->watcher = w;
+        r = task_tracker_init(&t->tracker, id);
+        if (r < 0) {
+                free(t);
+                return r;
+        }
+        r = task_schedule(t, backoff_initial_delay(&w->backoff));
+        if (r < 0) {
+                task_free(t);
+                return r;
+        }
+        *ret = t;
+        return 0;
+}

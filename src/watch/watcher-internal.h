@@ -1,0 +1,85 @@
+/* The watcher's private types, shared by the files that implement it. */
+#pragma once
+
+#include "http/http-pool.h"
+#include "util/strutil.h"
+#include "watch/backoff.h"
+#include "watch/poll-outcome.h"
+#include "watch/task-tracker.h"
+#include "watch/watcher.h"
+
+/* A task the API says does not exist is believed after this many answers in a row. */
+#define NOT_FOUND_CONFIRMATIONS 3U
+/* STATUS= is rebuilt at most this often: it walks every task. */
+#define STATUS_INTERVAL (500 * USEC_PER_MSEC)
+
+typedef struct WatchedTask WatchedTask;
+
+struct WatchedTask {
+        Watcher *watcher;
+        TaskTracker tracker;
+        sd_event_source *timer;
+        HttpRequest *request;        /* in flight, or NULL */
+        WatchedTask *q_prev, *q_next; /* in the queue of due polls */
+        bool queued;
+        unsigned unchanged; /* good polls in a row without a change */
+        unsigned failures;  /* failed polls in a row */
+        unsigned not_found; /* "not found" answers in a row */
+        bool lost;          /* not found, confirmed and reported */
+        bool done;          /* terminal or lost: counts toward --exit-when-done */
+        char *error_key;    /* the last error reported, to report each fault once */
+        char *last_error;   /* the same, for STATUS= */
+        usec_t next_poll;   /* CLOCK_MONOTONIC */
+        char canonical_request_hash[65]; /* of the poll in flight, for signature reports */
+};
+
+struct Watcher {
+        sd_event *event;
+        EventSink *sink;
+        CredentialsGetter get_credentials;
+        void *credentials_userdata;
+
+        HttpPool *pool;
+        HttpPoolOptions pool_options;
+        char *ca_file;
+        char *endpoint;
+        BackoffPolicy backoff;
+
+        WatchedTask **tasks; /* sorted by id */
+        size_t n_tasks;
+        size_t n_done;
+        WatchedTask *q_head, *q_tail;
+
+        bool exit_when_done;
+        bool exiting;
+        sd_event_source *status_timer;
+        usec_t status_sent;
+        char *last_error; /* the newest error of any task, for STATUS= */
+};
+
+/* poll-queue.c: due polls wait here in order until the pool has room. */
+void queue_push(Watcher *w, WatchedTask *t);
+void queue_remove(Watcher *w, WatchedTask *t);
+void watcher_pump(Watcher *w);
+void watcher_on_capacity(void *userdata);
+
+/* watched-task.c: a task's life and its poll cycle. */
+int task_new(WatchedTask **ret, Watcher *w, const char *id);
+WatchedTask *task_free(WatchedTask *t);
+int task_schedule(WatchedTask *t, usec_t delay);
+void task_start_poll(WatchedTask *t);
+WatchedTask *watcher_find(const Watcher *w, const char *id);
+int compare_task_id(const void *key, const void *elem);
+
+/* task-report.c: error, recovery and not-found events, each fault once. */
+void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay);
+void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failures);
+void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay);
+void set_string(char **dst, char *value);
+
+/* watcher-status.c */
+void watcher_status_changed(Watcher *w);
+int watcher_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* watcher.c */
+void watcher_check_done(Watcher *w);
