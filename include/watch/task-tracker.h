@@ -13,9 +13,8 @@ typedef struct TrackedInstance {
         InstancePhase phase;
 } TrackedInstance;
 
-typedef struct TaskTracker {
-        char *task_id;
-        bool have_baseline;
+/* Everything we know of a task from one reply (and the instances earlier ones listed). */
+typedef struct TaskSnapshot {
         char *state; /* as the API sent it */
         TaskPhase phase;
         char *stage;
@@ -24,6 +23,12 @@ typedef struct TaskTracker {
         TrackedInstance *instances; /* sorted by id, for lookup */
         size_t n_instances;
         size_t n_succeeded, n_failed, n_pending;
+} TaskSnapshot;
+
+typedef struct TaskTracker {
+        char *task_id;
+        bool have_baseline;
+        TaskSnapshot now; /* all NULL and zero before the baseline */
 } TaskTracker;
 
 int task_tracker_init(TaskTracker *t, const char *task_id);
@@ -37,5 +42,5 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
                        EventSink *sink);
 
 static inline bool task_tracker_is_terminal(const TaskTracker *t) {
-        return t->have_baseline && task_phase_is_terminal(t->phase);
+        return t->have_baseline && task_phase_is_terminal(t->now.phase);
 }

@@ -43,9 +43,9 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                                 o->message ?: "");
 
         e.task_id = t->tracker.task_id;
-        e.cluster_id = t->tracker.cluster_id;
-        e.task_type = t->tracker.task_type;
-        e.task_state = t->tracker.state;
+        e.cluster_id = t->tracker.now.cluster_id;
+        e.task_type = t->tracker.now.task_type;
+        e.task_state = t->tracker.now.state;
         e.error_code = o->code;
         e.error_message = o->message;
         e.request_id = o->request_id;

@@ -6,15 +6,6 @@
 
 #include "util/strutil.h"
 
-/* The new picture of a task, built completely before anything is emitted or replaced. */
-typedef struct Snapshot {
-        char *state, *stage, *cluster_id, *task_type, *error_code, *error_message;
-        TaskPhase phase;
-        TrackedInstance *instances;
-        size_t n_instances;
-        size_t n_succeeded, n_failed, n_pending;
-} Snapshot;
-
 static void instances_free(TrackedInstance *v, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(v[i].id);
@@ -23,7 +14,7 @@ static void instances_free(TrackedInstance *v, size_t n) {
         free(v);
 }
 
-static void snapshot_done(Snapshot *s) {
+static void snapshot_done(TaskSnapshot *s) {
         free(s->state);
         free(s->stage);
         free(s->cluster_id);
@@ -31,24 +22,18 @@ static void snapshot_done(Snapshot *s) {
         free(s->error_code);
         free(s->error_message);
         instances_free(s->instances, s->n_instances);
-        *s = (Snapshot) {};
+        *s = (TaskSnapshot) { .phase = TASK_PHASE_UNKNOWN };
 }
 
 int task_tracker_init(TaskTracker *t, const char *task_id) {
-        *t = (TaskTracker) { .phase = TASK_PHASE_UNKNOWN };
+        *t = (TaskTracker) { .now.phase = TASK_PHASE_UNKNOWN };
         t->task_id = strdup(task_id);
         return t->task_id ? 0 : -ENOMEM;
 }
 
 void task_tracker_done(TaskTracker *t) {
         free(t->task_id);
-        free(t->state);
-        free(t->stage);
-        free(t->cluster_id);
-        free(t->task_type);
-        free(t->error_code);
-        free(t->error_message);
-        instances_free(t->instances, t->n_instances);
+        snapshot_done(&t->now);
         *t = (TaskTracker) {};
 }
 
@@ -81,7 +66,7 @@ static int compare_reply_position(const void *a, const void *b, void *userdata) 
 /* The reply's instances, plus any we knew that the reply no longer lists: an instance
  * missing from one reply keeps its last status rather than vanishing and coming back
  * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. */
-static int snapshot_instances(Snapshot *s, const TaskTracker *old, const TaskInfo *info) {
+static int snapshot_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
         _cleanup_(freep) size_t *order = NULL;
         size_t n = 0, n_reply, cap = info->n_instances + old->n_instances;
         TrackedInstance *v;
@@ -141,8 +126,8 @@ static int snapshot_instances(Snapshot *s, const TaskTracker *old, const TaskInf
         return 0;
 }
 
-static int snapshot_build(Snapshot *s, const TaskTracker *old, const TaskInfo *info) {
-        *s = (Snapshot) { .phase = task_phase_from_state(info->state) };
+static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+        *s = (TaskSnapshot) { .phase = task_phase_from_state(info->state) };
 
         s->state = strdup_or_null(info->state);
         s->stage = strdup_or_null(info->current_stage);
@@ -161,7 +146,7 @@ static int snapshot_build(Snapshot *s, const TaskTracker *old, const TaskInfo *i
 
 typedef struct Emitter {
         const TaskTracker *t;
-        const Snapshot *s;
+        const TaskSnapshot *s;
         const char *request_id;
         EventSink *sink;
 } Emitter;
@@ -220,7 +205,7 @@ static void emit_instance(const Emitter *em, const TrackedInstance *now, const T
 }
 
 static void emit_task_phase(const Emitter *em, const char *previous_state) {
-        const Snapshot *s = em->s;
+        const TaskSnapshot *s = em->s;
         EventKind kind;
         Event e;
 
@@ -273,7 +258,7 @@ static void emit_task_phase(const Emitter *em, const char *previous_state) {
 }
 
 static void emit_baseline(const Emitter *em) {
-        const Snapshot *s = em->s;
+        const TaskSnapshot *s = em->s;
         Event e = emitter_event(em, EVENT_TASK_BASELINE);
 
         event_emitf(em->sink, &e,
@@ -291,21 +276,22 @@ static void emit_baseline(const Emitter *em) {
 }
 
 /* Both failure spellings are one phase; an unknown state is compared by its text. */
-static bool state_changed(const TaskTracker *t, const Snapshot *s) {
+static bool state_changed(const TaskSnapshot *t, const TaskSnapshot *s) {
         if (t->phase != s->phase)
                 return true;
         return s->phase == TASK_PHASE_UNKNOWN && !streq_ptr(t->state, s->state);
 }
 
 static bool emit_changes(const Emitter *em) {
-        const TaskTracker *t = em->t;
-        const Snapshot *s = em->s;
+        const TaskSnapshot *t = &em->t->now;
+        const TaskSnapshot *s = em->s;
+        const char *id = em->t->task_id;
         bool changed = false;
 
         if (!streq_ptr(t->stage, s->stage)) {
                 Event e = emitter_event(em, EVENT_TASK_STAGE_CHANGED);
                 e.task_previous_stage = t->stage;
-                event_emitf(em->sink, &e, "%s: stage %s (was %s)", t->task_id, or_dash(s->stage),
+                event_emitf(em->sink, &e, "%s: stage %s (was %s)", id, or_dash(s->stage),
                             or_dash(t->stage));
                 changed = true;
         }
@@ -328,7 +314,7 @@ static bool emit_changes(const Emitter *em) {
             s->n_pending != t->n_pending) {
                 Event e = emitter_event(em, EVENT_TASK_PROGRESS);
                 event_emitf(em->sink, &e, "%s: instances %zu succeeded, %zu failed, %zu pending (of %zu)",
-                            t->task_id, s->n_succeeded, s->n_failed, s->n_pending, s->n_instances);
+                            id, s->n_succeeded, s->n_failed, s->n_pending, s->n_instances);
                 changed = true;
         }
 
@@ -341,11 +327,11 @@ static bool emit_changes(const Emitter *em) {
 
 int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request_id,
                        EventSink *sink) {
-        Snapshot s;
+        TaskSnapshot s;
         bool changed;
         int r;
 
-        r = snapshot_build(&s, t, info);
+        r = snapshot_build(&s, &t->now, info);
         if (r < 0) {
                 snapshot_done(&s);
                 return r;
@@ -358,28 +344,9 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
         } else
                 changed = emit_changes(&em);
 
-        /* Swap the new picture in; the old one is freed with the snapshot. */
-        TaskTracker old = *t;
+        /* The new picture replaces the old, which is freed. */
+        snapshot_done(&t->now);
+        t->now = s;
         t->have_baseline = true;
-        t->state = s.state;
-        t->phase = s.phase;
-        t->stage = s.stage;
-        t->cluster_id = s.cluster_id;
-        t->task_type = s.task_type;
-        t->error_code = s.error_code;
-        t->error_message = s.error_message;
-        t->instances = s.instances;
-        t->n_instances = s.n_instances;
-        t->n_succeeded = s.n_succeeded;
-        t->n_failed = s.n_failed;
-        t->n_pending = s.n_pending;
-
-        s = (Snapshot) {
-                .state = old.state, .stage = old.stage, .cluster_id = old.cluster_id,
-                .task_type = old.task_type, .error_code = old.error_code,
-                .error_message = old.error_message, .instances = old.instances,
-                .n_instances = old.n_instances,
-        };
-        snapshot_done(&s);
         return changed ? 1 : 0;
 }

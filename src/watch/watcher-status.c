@@ -9,14 +9,14 @@ void watcher_update_status(Watcher *w) {
 
         for (size_t i = 0; i < w->n_tasks; i++) {
                 const WatchedTask *t = w->tasks[i];
-                const TaskTracker *k = &t->tracker;
+                const TaskSnapshot *k = &t->tracker.now;
 
                 ok += k->n_succeeded;
                 bad += k->n_failed;
                 pending += k->n_pending;
                 if (t->lost)
                         lost++;
-                else if (!k->have_baseline)
+                else if (!t->tracker.have_baseline)
                         waiting++;
                 else
                         switch (k->phase) {

@@ -183,9 +183,9 @@ int watcher_outcome(const Watcher *w) {
 
         for (size_t i = 0; i < w->n_tasks; i++) {
                 const WatchedTask *t = w->tasks[i];
-                TaskPhase p = t->tracker.phase;
+                TaskPhase p = t->tracker.now.phase;
 
-                if (t->tracker.n_failed > 0 ||
+                if (t->tracker.now.n_failed > 0 ||
                     (t->tracker.have_baseline && (p == TASK_PHASE_FAILED || p == TASK_PHASE_CANCELED)))
                         failed = true;
                 else if (t->lost)

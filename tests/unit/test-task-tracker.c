@@ -208,9 +208,9 @@ static void test_duplicated_instance_keeps_last_entry(void) {
         setup();
         apply("{\"state\":\"running\",\"task_result\":[{\"data\":\"i-1\",\"status\":\"initial\"},"
               "{\"data\":\"i-1\",\"status\":\"success\"}]}");
-        ASSERT_INT_EQ(tracker.n_instances, 1);
-        ASSERT_STR_EQ(tracker.instances[0].status, "success");
-        ASSERT_INT_EQ(tracker.n_succeeded, 1);
+        ASSERT_INT_EQ(tracker.now.n_instances, 1);
+        ASSERT_STR_EQ(tracker.now.instances[0].status, "success");
+        ASSERT_INT_EQ(tracker.now.n_succeeded, 1);
         teardown();
 }
 
@@ -221,7 +221,7 @@ static void test_instance_missing_from_a_reply_keeps_its_status(void) {
         recorder_clear(&rec);
         ASSERT_INT_EQ(apply("{\"state\":\"running\",\"task_result\":[{\"data\":\"i-2\",\"status\":\"initial\"}]}"), 0);
         ASSERT_INT_EQ(rec.n, 0);
-        ASSERT_INT_EQ(tracker.n_instances, 2);
+        ASSERT_INT_EQ(tracker.now.n_instances, 2);
         /* ... and its return is no "added". */
         ASSERT_INT_EQ(apply("{\"state\":\"running\",\"task_result\":[{\"data\":\"i-1\",\"status\":\"success\"},"
                             "{\"data\":\"i-2\",\"status\":\"initial\"}]}"), 0);
@@ -254,9 +254,9 @@ static void test_many_instances_are_tracked(void) {
         fclose(f);
         apply(json);
         free(json);
-        ASSERT_INT_EQ(tracker.n_instances, 2000);
-        ASSERT_INT_EQ(tracker.n_succeeded, 667);
-        ASSERT_INT_EQ(tracker.n_pending, 1333);
+        ASSERT_INT_EQ(tracker.now.n_instances, 2000);
+        ASSERT_INT_EQ(tracker.now.n_succeeded, 667);
+        ASSERT_INT_EQ(tracker.now.n_pending, 1333);
         teardown();
 }
 
