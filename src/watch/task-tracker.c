@@ -50,6 +50,9 @@ static int instance_set(TrackedInstance *i, const char *id, const char *status) 
 
 static const TrackedInstance *find_instance(const TrackedInstance *v, size_t n, const char *id) {
         TrackedInstance key = { .id = (char *) id };
+
+        if (n == 0)
+                return NULL; /* v may be NULL, which bsearch must not see */
         return bsearch(&key, v, n, sizeof(*v), compare_instance);
 }
 

@@ -71,6 +71,8 @@ int compare_task_id(const void *key, const void *elem) {
 }
 
 WatchedTask *watcher_find(const Watcher *w, const char *id) {
+        if (w->n_tasks == 0)
+                return NULL; /* tasks may be NULL, which bsearch must not see */
         WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), compare_task_id);
         return t ? *t : NULL;
 }

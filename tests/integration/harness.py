@@ -342,6 +342,19 @@ class NotifySocket:
 
 # ---- the daemon -------------------------------------------------------------------------------
 
+_SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                      "WARNING: AddressSanitizer")
+
+
+def sanitizer_report(text):
+    """The lines around the first sanitizer finding in text, or None."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if any(m in line for m in _SANITIZER_MARKERS):
+            return "\n".join(lines[max(0, i - 2):i + 40])
+    return None
+
+
 _SCRUBBED_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
                  "LISTEN_FDNAMES", "INVOCATION_ID", "JOURNAL_STREAM", "CREDENTIALS_DIRECTORY",
                  "STATE_DIRECTORY", "RUNTIME_DIRECTORY")
@@ -419,12 +432,21 @@ class Daemon:
             return f.read()
 
     def close(self):
-        """Kill it if it still runs, and close the notify socket it made."""
+        """Stop it if it still runs (SIGTERM, so leak checkers get to report), close the notify
+        socket it made, and fail if a sanitizer reported anything: under the ASan+UBSan build
+        every integration test is also a memory-safety test."""
         if self.running():
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         if self._own_notify:
             self.notify.close()
+        report = sanitizer_report(self.stderr_text())
+        if report:
+            raise AssertionError("sanitizer report from taskwatchd (pid %d):\n%s" % (self.pid, report))
 
     def __enter__(self):
         return self
