@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+# Host side of the system test: installs the build, starts the simulator, boots a container with systemd as PID 1.
+"""run-system-test.py BUILD_DIR SOURCE_DIR
+
+1. the Debian 12 rootfs tarball from make-rootfs.sh (cached; built on first use),
+2. `meson install --destdir` of BUILD_DIR into a staging directory,
+3. the HTTPS simulator (tests/simulator/acksim.py) on the host's loopback, which the
+   container shares,
+4. `systemd-nspawn --boot --volatile=overlay` in a cgroup of its own, with in-container.py
+   run by run-tests.service once the system is up; its TAP output is the test's.
+
+Everything is removed afterwards, whatever happens: the container, its cgroups, the
+simulator and the scratch directory (kept with TASKWATCHD_TEST_KEEP=1). Exit status 77
+(skip) when not root or systemd-nspawn is missing. TASKWATCHD_TEST_CACHE names the rootfs
+cache (default /var/cache/taskwatchd-test)."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP = 77
+CONTAINER_TIMEOUT = 420  # seconds; meson's own timeout for the test is 600
+KEY_ID = "LTAIsystemtest"
+KEY_SECRET = "system-test-secret-do-not-log"
+# A second key, known to the simulator, that only reaches the daemon through LoadCredential=.
+CRED_KEY_ID = "LTAIcredentialtest"
+CRED_KEY_SECRET = "credential-test-secret-do-not-log"
+
+# The simulator's timelines. "hold" steps wait for the in-container test to release them
+# (POST /_sim/advance), so every transition happens when the test expects it.
+SCENARIO = {
+    "credentials": [
+        {"access_key_id": KEY_ID, "access_key_secret": KEY_SECRET},
+        {"access_key_id": CRED_KEY_ID, "access_key_secret": CRED_KEY_SECRET},
+    ],
+    "tasks": {
+        "T-systest-main": {
+            "cluster_id": "c-systest",
+            "task_type": "nodepool_scaleout",
+            "timeline": [
+                {"state": "running", "current_stage": "CreateInstances",
+                 "task_result": [{"data": "i-sys1", "status": "initial"},
+                                 {"data": "i-sys2", "status": "initial"}], "hold": True},
+                {"current_stage": "JoinNodes",
+                 "task_result": [{"data": "i-sys1", "status": "success"},
+                                 {"data": "i-sys2", "status": "initial"}], "hold": True},
+                {"state": "failed", "current_stage": "JoinNodes",
+                 "error": {"code": "NodeJoinFailed", "message": "node i-sys2 did not join"},
+                 "task_result": [{"data": "i-sys1", "status": "success"},
+                                 {"data": "i-sys2", "status": "failed"}]},
+            ],
+        },
+        "T-systest-slow": {
+            "cluster_id": "c-systest",
+            "task_type": "cluster_upgrade",
+            "timeline": [{"state": "running", "current_stage": "Upgrade"}],
+        },
+        "T-systest-added": {
+            "cluster_id": "c-systest",
+            "task_type": "nodepool_scaleout",
+            "timeline": [{"state": "running", "current_stage": "CreateInstances",
+                          "task_result": [{"data": "i-sys9", "status": "initial"}]}],
+        },
+    },
+}
+
+
+def log(msg):
+    print("# " + msg, flush=True)
+
+
+def skip(msg):
+    print("1..0 # SKIP " + msg, flush=True)
+    sys.exit(SKIP)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+class Cgroup:
+    """A cgroup of our own in each hierarchy nspawn uses (v1 "systemd" + v2, or pure v2)."""
+
+    def __init__(self, name):
+        base = "/sys/fs/cgroup"
+        if os.path.isdir(base + "/unified"):
+            roots = [base + "/systemd", base + "/unified"]
+        elif os.path.exists(base + "/cgroup.controllers"):
+            roots = [base]
+        else:
+            roots = [base + "/systemd"]
+        self.paths = [os.path.join(r, name) for r in roots if os.path.isdir(r)]
+        for p in self.paths:
+            os.makedirs(p, exist_ok=True)
+
+    def join(self):
+        """preexec_fn: the child moves itself in before it execs nspawn."""
+        for p in self.paths:
+            with open(os.path.join(p, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+
+    def _pids(self):
+        pids = set()
+        for p in self.paths:
+            for d, _, files in os.walk(p):
+                if "cgroup.procs" in files:
+                    try:
+                        with open(os.path.join(d, "cgroup.procs")) as f:
+                            pids.update(int(x) for x in f.read().split())
+                    except OSError:
+                        pass
+        return pids
+
+    def destroy(self):
+        # Whatever nspawn left behind when it was killed lives in here, and only that.
+        for _ in range(50):
+            pids = self._pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+        for p in self.paths:
+            for d, _, _ in sorted(os.walk(p), key=lambda t: -len(t[0])):
+                for _ in range(20):
+                    try:
+                        os.rmdir(d)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+
+
+def wait_file(path, timeout, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def installed_files(build):
+    out = subprocess.run(["meson", "introspect", "--installed", build], check=True,
+                         capture_output=True, text=True).stdout
+    return sorted(set(json.loads(out).values()))
+
+
+def build_options(build):
+    out = subprocess.run(["meson", "introspect", "--buildoptions", build], check=True,
+                         capture_output=True, text=True).stdout
+    return {o["name"]: o["value"] for o in json.loads(out)}
+
+
+def main(argv):
+    if len(argv) != 3:
+        print("usage: run-system-test.py BUILD_DIR SOURCE_DIR", file=sys.stderr)
+        return 2
+    build, source = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+
+    if os.geteuid() != 0:
+        skip("the system test boots a container: run it as root")
+    for tool in ("systemd-nspawn", "tar", "zstd"):
+        if not shutil.which(tool):
+            skip("%s is missing (apt-get install systemd-container zstd)" % tool)
+
+    r = subprocess.run([os.path.join(HERE, "make-rootfs.sh")], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        if "not installed" in r.stderr:
+            skip("cannot build the container rootfs: " + r.stderr.strip().splitlines()[-1])
+        print("Bail out! make-rootfs.sh failed", flush=True)
+        return 1
+    tarball = r.stdout.strip().splitlines()[-1]
+
+    tag = uuid.uuid4().hex[:10]
+    keep = os.environ.get("TASKWATCHD_TEST_KEEP") == "1"
+    work = tempfile.mkdtemp(prefix="taskwatchd-system.", dir="/var/tmp")
+    cgroup = None
+    sim = None
+    nspawn = None
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        root, stage, test, out, simdir = (os.path.join(work, d) for d in
+                                          ("root", "stage", "test", "out", "sim"))
+        for d in (root, stage, test, out, simdir):
+            os.makedirs(d)
+
+        t0 = time.monotonic()
+        run(["tar", "--zstd", "-C", root, "--numeric-owner", "-xf", tarball])
+        log("rootfs unpacked in %.1fs from %s" % (time.monotonic() - t0, tarball))
+
+        run(["meson", "install", "-C", build, "--no-rebuild", "--quiet", "--destdir", stage],
+            stdout=subprocess.DEVNULL)
+        opts = build_options(build)
+
+        with open(os.path.join(simdir, "scenario.json"), "w") as f:
+            json.dump(SCENARIO, f, indent=1)
+        sim_log = open(os.path.join(work, "acksim.log"), "w")
+        sim = subprocess.Popen([sys.executable, os.path.join(source, "tests/simulator/acksim.py"),
+                                "--scenario", os.path.join(simdir, "scenario.json"),
+                                "--dir", simdir, "--host", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=sim_log)
+        if not wait_file(os.path.join(simdir, "ready.json"), 60, sim):
+            print("Bail out! the simulator did not start", flush=True)
+            sys.stdout.write(open(os.path.join(work, "acksim.log")).read())
+            return 1
+        with open(os.path.join(simdir, "ready.json")) as f:
+            ready = json.load(f)
+
+        shutil.copy(os.path.join(HERE, "in-container.py"), test)
+        shutil.copy(ready["ca"], os.path.join(test, "ca.pem"))
+        params = {
+            "port": ready["port"],
+            "key_id": KEY_ID, "key_secret": KEY_SECRET,
+            "cred_key_id": CRED_KEY_ID, "cred_key_secret": CRED_KEY_SECRET,
+            "installed": installed_files(build),
+            "prefix": opts["prefix"],
+            "sbindir": os.path.join(opts["prefix"], opts["sbindir"]),
+        }
+        with open(os.path.join(test, "params.json"), "w") as f:
+            json.dump(params, f, indent=1)
+        with open(os.path.join(test, "run-tests.service"), "w") as f:
+            f.write("[Unit]\n"
+                    "Description=taskwatchd system test\n"
+                    "After=multi-user.target\n"
+                    "SuccessAction=exit-force\n"
+                    "FailureAction=exit-force\n"
+                    "[Service]\n"
+                    "Type=oneshot\n"
+                    "ExecStart=/usr/bin/python3 -u /opt/test/in-container.py\n"
+                    "StandardOutput=journal+console\n"
+                    "StandardError=journal+console\n"
+                    "TimeoutStartSec=%d\n" % (CONTAINER_TIMEOUT - 30))
+
+        cgroup = Cgroup("taskwatchd-test-" + tag)
+        cmd = ["systemd-nspawn", "-q", "-D", root, "-M", "twtest-" + tag,
+               "--register=no", "--keep-unit", "--volatile=overlay", "--console=read-only",
+               "--bind-ro=%s:/opt/test" % test, "--bind-ro=%s:/opt/stage" % stage,
+               "--bind=%s:/opt/out" % out,
+               "--bind-ro=%s:/etc/systemd/system/run-tests.service" %
+               os.path.join(test, "run-tests.service"),
+               "--boot", "--", "systemd.wants=run-tests.service", "systemd.show_status=0"]
+        log("booting: " + " ".join(cmd))
+        t0 = time.monotonic()
+        nspawn = subprocess.Popen(cmd, preexec_fn=cgroup.join, stdin=subprocess.DEVNULL)
+        try:
+            rc = nspawn.wait(timeout=CONTAINER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log("the container did not finish within %ds: stopping it" % CONTAINER_TIMEOUT)
+            rc = None
+        log("container exited with %s after %.1fs" % (rc, time.monotonic() - t0))
+
+        tap = os.path.join(out, "results.tap")
+        if not os.path.exists(tap):
+            print("Bail out! the in-container test left no results (container exit %s)" % rc,
+                  flush=True)
+            return 1
+        with open(tap) as f:
+            text = f.read()
+        # The console already showed it, interleaved with boot noise: print it clean.
+        print(text, end="", flush=True)
+        failed = [l for l in text.splitlines()
+                  if l.startswith("not ok") and "# TODO" not in l and "# SKIP" not in l]
+        complete = any(l.startswith("1..") for l in text.splitlines())
+        if rc not in (0, None) and not failed:
+            log("container exit status %s" % rc)
+        return 0 if complete and not failed and rc == 0 else 1
+    except KeyboardInterrupt as e:
+        log("interrupted (%s): cleaning up" % e)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if nspawn is not None and nspawn.poll() is None:
+            nspawn.terminate()  # nspawn asks the container's systemd to exit
+            try:
+                nspawn.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                nspawn.kill()
+                nspawn.wait()
+        if cgroup is not None:
+            cgroup.destroy()
+        if sim is not None:
+            sim.terminate()
+            try:
+                sim.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                sim.kill()
+                sim.wait()
+        if keep:
+            log("kept " + work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
