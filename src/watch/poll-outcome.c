@@ -28,7 +28,7 @@ static bool contains(const char *haystack, const char *needle) {
 static bool code_is_auth(const char *code) {
         static const char *const prefixes[] = {
                 "SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId",
-                "InvalidSecurityToken", "InvalidTimeStamp", "SignatureNonceUsed", "Forbidden",
+                "InvalidSecurityToken", "InvalidTimeStamp", "Forbidden",
                 "NoPermission", "InvalidAuthorization", "MissingSecurityToken",
         };
 
@@ -44,6 +44,11 @@ static PollResult classify_error(long status, const char *code, long retry_after
         /* Throttling first: any positive retry-after means "wait", whatever the status. */
         if (status == 429 || contains(code, "Throttling") || retry_after_ms > 0)
                 return POLL_THROTTLED;
+        /* We sign every poll with a fresh nonce, so a "used" nonce is our own request sent
+         * twice: libcurl re-sends by itself when a reused connection dies before the reply.
+         * A network fault, not a credentials problem; the next poll is signed afresh. */
+        if (code && strncasecmp(code, "SignatureNonceUsed", 18) == 0)
+                return POLL_NETWORK_ERROR;
         /* InvalidAccessKeyId.NotFound is a 404 too, and no statement about the task. */
         if (code_is_auth(code) || status == 401 || status == 403)
                 return POLL_AUTH_ERROR;

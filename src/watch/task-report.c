@@ -74,6 +74,14 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                                     "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
                                     e.task_id, summary ?: what, retry);
                 break;
+        case POLL_NETWORK_ERROR:
+                if (streq_ptr(o->code, "SignatureNonceUsed")) {
+                        event_emitf(w->sink, &e,
+                                    "%s: poll failed, the connection was reset and libcurl re-sent the request, which the API refused as a replay (%s); retrying with a fresh signature in %s",
+                                    e.task_id, summary ?: what, retry);
+                        break;
+                }
+                _fallthrough_;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
                             e.task_id, what, summary ?: "", o->request_id ? ", request " : "",

@@ -54,6 +54,7 @@ struct Watcher {
         bool exiting;
         sd_event_source *status_timer;
         usec_t status_sent;
+        char *status_text; /* the STATUS= last sent */
         char *last_error; /* the newest error of any task, for STATUS= */
 };
 

@@ -52,8 +52,13 @@ void watcher_update_status(Watcher *w) {
         if (w->last_error)
                 (void) strbuf_appendf(&b, "; last error: %s", w->last_error);
 
-        if (b.data)
+        /* The same text again tells systemd nothing, and every datagram is a write into
+         * PID 1's queue (a full queue would block us). */
+        if (b.data && !streq_ptr(b.data, w->status_text)) {
                 (void) notify_status(b.data);
+                free(w->status_text);
+                w->status_text = strbuf_steal(&b);
+        }
         w->status_sent = now_usec(CLOCK_MONOTONIC);
 }
 

@@ -51,6 +51,7 @@ Watcher *watcher_free(Watcher *w) {
         free(w->ca_file);
         free(w->endpoint);
         free(w->last_error);
+        free(w->status_text);
         free(w);
         return NULL;
 }

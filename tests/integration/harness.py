@@ -22,6 +22,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -257,7 +258,10 @@ class NotifySocket:
     """An AF_UNIX datagram socket standing in for systemd's notify socket.
 
     .path: give it to the daemon as NOTIFY_SOCKET. .messages: every datagram so far (str);
-    .senders: the sending pid of each (SO_PASSCRED), or None."""
+    .senders: the sending pid of each (SO_PASSCRED), or None.
+
+    A thread receives continuously, as systemd does: a sender must never block on a full
+    queue because the test happens not to be waiting at that moment."""
 
     def __init__(self, tmpdir, name=None):
         self.path = os.path.join(tmpdir, name or "notify-%d.sock" % next(_counter))
@@ -270,16 +274,21 @@ class NotifySocket:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.messages = []
         self.senders = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._reader, name="notify-reader", daemon=True)
+        self._thread.start()
 
-    def _receive(self, timeout):
-        """Receive what arrives within timeout (0: only what is queued); True if anything did."""
-        got = False
-        while True:
-            r, _, _ = select.select([self.sock], [], [], timeout)
-            if not r:
-                return got
-            anc = socket.CMSG_SPACE(12) + socket.CMSG_SPACE(253 * 4)
-            data, ancdata, _, _ = self.sock.recvmsg(65536, anc)
+    def _reader(self):
+        while not self._closed:
+            try:
+                r, _, _ = select.select([self.sock], [], [], 0.1)
+                if not r:
+                    continue
+                anc = socket.CMSG_SPACE(12) + socket.CMSG_SPACE(253 * 4)
+                data, ancdata, _, _ = self.sock.recvmsg(65536, anc)
+            except (OSError, ValueError):
+                return  # closed under us
             pid = None
             for level, kind, payload in ancdata:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
@@ -287,10 +296,19 @@ class NotifySocket:
                 elif level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     for i in range(0, len(payload) - len(payload) % 4, 4):
                         os.close(int.from_bytes(payload[i:i + 4], sys.byteorder))
-            self.messages.append(data.decode("utf-8", "replace"))
-            self.senders.append(pid)
-            got = True
-            timeout = 0
+            with self._cond:
+                self.messages.append(data.decode("utf-8", "replace"))
+                self.senders.append(pid)
+                self._cond.notify_all()
+
+    def _receive(self, timeout):
+        """Wait up to timeout for a datagram beyond those already in .messages (0: do not
+        wait); True if one arrived."""
+        with self._cond:
+            n = len(self.messages)
+            if timeout > 0:
+                self._cond.wait_for(lambda: len(self.messages) > n, timeout)
+            return len(self.messages) > n
 
     def poll(self):
         """Take in whatever is queued; returns .messages."""
@@ -327,6 +345,8 @@ class NotifySocket:
                 if line.startswith("STATUS=")]
 
     def close(self):
+        self._closed = True
+        self._thread.join(5)
         self.sock.close()
         try:
             os.unlink(self.path)

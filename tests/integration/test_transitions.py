@@ -14,10 +14,8 @@ from harness import instances, scaleout_task  # noqa: E402
 class Transitions(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)  # cleanups run last-first: after the daemon's
         self.journal = harness.Journal()
-
-    def tearDown(self):
-        self.tmp.cleanup()
 
     def start(self, tasks):
         sim = harness.Simulator({"tasks": tasks}, self.tmp.name)

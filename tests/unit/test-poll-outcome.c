@@ -129,6 +129,14 @@ static void test_html_error_page_keeps_its_status(void) {
         poll_outcome_done(&o);
 }
 
+static void test_replayed_nonce_is_a_network_fault(void) {
+        PollOutcome o = classify(400, "{\"Code\":\"SignatureNonceUsed\",\"Message\":\"used\"}", -1);
+
+        ASSERT_INT_EQ(o.result, POLL_NETWORK_ERROR);
+        ASSERT_STR_EQ(o.code, "SignatureNonceUsed");
+        poll_outcome_done(&o);
+}
+
 static void test_other_client_error(void) {
         PollOutcome o = classify(400, "{\"Code\":\"InvalidParameter\"}", -1);
 
@@ -171,6 +179,7 @@ TEST_MAIN(TEST_CASE(test_good_reply),
           TEST_CASE(test_signature_mismatch_is_auth_and_message_is_shortened),
           TEST_CASE(test_server_errors_in_both_casings),
           TEST_CASE(test_html_error_page_keeps_its_status),
+          TEST_CASE(test_replayed_nonce_is_a_network_fault),
           TEST_CASE(test_other_client_error),
           TEST_CASE(test_transport_failures),
           TEST_CASE(test_every_result_has_an_event_and_a_name))
