@@ -3,11 +3,9 @@
 what to check; the task stays watched and polling recovers when the key is accepted. An STS
 token is sent and accepted. Secrets and tokens never reach the journal, stderr or sd_notify."""
 import os
-import select
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import uuid
 
@@ -17,35 +15,6 @@ from harness import scaleout_task  # noqa: E402
 
 ERROR_EVENTS = ("api-auth-error", "api-throttled", "api-server-error", "api-client-error",
                 "api-network-error", "api-bad-reply", "task-not-found")
-
-
-class NotifyDrain:
-    """Reads the daemon's notify datagrams as they come. Unread, the socket's queue
-    (net.unix.max_dgram_qlen, 10) fills within seconds of STATUS= updates and the daemon
-    then blocks in sd_notify(). Once started, only this thread receives."""
-
-    def __init__(self, notify):
-        self.notify = notify
-        self.lock = threading.Lock()
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopped:
-            r, _, _ = select.select([self.notify.sock], [], [], 0.05)
-            if r:
-                with self.lock:
-                    self.notify.poll()
-
-    def messages(self):
-        with self.lock:
-            self.notify.poll()
-            return list(self.notify.messages)
-
-    def stop(self):
-        self.stopped = True
-        self.thread.join(5)
 
 
 def held_task():
@@ -77,8 +46,6 @@ class Auth(unittest.TestCase):
                            self.tmp.name, env=env)
         self.addCleanup(d.close)
         d.notify.wait_for("READY=1")
-        d.drain = NotifyDrain(d.notify)
-        self.addCleanup(d.drain.stop)
         self.daemons.append(d)
         return d
 
@@ -115,7 +82,7 @@ class Auth(unittest.TestCase):
             for d in self.daemons:
                 self.assertNotIn(s, d.stderr_text())
                 self.assertNotIn(s, d.stdout_text())
-                for m in d.drain.messages():
+                for m in d.notify.poll():
                     self.assertNotIn(s, m)
 
     def assert_failing_quietly(self, sim, d, task, polls=4):

@@ -4,10 +4,8 @@ kind per fault (the same fault again stays quiet), then api-recovered, and the t
 transition is reported exactly once (no transition lost or doubled, no second baseline).
 Also a task the API says does not exist: reported once after 3 answers, and still looked for."""
 import os
-import select
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,38 +62,6 @@ FAULTS = [
 ]
 
 
-class NotifyDrain:
-    """Reads the daemon's notify datagrams as they come. Unread, the socket's queue
-    (net.unix.max_dgram_qlen, 10) fills within seconds of STATUS= updates and the daemon
-    then blocks in sd_notify(). Once started, only this thread receives: use wait_for()."""
-
-    def __init__(self, notify):
-        self.notify = notify
-        self.cond = threading.Condition()
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopped:
-            r, _, _ = select.select([self.notify.sock], [], [], 0.05)
-            if r:
-                with self.cond:
-                    self.notify.poll()
-                    self.cond.notify_all()
-
-    def wait_for(self, pred, timeout=10):
-        with self.cond:
-            if not self.cond.wait_for(lambda: any(pred(m) for m in self.notify.messages),
-                                      timeout):
-                raise TimeoutError("no matching notify datagram within %g s; got %r"
-                                   % (timeout, self.notify.messages[-5:]))
-
-    def stop(self):
-        self.stopped = True
-        self.thread.join(5)
-
-
 def held_task():
     """Running (held) until advanced, then success."""
     return scaleout_task([{"state": "running", "hold": True}, {"state": "success"}])
@@ -116,8 +82,6 @@ class Faults(unittest.TestCase):
                                 env=harness.test_credentials_env())
         self.addCleanup(daemon.close)
         daemon.notify.wait_for("READY=1")
-        self.drain = NotifyDrain(daemon.notify)
-        self.addCleanup(self.drain.stop)
         return sim, daemon
 
     def event(self, daemon, name, task, timeout=15, **fields):
@@ -210,7 +174,7 @@ class Faults(unittest.TestCase):
         self.assertEqual(e["ERROR_CODE"], "ErrorTaskNotFound")
         self.assertIn("3 answers in a row", e["MESSAGE"])
         self.assertGreaterEqual(sim.stats()["per_task"]["T-missing"], 3)
-        self.drain.wait_for(lambda m: any(line.startswith("STATUS=") and "not found" in line
+        d.notify.wait_for(lambda m: any(line.startswith("STATUS=") and "not found" in line
                                         for line in m.split("\n")))
 
         # Still asked about (rarely), reported once, and the other task is still watched.

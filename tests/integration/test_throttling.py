@@ -4,10 +4,8 @@ log), a 429 or Throttling code without it backs off, a 503 with it counts as thr
 is one api-throttled event, then api-recovered, and the task's transitions go on."""
 import os
 import re
-import select
 import sys
 import tempfile
-import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,28 +41,6 @@ def parse_span(text):
     return sum(int(n) * UNITS[u] for n, u in parts)
 
 
-class NotifyDrain:
-    """Reads the daemon's notify datagrams as they come. Unread, the socket's queue
-    (net.unix.max_dgram_qlen, 10) fills within seconds of STATUS= updates and the daemon
-    then blocks in sd_notify()."""
-
-    def __init__(self, notify):
-        self.notify = notify
-        self.stopped = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopped:
-            r, _, _ = select.select([self.notify.sock], [], [], 0.05)
-            if r:
-                self.notify.poll()
-
-    def stop(self):
-        self.stopped = True
-        self.thread.join(5)
-
-
 class Throttling(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -96,7 +72,6 @@ class Throttling(unittest.TestCase):
                            self.tmp.name, env=harness.test_credentials_env())
         self.addCleanup(d.close)
         d.notify.wait_for("READY=1")
-        self.addCleanup(NotifyDrain(d.notify).stop)
 
         for t in tasks:
             self.event(d, "task-baseline", t)
