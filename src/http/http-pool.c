@@ -319,7 +319,9 @@ int http_pool_new(HttpPool **ret, sd_event *event, const HttpPoolOptions *o) {
         if (!p->multi)
                 return -ENOMEM;
 
-        r = sd_event_add_time(event, &p->timer, CLOCK_MONOTONIC, USEC_INFINITY, 0, pool_on_timer, p);
+        /* Accuracy 1 us: 0 would mean sd-event's default of 250 ms, which put every poll on a
+         * shared 250 ms grid (late, and in step with other tasks). */
+        r = sd_event_add_time(event, &p->timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, pool_on_timer, p);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(p->timer, "curl-timer");

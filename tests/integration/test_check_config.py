@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""--check-config and the command line: the effective settings and the credential source are
+printed (never the secret), every configuration error is reported with file:line, and bad
+usage exits 4 (configuration or credential error) without starting anything."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+KEY_ID = "LTAI5tCheckConfigKeyId"
+SECRET = "Secret-Must-Never-Be-Printed-9f8e7d"
+TOKEN = "Sts-Token-Must-Never-Be-Printed-1a2b3c"
+
+VALID = """\
+[API]
+Endpoint=https://127.0.0.1:8443
+MaxConnections=7
+RequestTimeout=3s
+[Poll]
+MinInterval=2s
+MaxInterval=1min
+[Tasks]
+Task=T-check-a T-check-b
+Task=T-check-c
+"""
+
+EXIT_CONFIG = 4
+
+
+class CheckConfig(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.home = os.path.join(self.tmp.name, "home")
+        os.makedirs(self.home)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_daemon(self, *args, creds=True, token=None):
+        """taskwatchd with args and a clean environment; (exit code, stdout, stderr)."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("ALIBABA_") and k not in harness._SCRUBBED_ENV
+               and k != harness.NS_MARKER}
+        env.update(HOME=self.home, ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+        if creds:
+            env.update(harness.test_credentials_env(KEY_ID, SECRET, token))
+        p = subprocess.run([harness.daemon_binary(), *args], env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stdout, p.stderr
+
+    def assert_no_secrets(self, *texts):
+        for text in texts:
+            self.assertNotIn(SECRET, text)
+            self.assertNotIn(TOKEN, text)
+
+    def test_valid_config_prints_the_effective_settings(self):
+        path = self.write("valid.conf", VALID)
+        rc, out, err = self.run_daemon("--config", path, "--check-config", token=TOKEN)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        for line in ("[API]", "[Poll]", "[Tasks]", "Endpoint=https://127.0.0.1:8443",
+                     "MaxConnections=7", "RequestTimeout=3s", "MinInterval=2s",
+                     "MaxInterval=1min", "Task=T-check-a", "Task=T-check-b", "Task=T-check-c"):
+            self.assertIn(line, lines, out)
+        # sections in order, each setting under its own section
+        self.assertLess(lines.index("[API]"), lines.index("Endpoint=https://127.0.0.1:8443"))
+        self.assertLess(lines.index("Endpoint=https://127.0.0.1:8443"), lines.index("[Poll]"))
+        self.assertLess(lines.index("MaxInterval=1min"), lines.index("[Tasks]"))
+        self.assertLess(lines.index("[Tasks]"), lines.index("Task=T-check-a"))
+        cred = [ln for ln in lines if "environment" in ln]
+        self.assertEqual(len(cred), 1, out)
+        self.assertIn(KEY_ID, cred[0])
+        self.assert_no_secrets(out, err)
+
+    def test_printed_settings_parse_back_to_the_same(self):
+        rc, out, err = self.run_daemon("--config", self.write("a.conf", VALID), "--check-config")
+        self.assertEqual(rc, 0, err)
+        rc2, out2, err2 = self.run_daemon("--config", self.write("b.conf", out), "--check-config")
+        self.assertEqual(rc2, 0, err2)
+        self.assertEqual(out2, out)
+
+    def test_every_error_is_reported_with_file_and_line(self):
+        path = self.write("bad.conf", "[API]\n"
+                                      "Endpoint=https://127.0.0.1:8443\n"
+                                      "MaxConnections=lots\n"
+                                      "[Poll]\n"
+                                      "MinInterval=5x\n"
+                                      "[Tasks]\n"
+                                      "Task=T-fine\n")
+        rc, out, err = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("%s:3:" % path, err)
+        self.assertIn("MaxConnections", err)
+        self.assertIn("%s:5:" % path, err)
+        self.assertIn("MinInterval", err)
+        self.assertNotIn("[Tasks]", out, "settings printed for an invalid configuration")
+
+    def test_missing_credentials_name_the_variables(self):
+        path = self.write("valid.conf", VALID)
+        rc, out, err = self.run_daemon("--config", path, "--check-config", creds=False)
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("ALIBABA_CLOUD_ACCESS_KEY_ID", err)
+        self.assertIn("ALIBABA_CLOUD_ACCESS_KEY_SECRET", err)
+
+    def test_timeout_needs_exit_when_done(self):
+        path = self.write("valid.conf", VALID)
+        rc, out, err = self.run_daemon("--config", path, "--timeout=30s")
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("--exit-when-done", err)
+
+    def test_unknown_option(self):
+        path = self.write("valid.conf", VALID)
+        rc, out, err = self.run_daemon("--config", path, "--no-such-option")
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("no-such-option", err)
+
+
+if __name__ == "__main__":
+    harness.enter_private_namespace()
+    unittest.main(verbosity=2)
