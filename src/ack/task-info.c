@@ -11,6 +11,7 @@
 
 #include "ack/task-info.h"
 #include "util/cleanup.h"
+#include "util/json-guard.h"
 
 /* Reasons end up in the journal: a quoted yajl message is cut to this many bytes. */
 #define REASON_QUOTE_MAX 64
@@ -56,93 +57,12 @@ static const char *type_name(yajl_val v) {
         }
 }
 
-/* Depth is counted on the raw text because yajl has no limit and frees its tree
- * recursively (also when a parse fails half-way); so are the entries of each array or object,
- * which caps task_result, stages and events too. The scan must see the text as yajl's lexer
- * does, or a string or comment could hide brackets from it: yajl_tree_parse() always allows
- * comments, so they are skipped here exactly as yajl skips them ("//" to the end of the line,
- * "/" "*" to the next "*" "/"). Comments are thus accepted in replies; the API never sends them.
- * A "\u0000" escape is refused because yajl would decode it into a NUL and silently cut the
- * string short, the same trap as a raw NUL byte. */
-static int prescan(const char *s, size_t len, char **reason) {
-        /* Commas seen directly in each open container, and whether it is an array. */
-        uint32_t commas[TASK_INFO_MAX_DEPTH];
-        bool is_array[TASK_INFO_MAX_DEPTH];
-        unsigned depth = 0;
-        size_t values = 0;
-        bool seen_value = false;
-
-        if (memchr(s, '\0', len))
-                return fail(reason, "contains a NUL byte");
-
-        for (size_t i = 0; i < len; i++)
-                switch (s[i]) {
-                case '"':
-                        seen_value = true;
-                        for (i++; i < len && s[i] != '"'; i++)
-                                if (s[i] == '\\') {
-                                        if (len - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
-                                                return fail(reason, "contains an escaped NUL "
-                                                                    "(\\u0000)");
-                                        i++;
-                                }
-                        break;
-                case '/':
-                        if (i + 1 < len && s[i + 1] == '/') {
-                                const char *nl = memchr(s + i + 2, '\n', len - i - 2);
-                                i = nl ? (size_t) (nl - s) : len;
-                        } else if (i + 1 < len && s[i + 1] == '*') {
-                                for (i += 2; i < len && !(s[i] == '*' && i + 1 < len &&
-                                                          s[i + 1] == '/');
-                                     i++)
-                                        ;
-                                /* yajl lets a complete value be followed by an open one. */
-                                if (i >= len)
-                                        return fail(reason, "unterminated comment");
-                                i++; /* onto the closing slash */
-                        }
-                        break;
-                case '[':
-                case '{':
-                        if (depth >= TASK_INFO_MAX_DEPTH)
-                                return fail(reason, "nested deeper than %u levels",
-                                            TASK_INFO_MAX_DEPTH);
-                        commas[depth] = 0;
-                        is_array[depth] = s[i] == '[';
-                        depth++;
-                        seen_value = true;
-                        break;
-                case ']':
-                case '}':
-                        if (depth > 0)
-                                depth--;
-                        break;
-                case ',':
-                        /* yajl grows arrays and objects one element at a time; under ASan or
-                         * an allocator without mremap that is quadratic. Refusing here also
-                         * spares building a tree only to refuse it. */
-                        if (depth > 0 && ++commas[depth - 1] >= TASK_INFO_MAX_ENTRIES)
-                                return fail(reason, "%s has more than %u entries",
-                                            is_array[depth - 1] ? "an array" : "an object",
-                                            TASK_INFO_MAX_ENTRIES);
-                        /* yajl's tree costs ~45 bytes per value: 8 MiB of "0," would take
-                         * ~380 MB. Bounding the values bounds the tree, whatever the size. */
-                        if (++values >= TASK_INFO_MAX_VALUES)
-                                return fail(reason, "has more than %u values", TASK_INFO_MAX_VALUES);
-                        break;
-                case ' ':
-                case '\t':
-                case '\n':
-                case '\r':
-                        break;
-                default:
-                        seen_value = true;
-                }
-
-        if (!seen_value)
-                return fail(reason, "empty body");
-        return 0;
-}
+/* The limits the text is checked against before yajl sees it (util/json-guard.h says why). */
+static const JsonLimits reply_limits = {
+        .max_depth = TASK_INFO_MAX_DEPTH,
+        .max_entries = TASK_INFO_MAX_ENTRIES,
+        .max_values = TASK_INFO_MAX_VALUES,
+};
 
 /* yajl's messages start with "lexical error: " or "parse error: " and continue, after a
  * newline, with a picture of the input around the error: only the first line is kept. */
@@ -183,7 +103,7 @@ static int parse_guarded(const char *body, size_t len, yajl_val *ret, char **rea
                             TASK_INFO_MAX_BODY);
         if (len == 0)
                 return fail(reason, "empty body");
-        r = prescan(body, len, reason);
+        r = json_guard_prescan(body, len, &reply_limits, reason);
         if (r < 0)
                 return r;
 

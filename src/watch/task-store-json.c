@@ -1,0 +1,513 @@
+/* Task records to and from the JSON of a state file, decoded as warily as an API reply. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "task-store-internal.h"
+#include "util/json-guard.h"
+#include "watch/task-store.h"
+
+/* A record nests four levels deep; the slack is for keys a later release may add. */
+#define MAX_DEPTH 32U
+/* Per array or object: instances, plus room for unknown keys in an instance object. */
+#define MAX_ENTRIES (TASK_STORE_MAX_INSTANCES + 1000U)
+/* Two per instance and one per hook, plus the few fields: bounds yajl's tree (~45 bytes a
+ * value) to tens of MB even for a hostile file. */
+#define MAX_VALUES (2U * TASK_STORE_MAX_INSTANCES + TASK_STORE_MAX_HOOKS + 10000U)
+#define REASON_QUOTE_MAX 64
+#define PATH_LEN 96
+
+static const JsonLimits file_limits = {
+        .max_depth = MAX_DEPTH,
+        .max_entries = MAX_ENTRIES,
+        .max_values = MAX_VALUES,
+};
+
+/* ---- encoding --------------------------------------------------------------------------- */
+
+static void yajl_gen_freep(yajl_gen *g) {
+        if (*g)
+                yajl_gen_free(*g);
+}
+
+static int gen_result(yajl_gen_status s) {
+        switch (s) {
+        case yajl_gen_status_ok:
+                return 0;
+        case yajl_gen_invalid_string:
+                return -EILSEQ;
+        default:
+                return -EINVAL; /* a bug in the sequence of calls below */
+        }
+}
+
+static int gen_string(yajl_gen g, const char *s) {
+        if (!s)
+                return gen_result(yajl_gen_null(g));
+        return gen_result(yajl_gen_string(g, (const unsigned char *) s, strlen(s)));
+}
+
+static int gen_key_string(yajl_gen g, const char *key, const char *s) {
+        return gen_string(g, key) ?: gen_string(g, s);
+}
+
+static int gen_key_bool(yajl_gen g, const char *key, bool b) {
+        return gen_string(g, key) ?: gen_result(yajl_gen_bool(g, b));
+}
+
+static int gen_key_usec(yajl_gen g, const char *key, usec_t t) {
+        if (t > (usec_t) INT64_MAX)
+                return -ERANGE; /* yajl reads integers as long long */
+        return gen_string(g, key) ?: gen_result(yajl_gen_integer(g, (long long) t));
+}
+
+static int gen_snapshot(yajl_gen g, const TaskSnapshot *s) {
+        int r = 0;
+
+        r = r ?: gen_string(g, "snapshot");
+        r = r ?: gen_result(yajl_gen_map_open(g));
+        r = r ?: gen_key_string(g, "state", s->state);
+        r = r ?: gen_key_string(g, "stage", s->stage);
+        r = r ?: gen_key_string(g, "cluster_id", s->cluster_id);
+        r = r ?: gen_key_string(g, "task_type", s->task_type);
+        r = r ?: gen_key_string(g, "error_code", s->error_code);
+        r = r ?: gen_key_string(g, "error_message", s->error_message);
+        r = r ?: gen_string(g, "instances");
+        r = r ?: gen_result(yajl_gen_array_open(g));
+        for (size_t i = 0; r == 0 && i < s->n_instances; i++) {
+                if (!s->instances[i].id)
+                        return -EINVAL;
+                r = r ?: gen_result(yajl_gen_map_open(g));
+                r = r ?: gen_key_string(g, "id", s->instances[i].id);
+                r = r ?: gen_key_string(g, "status", s->instances[i].status ?: "");
+                r = r ?: gen_result(yajl_gen_map_close(g));
+        }
+        r = r ?: gen_result(yajl_gen_array_close(g));
+        r = r ?: gen_result(yajl_gen_map_close(g));
+        return r;
+}
+
+int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
+        _cleanup_(yajl_gen_freep) yajl_gen g = NULL;
+        const unsigned char *buf;
+        size_t len;
+        char *out;
+        int r = 0;
+
+        if (!rec || !rec->task_id || !ret)
+                return -EINVAL;
+        if (rec->snapshot.n_instances > TASK_STORE_MAX_INSTANCES ||
+            rec->n_hooks_done > TASK_STORE_MAX_HOOKS)
+                return -E2BIG;
+
+        /* yajl 2.1's buffer does not check its allocations: under OOM it crashes rather than
+         * failing. Records are small; there is no way around it short of a custom writer. */
+        g = yajl_gen_alloc(NULL);
+        if (!g)
+                return -ENOMEM;
+        /* Writing what the reader would refuse would lose the record at the next start. */
+        if (!yajl_gen_config(g, yajl_gen_validate_utf8, 1))
+                return -EINVAL;
+
+        r = r ?: gen_result(yajl_gen_map_open(g));
+        r = r ?: gen_string(g, "version");
+        r = r ?: gen_result(yajl_gen_integer(g, TASK_STORE_VERSION));
+        r = r ?: gen_key_string(g, "task_id", rec->task_id);
+        r = r ?: gen_key_bool(g, "have_baseline", rec->have_baseline);
+        r = r ?: gen_key_bool(g, "lost", rec->lost);
+        r = r ?: gen_key_bool(g, "timeout_reported", rec->timeout_reported);
+        r = r ?: gen_key_usec(g, "first_seen_usec", rec->first_seen);
+        r = r ?: gen_key_usec(g, "last_poll_usec", rec->last_poll);
+        r = r ?: gen_key_string(g, "last_error", rec->last_error);
+        r = r ?: gen_string(g, "hooks_done");
+        r = r ?: gen_result(yajl_gen_array_open(g));
+        for (size_t i = 0; r == 0 && i < rec->n_hooks_done; i++)
+                r = rec->hooks_done[i] ? gen_string(g, rec->hooks_done[i]) : -EINVAL;
+        r = r ?: gen_result(yajl_gen_array_close(g));
+        if (rec->have_baseline)
+                r = r ?: gen_snapshot(g, &rec->snapshot);
+        r = r ?: gen_result(yajl_gen_map_close(g));
+        r = r ?: gen_result(yajl_gen_get_buf(g, &buf, &len));
+        if (r < 0)
+                return r;
+        if (len + 1 > TASK_STORE_MAX_FILE)
+                return -EFBIG;
+
+        out = malloc(len + 2);
+        if (!out)
+                return -ENOMEM;
+        memcpy(out, buf, len);
+        out[len++] = '\n'; /* a text file, for people who look at it */
+        out[len] = '\0';
+        *ret = out;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+/* ---- decoding --------------------------------------------------------------------------- */
+
+static void yajl_tree_freep(yajl_val *v) {
+        if (*v)
+                yajl_tree_free(*v);
+}
+
+/* Keeps the first reason only: later ones would describe knock-on effects. */
+_printf_(2, 3) static int fail(char **reason, const char *fmt, ...) {
+        char buf[256];
+        va_list ap;
+
+        if (*reason)
+                return -EBADMSG;
+        va_start(ap, fmt);
+        (void) vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        *reason = strdup(buf);
+        return *reason ? -EBADMSG : -ENOMEM;
+}
+
+static const char *type_name(yajl_val v) {
+        switch (v->type) {
+        case yajl_t_string:
+                return "a string";
+        case yajl_t_number:
+                return "a number";
+        case yajl_t_object:
+                return "an object";
+        case yajl_t_array:
+                return "an array";
+        case yajl_t_true:
+        case yajl_t_false:
+                return "a boolean";
+        case yajl_t_null:
+                return "null";
+        default:
+                return "an unknown value";
+        }
+}
+
+/* yajl's messages continue, after a newline, with a picture of the input: only the first
+ * line is kept, and cut short, since the reason goes into the journal. */
+static int fail_from_yajl(const char *msg, char **reason) {
+        const char *p = msg, *colon;
+        size_t n;
+
+        if (strstr(msg, "premature EOF"))
+                return fail(reason, "truncated JSON");
+        if (strstr(msg, "trailing garbage"))
+                return fail(reason, "trailing garbage after the JSON value");
+        if (strstr(msg, "client cancelled parse")) /* only when an allocation failed */
+                return -ENOMEM;
+
+        colon = strstr(p, "error: ");
+        if (colon)
+                p = colon + strlen("error: ");
+        n = strcspn(p, "\n");
+        while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ' '))
+                n--;
+        if (n == 0)
+                return fail(reason, "invalid JSON");
+        if (n > REASON_QUOTE_MAX)
+                n = REASON_QUOTE_MAX;
+        return fail(reason, "invalid JSON: %.*s", (int) n, p);
+}
+
+/* The value of key in obj (NULL when absent); a key given twice is refused, since which
+ * one counts would be a guess. */
+static int get(yajl_val obj, const char *key, const char *path, yajl_val *ret, char **reason) {
+        yajl_val found = NULL;
+        bool seen = false;
+
+        for (size_t i = 0; i < obj->u.object.len; i++) {
+                if (strcmp(obj->u.object.keys[i], key) != 0)
+                        continue;
+                if (seen)
+                        return fail(reason, "at %s%s%s: duplicate key", path, *path ? "." : "",
+                                    key);
+                seen = true;
+                found = obj->u.object.values[i];
+        }
+        *ret = found;
+        return 0;
+}
+
+static bool is_absent(yajl_val v) {
+        return !v || YAJL_IS_NULL(v);
+}
+
+static int get_string(yajl_val obj, const char *key, const char *path, bool required,
+                      char **ret, char **reason) {
+        yajl_val v;
+        int r;
+
+        r = get(obj, key, path, &v, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(v)) {
+                if (required)
+                        return fail(reason, "%s%shas no \"%s\"", path, *path ? " " : "", key);
+                return 0;
+        }
+        if (!YAJL_IS_STRING(v))
+                return fail(reason, "at %s%s%s: expected a string, got %s", path,
+                            *path ? "." : "", key, type_name(v));
+        *ret = strdup(v->u.string);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int get_bool(yajl_val obj, const char *key, bool required, bool *ret, char **reason) {
+        yajl_val v;
+        int r;
+
+        r = get(obj, key, "", &v, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(v)) {
+                if (required)
+                        return fail(reason, "has no \"%s\"", key);
+                return 0;
+        }
+        if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+                return fail(reason, "at %s: expected a boolean, got %s", key, type_name(v));
+        *ret = YAJL_IS_TRUE(v);
+        return 0;
+}
+
+static int get_usec(yajl_val obj, const char *key, usec_t *ret, char **reason) {
+        yajl_val v;
+        int r;
+
+        r = get(obj, key, "", &v, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(v))
+                return 0;
+        if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0)
+                return fail(reason, "at %s: expected a non-negative integer, got %s", key,
+                            YAJL_IS_NUMBER(v) ? "another number" : type_name(v));
+        *ret = (usec_t) YAJL_GET_INTEGER(v);
+        return 0;
+}
+
+static int check_version(yajl_val root, char **reason) {
+        yajl_val v;
+        int r;
+
+        r = get(root, "version", "", &v, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(v))
+                return fail(reason, "has no \"version\"");
+        if (!YAJL_IS_INTEGER(v))
+                return fail(reason, "at version: expected an integer, got %s",
+                            YAJL_IS_NUMBER(v) ? "another number" : type_name(v));
+        if (YAJL_GET_INTEGER(v) > TASK_STORE_VERSION)
+                return fail(reason, "format version %lld is newer than this taskwatchd reads (%d)",
+                            YAJL_GET_INTEGER(v), TASK_STORE_VERSION);
+        if (YAJL_GET_INTEGER(v) < 1)
+                return fail(reason, "unknown format version %lld", YAJL_GET_INTEGER(v));
+        return 0;
+}
+
+static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
+        yajl_val v;
+        size_t n;
+        int r;
+
+        r = get(root, "hooks_done", "", &v, reason);
+        if (r < 0 || is_absent(v))
+                return r;
+        if (!YAJL_IS_ARRAY(v))
+                return fail(reason, "at hooks_done: expected an array, got %s", type_name(v));
+        n = v->u.array.len;
+        if (n > TASK_STORE_MAX_HOOKS)
+                return fail(reason, "hooks_done has more than %u entries", TASK_STORE_MAX_HOOKS);
+        if (n == 0)
+                return 0;
+
+        rec->hooks_done = calloc(n, sizeof(char *));
+        if (!rec->hooks_done)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                yajl_val e = v->u.array.values[i];
+
+                if (!YAJL_IS_STRING(e))
+                        return fail(reason, "at hooks_done[%zu]: expected a string, got %s", i,
+                                    type_name(e));
+                rec->hooks_done[i] = strdup(e->u.string);
+                if (!rec->hooks_done[i])
+                        return -ENOMEM;
+                rec->n_hooks_done = i + 1;
+        }
+        return 0;
+}
+
+static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
+        yajl_val v;
+        size_t n;
+        int r;
+
+        r = get(snap, "instances", "snapshot", &v, reason);
+        if (r < 0 || is_absent(v))
+                return r;
+        if (!YAJL_IS_ARRAY(v))
+                return fail(reason, "at snapshot.instances: expected an array, got %s",
+                            type_name(v));
+        n = v->u.array.len;
+        if (n > TASK_STORE_MAX_INSTANCES)
+                return fail(reason, "snapshot.instances has more than %u entries",
+                            TASK_STORE_MAX_INSTANCES);
+        if (n == 0)
+                return 0;
+
+        s->instances = calloc(n, sizeof(*s->instances));
+        if (!s->instances)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                yajl_val e = v->u.array.values[i];
+                TrackedInstance *in = &s->instances[i];
+                char path[PATH_LEN];
+
+                (void) snprintf(path, sizeof path, "snapshot.instances[%zu]", i);
+                if (!YAJL_IS_OBJECT(e))
+                        return fail(reason, "at %s: expected an object, got %s", path,
+                                    type_name(e));
+                s->n_instances = i + 1;
+                r = get_string(e, "id", path, true, &in->id, reason);
+                if (r < 0)
+                        return r;
+                /* The tracker keeps a missing status as "": so does the reader. */
+                r = get_string(e, "status", path, false, &in->status, reason);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int decode_snapshot(yajl_val root, TaskRecord *rec, char **reason) {
+        static const struct {
+                const char *key;
+                size_t offset;
+        } strings[] = {
+                { "state", offsetof(TaskSnapshot, state) },
+                { "stage", offsetof(TaskSnapshot, stage) },
+                { "cluster_id", offsetof(TaskSnapshot, cluster_id) },
+                { "task_type", offsetof(TaskSnapshot, task_type) },
+                { "error_code", offsetof(TaskSnapshot, error_code) },
+                { "error_message", offsetof(TaskSnapshot, error_message) },
+        };
+        TaskSnapshot *s = &rec->snapshot;
+        size_t first, second;
+        yajl_val v;
+        int r;
+
+        r = get(root, "snapshot", "", &v, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(v)) {
+                /* Before the first reply there is nothing to keep. */
+                if (rec->have_baseline)
+                        return fail(reason, "has a baseline but no \"snapshot\"");
+                return 0;
+        }
+        if (!YAJL_IS_OBJECT(v))
+                return fail(reason, "at snapshot: expected an object, got %s", type_name(v));
+
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+                r = get_string(v, strings[i].key, "snapshot", false,
+                               (char **) ((char *) s + strings[i].offset), reason);
+                if (r < 0)
+                        return r;
+        }
+        r = decode_instances(v, s, reason);
+        if (r < 0)
+                return r;
+
+        r = task_store_snapshot_normalize(s, &first, &second);
+        if (r == -EEXIST)
+                return fail(reason, "snapshot.instances[%zu] repeats the id of "
+                                    "snapshot.instances[%zu]", second, first);
+        return r;
+}
+
+static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
+        int r;
+
+        if (!YAJL_IS_OBJECT(root))
+                return fail(reason, "not a JSON object but %s", type_name(root));
+        /* First, so that a newer file is refused for what it is, not for a changed field. */
+        r = check_version(root, reason);
+        if (r < 0)
+                return r;
+
+        r = get_string(root, "task_id", "", true, &rec->task_id, reason);
+        if (r >= 0 && !*rec->task_id)
+                r = fail(reason, "at task_id: empty");
+        r = r ?: get_bool(root, "have_baseline", true, &rec->have_baseline, reason);
+        r = r ?: get_bool(root, "lost", false, &rec->lost, reason);
+        r = r ?: get_bool(root, "timeout_reported", false, &rec->timeout_reported, reason);
+        r = r ?: get_usec(root, "first_seen_usec", &rec->first_seen, reason);
+        r = r ?: get_usec(root, "last_poll_usec", &rec->last_poll, reason);
+        r = r ?: get_string(root, "last_error", "", false, &rec->last_error, reason);
+        r = r ?: decode_hooks(root, rec, reason);
+        r = r ?: decode_snapshot(root, rec, reason);
+        if (r >= 0 && !rec->have_baseline)
+                task_store_snapshot_clear(&rec->snapshot); /* as a tracker without one */
+        return r;
+}
+
+int task_record_from_json(const char *buf, size_t len, TaskRecord **ret, char **ret_reason) {
+        _cleanup_(yajl_tree_freep) yajl_val root = NULL;
+        _cleanup_(task_record_freep) TaskRecord *rec = NULL;
+        _cleanup_(freep) char *reason = NULL, *copy = NULL;
+        char err[256];
+        int r;
+
+        if (!ret || (!buf && len > 0))
+                return -EINVAL;
+        if (ret_reason)
+                *ret_reason = NULL;
+
+        if (len > TASK_STORE_MAX_FILE)
+                r = fail(&reason, "larger than the limit of %u bytes", TASK_STORE_MAX_FILE);
+        else if (len == 0)
+                r = fail(&reason, "empty file");
+        else
+                r = json_guard_prescan(buf, len, &file_limits, &reason);
+        if (r < 0)
+                goto fail;
+
+        /* yajl_tree_parse() takes a NUL-terminated string only. */
+        copy = malloc(len + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, buf, len);
+        copy[len] = '\0';
+        root = yajl_tree_parse(copy, err, sizeof err);
+        if (!root) {
+                r = fail_from_yajl(err, &reason);
+                goto fail;
+        }
+
+        rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return -ENOMEM;
+        rec->snapshot.phase = TASK_PHASE_UNKNOWN;
+        r = decode_record(root, rec, &reason);
+        if (r < 0)
+                goto fail;
+
+        *ret = TAKE_PTR(rec);
+        return 0;
+
+fail:
+        if (ret_reason && r == -EBADMSG)
+                *ret_reason = TAKE_PTR(reason);
+        return r;
+}
