@@ -1,0 +1,263 @@
+/* taskwatch get: one signed DescribeTaskInfo per task, shown as a summary or the raw JSON. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "ack/request.h"
+#include "cli-args.h"
+#include "cli.h"
+#include "http/http-pool.h"
+#include "summary.h"
+#include "util/strutil.h"
+#include "watch/poll-outcome.h"
+
+typedef struct GetRun GetRun;
+
+typedef struct GetItem {
+        GetRun *run;
+        const char *task_id;
+        bool done;
+        int error;         /* a local failure (-errno) before any reply */
+        PollOutcome outcome;
+        char *body;        /* POLL_OK: the reply as sent, for --json */
+        size_t body_len;
+} GetItem;
+
+struct GetRun {
+        sd_event *event;
+        HttpPool *pool;
+        const Config *config;
+        const Credentials *credentials;
+        GetItem *items;
+        size_t n_items, n_started, n_done;
+};
+
+static void get_help(void) {
+        printf("Usage: taskwatch [--config PATH] get [--json] TASK...\n"
+               "Fetch each task once (DescribeTaskInfo) and show its state, type, cluster, stage,\n"
+               "age, instances succeeded/failed/pending and error.\n\n"
+               "      --json     print the API's reply as is (several tasks: a JSON array)\n"
+               "  -h, --help     show this help\n\n"
+               "Exit status: 0 every task fetched, 3 a task does not exist, 4 configuration or\n"
+               "credential error (a refused signature or key included), 5 another API failure.\n");
+}
+
+static void get_item_finish(GetItem *item) {
+        GetRun *run = item->run;
+
+        item->done = true;
+        if (++run->n_done == run->n_items)
+                (void) sd_event_exit(run->event, 0);
+}
+
+static void get_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
+        GetItem *item = userdata;
+        int r;
+
+        r = poll_outcome_classify(item->task_id, resp, &item->outcome);
+        if (r < 0)
+                item->error = r;
+        else if (item->outcome.result == POLL_OK) {
+                item->body = strndup(resp->body, resp->body_len);
+                item->body_len = resp->body_len;
+                if (!item->body)
+                        item->error = -ENOMEM;
+        }
+        get_item_finish(item);
+}
+
+/* Start what the pool has room for; the rest wait for get_on_capacity(). */
+static void get_start_more(GetRun *run) {
+        while (run->n_started < run->n_items && http_pool_has_capacity(run->pool)) {
+                GetItem *item = &run->items[run->n_started];
+                _cleanup_(ack_request_freep) AckRequest *req = NULL;
+                int r;
+
+                r = ack_request_describe_task(&req, run->config->endpoint, item->task_id, run->credentials,
+                                              time(NULL), NULL);
+                if (r >= 0)
+                        r = http_pool_get(run->pool, req->url, req->headers, get_on_response, item, NULL);
+                if (r == -EBUSY)
+                        return;
+                run->n_started++;
+                if (r < 0) {
+                        item->error = r;
+                        get_item_finish(item);
+                }
+        }
+}
+
+static void get_on_capacity(void *userdata) {
+        get_start_more(userdata);
+}
+
+/* The worst of the outcomes decides the exit status. */
+static int exit_status_rank(int status) {
+        switch (status) {
+        case EXIT_CONFIG:
+                return 3;
+        case EXIT_API_FAILURE:
+                return 2;
+        case EXIT_TASK_NOT_FOUND:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+static int report_failure(const GetItem *item) {
+        const PollOutcome *o = &item->outcome;
+        _cleanup_(freep) char *code = NULL, *message = NULL, *id = NULL;
+        int status;
+
+        if (item->error < 0) {
+                fprintf(stderr, "taskwatch: %s: %s\n", item->task_id, strerror(-item->error));
+                return EXIT_API_FAILURE;
+        }
+        code = printable(o->code);
+        message = printable(o->message);
+        id = printable(o->request_id);
+        if (!code || !message || !id)
+                return EXIT_API_FAILURE;
+
+        switch (o->result) {
+        case POLL_NOT_FOUND:
+                fprintf(stderr, "taskwatch: %s: no such task", item->task_id);
+                status = EXIT_TASK_NOT_FOUND;
+                break;
+        case POLL_AUTH_ERROR:
+                fprintf(stderr, "taskwatch: %s: the API refused the credentials", item->task_id);
+                status = EXIT_CONFIG;
+                break;
+        default:
+                fprintf(stderr, "taskwatch: %s: %s", item->task_id, poll_result_to_string(o->result));
+                status = EXIT_API_FAILURE;
+        }
+        if (o->http_status > 0)
+                fprintf(stderr, " (HTTP %ld %s: %s; request id %s)", o->http_status, code, message, id);
+        else
+                fprintf(stderr, " (%s: %s)", code, message);
+        if (o->result == POLL_THROTTLED && o->retry_after > 0) {
+                char span[FORMAT_TIMESPAN_MAX];
+                fprintf(stderr, "; the API asks to retry after %s",
+                        format_timespan(span, sizeof(span), o->retry_after));
+        }
+        fputc('\n', stderr);
+        return status;
+}
+
+/* The body as it came, without trailing whitespace, so that the array stays tidy. */
+static void print_body(const GetItem *item) {
+        size_t n = item->body_len;
+
+        while (n > 0 && strchr(" \t\r\n", item->body[n - 1]))
+                n--;
+        fwrite(item->body, 1, n, stdout);
+}
+
+static int fetch_all(GetRun *run) {
+        int r;
+
+        http_pool_set_on_capacity(run->pool, get_on_capacity, run);
+        get_start_more(run);
+        if (run->n_done == run->n_items)
+                return 0;
+        r = sd_event_loop(run->event);
+        return r < 0 ? r : 0;
+}
+
+int cmd_get(const CliContext *ctx, int argc, char **argv) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(credentials_freep) Credentials *creds = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(http_pool_freep) HttpPool *pool = NULL;
+        _cleanup_(freep) GetItem *items = NULL;
+        CommandOptions o;
+        GetRun run;
+        int r, status = EXIT_SUCCESS;
+        size_t n_json = 0;
+        bool first = true;
+
+        if (cli_parse_command(CLI_COMMAND_GET, argc, argv, &o) < 0)
+                return EXIT_CONFIG;
+        if (o.help) {
+                get_help();
+                return EXIT_SUCCESS;
+        }
+        if (cli_check_task_ids(o.args, o.n_args) < 0 || cli_load_config(ctx, &config) < 0 ||
+            cli_acquire_credentials(config, &creds) < 0)
+                return EXIT_CONFIG;
+
+        HttpPoolOptions po = {
+                .max_connections = config->max_connections,
+                .timeout = config->request_timeout,
+                .ca_file = config->ca_file,
+                .max_body = TASK_INFO_MAX_BODY,
+                .allow_plain_http = strncmp(config->endpoint, "http://", 7) == 0,
+        };
+        items = calloc(o.n_args, sizeof(*items));
+        if (!items)
+                return EXIT_FATAL;
+        run = (GetRun) { .config = config, .credentials = creds, .items = items, .n_items = o.n_args };
+        for (size_t i = 0; i < o.n_args; i++)
+                items[i] = (GetItem) { .run = &run, .task_id = o.args[i] };
+
+        r = sd_event_new(&event);
+        if (r >= 0)
+                r = http_pool_new(&pool, event, &po);
+        if (r >= 0) {
+                run.event = event;
+                run.pool = pool;
+                r = fetch_all(&run);
+        }
+        if (r < 0) {
+                fprintf(stderr, "taskwatch get: %s\n", strerror(-r));
+                status = EXIT_FATAL;
+                goto finish;
+        }
+
+        if (o.json && o.n_args > 1)
+                fputs("[\n", stdout);
+        for (size_t i = 0; i < run.n_items; i++) {
+                GetItem *item = &items[i];
+                int s;
+
+                if (item->error < 0 || item->outcome.result != POLL_OK) {
+                        s = report_failure(item);
+                        if (exit_status_rank(s) > exit_status_rank(status))
+                                status = s;
+                        continue;
+                }
+                if (o.json) {
+                        if (n_json++ > 0)
+                                fputs(",\n", stdout);
+                        print_body(item);
+                        if (o.n_args == 1)
+                                fputc('\n', stdout);
+                        continue;
+                }
+                if (!first)
+                        fputc('\n', stdout);
+                first = false;
+                r = task_summary_print(stdout, item->outcome.info, now_usec(CLOCK_REALTIME), ctx->color);
+                if (r < 0) {
+                        status = EXIT_FATAL;
+                        goto finish;
+                }
+        }
+        if (o.json && o.n_args > 1)
+                fputs(n_json > 0 ? "\n]\n" : "]\n", stdout);
+
+finish:
+        for (size_t i = 0; i < run.n_items; i++) {
+                poll_outcome_done(&items[i].outcome);
+                free(items[i].body);
+        }
+        /* The pool goes before the loop it runs on. */
+        pool = http_pool_free(pool);
+        if (fflush(stdout) != 0 && status == EXIT_SUCCESS)
+                status = EXIT_FATAL;
+        return status;
+}

@@ -1,0 +1,253 @@
+/* taskwatch status: what taskwatchd watches, from the state it persists for every task. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli-args.h"
+#include "cli.h"
+#include "reload.h"
+#include "summary.h"
+#include "util/strutil.h"
+#include "watch/task-store.h"
+
+/* StateDirectory=taskwatchd of the unit. */
+#define DEFAULT_STATE_DIR "/var/lib/taskwatchd"
+
+typedef struct StatusRow {
+        char *task_id;
+        TaskRecord *record;   /* NULL: no state saved yet */
+        char *load_error;     /* why the record could not be read */
+        bool configured;      /* in the configuration taskwatch reads */
+} StatusRow;
+
+static void status_help(void) {
+        printf("Usage: taskwatch [--config PATH] status [--json] [--state-dir DIR]\n"
+               "Show what taskwatchd watches, from the state it saves for each task: one line per\n"
+               "task with its state, when it was last polled, its instances succeeded/failed/\n"
+               "pending and its last error. Tasks of the configuration without saved state yet,\n"
+               "and saved tasks the configuration no longer lists, are shown too.\n\n"
+               "      --json            one JSON array, an object per task\n"
+               "      --state-dir=DIR   the daemon's state directory (default %s)\n"
+               "  -h, --help            show this help\n\n"
+               "Exit status: 0 shown, 4 configuration error, 5 the state could not be read.\n",
+               DEFAULT_STATE_DIR);
+}
+
+static int compare_rows(const void *a, const void *b) {
+        return strcmp(((const StatusRow *) a)->task_id, ((const StatusRow *) b)->task_id);
+}
+
+static StatusRow *find_row(StatusRow *rows, size_t n, const char *id) {
+        StatusRow key = { .task_id = (char *) id };
+        return bsearch(&key, rows, n, sizeof(*rows), compare_rows);
+}
+
+static void rows_free(StatusRow *rows, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(rows[i].task_id);
+                task_record_free(rows[i].record);
+                free(rows[i].load_error);
+        }
+        free(rows);
+}
+
+static const char *row_state(const StatusRow *r) {
+        if (!r->record)
+                return r->load_error ? "unreadable" : "new";
+        if (r->record->lost)
+                return "not-found";
+        if (!r->record->have_baseline)
+                return "new";
+        return r->record->snapshot.state ? r->record->snapshot.state : "?";
+}
+
+static void json_string(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        fputc('"', f);
+}
+
+static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
+        fprintf(f, "{\"daemon_pid\": ");
+        if (pid > 0)
+                fprintf(f, "%ld", (long) pid);
+        else
+                fputs("null", f);
+        fputs(", \"tasks\": [", f);
+        for (size_t i = 0; i < n; i++) {
+                const StatusRow *r = &rows[i];
+                const TaskRecord *rec = r->record;
+                const TaskSnapshot *s = rec ? &rec->snapshot : NULL;
+
+                fprintf(f, "%s\n  {\"task_id\": ", i ? "," : "");
+                json_string(f, r->task_id);
+                fprintf(f, ", \"configured\": %s, \"state\": ", r->configured ? "true" : "false");
+                json_string(f, rec && rec->have_baseline ? s->state : NULL);
+                fputs(", \"phase\": ", f);
+                json_string(f, rec && rec->have_baseline ? task_phase_to_string(s->phase) : NULL);
+                fprintf(f, ", \"have_baseline\": %s, \"lost\": %s",
+                        rec && rec->have_baseline ? "true" : "false", rec && rec->lost ? "true" : "false");
+                fputs(", \"stage\": ", f);
+                json_string(f, s ? s->stage : NULL);
+                fputs(", \"cluster_id\": ", f);
+                json_string(f, s ? s->cluster_id : NULL);
+                fputs(", \"task_type\": ", f);
+                json_string(f, s ? s->task_type : NULL);
+                fprintf(f, ", \"instances\": {\"succeeded\": %zu, \"failed\": %zu, \"pending\": %zu}",
+                        s ? s->n_succeeded : 0, s ? s->n_failed : 0, s ? s->n_pending : 0);
+                fputs(", \"error_code\": ", f);
+                json_string(f, s ? s->error_code : NULL);
+                fputs(", \"error_message\": ", f);
+                json_string(f, s ? s->error_message : NULL);
+                fprintf(f, ", \"first_seen_usec\": %llu, \"last_poll_usec\": %llu",
+                        (unsigned long long) (rec ? rec->first_seen : 0),
+                        (unsigned long long) (rec ? rec->last_poll : 0));
+                fputs(", \"last_error\": ", f);
+                json_string(f, rec ? rec->last_error : r->load_error);
+                fputc('}', f);
+        }
+        fputs(n ? "\n]}\n" : "]}\n", f);
+}
+
+static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
+        int w_id = 4, w_state = 5;
+
+        for (size_t i = 0; i < n; i++) {
+                int a = (int) strlen(rows[i].task_id), b = (int) strlen(row_state(&rows[i]));
+                w_id = a > w_id ? a : w_id;
+                w_state = b > w_state ? b : w_state;
+        }
+        fprintf(f, "%-*s  %-*s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "LAST POLL",
+                "OK/FAILED/PENDING", "LAST ERROR");
+        for (size_t i = 0; i < n; i++) {
+                const StatusRow *r = &rows[i];
+                const TaskRecord *rec = r->record;
+                _cleanup_(freep) char *state = printable(row_state(r)), *err = NULL;
+                char age[FORMAT_AGE_MAX], polled[FORMAT_AGE_MAX + 8] = "never", counts[64] = "-";
+                const char *e = rec ? rec->last_error : r->load_error;
+
+                /* No poll error: the task's own error, if it has one. */
+                if (!e && rec && rec->have_baseline)
+                        e = rec->snapshot.error_code ? rec->snapshot.error_code : rec->snapshot.error_message;
+                err = printable(e);
+                if (!state || !err)
+                        return -ENOMEM;
+                if (rec && rec->last_poll > 0 && rec->last_poll <= now)
+                        snprintf(polled, sizeof(polled), "%s ago",
+                                 format_age(age, sizeof(age), now - rec->last_poll));
+                if (rec && rec->have_baseline)
+                        snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
+                                 rec->snapshot.n_failed, rec->snapshot.n_pending);
+                fprintf(f, "%-*s  %-*s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state, polled,
+                        counts, err, r->configured ? "" : " (no longer configured)");
+        }
+        return 0;
+}
+
+/* The union of the configured tasks and the stored ones, sorted by id. */
+static int collect_rows(TaskStore *store, const Config *config, StatusRow **ret, size_t *ret_n) {
+        _cleanup_(strv_freep) char **ids = NULL;
+        StatusRow *rows;
+        size_t n = 0, n_stored = 0;
+        int r;
+
+        if (store) {
+                r = task_store_list(store, &ids);
+                if (r < 0)
+                        return r;
+                n_stored = (size_t) r;
+        }
+        rows = calloc(n_stored + (config ? config->n_tasks : 0) + 1, sizeof(*rows));
+        if (!rows)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_stored; i++)
+                rows[n++].task_id = TAKE_PTR(ids[i]);
+        for (size_t i = 0; config && i < config->n_tasks; i++) {
+                StatusRow *row = find_row(rows, n_stored, config->tasks[i]);
+                if (row) {
+                        row->configured = true;
+                        continue;
+                }
+                rows[n].task_id = strdup(config->tasks[i]);
+                rows[n].configured = true;
+                if (!rows[n++].task_id) {
+                        rows_free(rows, n);
+                        return -ENOMEM;
+                }
+        }
+        qsort(rows, n, sizeof(*rows), compare_rows);
+
+        for (size_t i = 0; store && i < n; i++) {
+                r = task_store_load(store, rows[i].task_id, &rows[i].record, &rows[i].load_error);
+                if (r == -ENOMEM) {
+                        rows_free(rows, n);
+                        return r;
+                }
+                if (r < 0 && r != -ENOENT && !rows[i].load_error)
+                        rows[i].load_error = strdup(strerror(-r));
+        }
+        *ret = rows;
+        *ret_n = n;
+        return 0;
+}
+
+int cmd_status(const CliContext *ctx, int argc, char **argv) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(task_store_freep) TaskStore *store = NULL;
+        _cleanup_(freep) char *reason = NULL;
+        StatusRow *rows = NULL;
+        const char *dir;
+        CommandOptions o;
+        size_t n = 0;
+        pid_t pid;
+        int r;
+
+        if (cli_parse_command(CLI_COMMAND_STATUS, argc, argv, &o) < 0)
+                return EXIT_CONFIG;
+        if (o.help) {
+                status_help();
+                return EXIT_SUCCESS;
+        }
+        if (cli_load_config(ctx, &config) < 0)
+                return EXIT_CONFIG;
+
+        dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
+        r = task_store_open_readonly(&store, dir, &reason);
+        if (r < 0 && r != -ENOENT) {
+                fprintf(stderr, "taskwatch status: %s\n", reason ? reason : strerror(-r));
+                return r == -ENOMEM ? EXIT_FATAL : EXIT_API_FAILURE;
+        }
+        r = collect_rows(store, config, &rows, &n);
+        if (r < 0) {
+                fprintf(stderr, "taskwatch status: cannot read the state in %s: %s\n", dir, strerror(-r));
+                return EXIT_API_FAILURE;
+        }
+
+        pid = taskwatchd_pid();
+        if (o.json)
+                print_json(stdout, rows, n, pid);
+        else {
+                if (pid > 0)
+                        printf("taskwatchd is running (PID %ld); state from %s:\n", (long) pid, dir);
+                else
+                        printf("No running taskwatchd found; its last saved state, from %s:\n", dir);
+                if (n == 0)
+                        printf("No tasks configured or saved.\n");
+                else if (print_table(stdout, rows, n, now_usec(CLOCK_REALTIME)) < 0)
+                        r = -ENOMEM;
+        }
+        rows_free(rows, n);
+        if (r < 0 || fflush(stdout) != 0)
+                return EXIT_FATAL;
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,49 @@
+/* What every taskwatch command shares: the configuration, the credentials, task id checks. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "summary.h"
+
+int cli_load_config(const CliContext *ctx, Config **ret) {
+        ConfigDiagnostics diag = {};
+        int r;
+
+        r = config_load(ctx->config_path, ret, &diag);
+        for (size_t i = 0; i < diag.n_messages; i++)
+                fprintf(stderr, "%s\n", diag.messages[i]);
+        if (r < 0 && diag.n_messages == 0)
+                fprintf(stderr, "taskwatch: cannot load the configuration %s: %s\n",
+                        ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH, strerror(-r));
+        config_diagnostics_clear(&diag);
+        return r;
+}
+
+/* The credential layer is being replaced by a provider object: this is the one function to
+ * change then. config is passed already, for the sources it will name. */
+int cli_acquire_credentials(const Config *config, Credentials **ret) {
+        int r = credentials_from_environment(ret);
+
+        if (r == -ENOKEY)
+                fprintf(stderr, "taskwatch: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an "
+                        "STS token)\n");
+        else if (r < 0)
+                fprintf(stderr, "taskwatch: cannot read credentials: %s\n", strerror(-r));
+        return r;
+}
+
+int cli_check_task_ids(char *const *ids, size_t n) {
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (task_id_is_valid(ids[i]))
+                        continue;
+                _cleanup_(freep) char *p = printable(ids[i]);
+                fprintf(stderr, "taskwatch: '%s' is not a task id: 1 to 128 letters, digits, '.', '_' "
+                        "or '-', starting with a letter or digit, like T-5faa48fb31b6b8078d000006\n",
+                        p ? p : "?");
+                r = -EINVAL;
+        }
+        return r;
+}

@@ -1,0 +1,32 @@
+/* taskwatch get's readable summary of a DescribeTaskInfo reply, and the pieces it needs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ack/task-info.h"
+#include "util/time-util.h"
+
+/* ISO-8601 as the API sends `created`/`updated`: "2026-11-28T21:59:20+08:00", with optional
+ * fractional seconds, "Z", "+0800", or no offset (UTC). Microseconds since the epoch, or
+ * -EINVAL. */
+int parse_iso8601(const char *s, usec_t *ret);
+
+/* "45s", "3min 5s", "2h 10min", "3d 4h": two units at most, for "created 3min 5s ago". */
+char *format_age(char *buf, size_t size, usec_t age);
+#define FORMAT_AGE_MAX 32
+
+typedef struct InstanceCounts {
+        size_t succeeded, failed, pending;
+} InstanceCounts;
+
+InstanceCounts task_info_count_instances(const TaskInfo *t);
+
+/* s fit for a terminal: control characters (escape sequences an API string could carry)
+ * as \xNN. NULL on OOM; "-" for NULL input. Free the result. */
+char *printable(const char *s);
+
+/* One task, as "Label: value" lines; now is CLOCK_REALTIME (for the ages). color: colour the
+ * state word. 0 or -ENOMEM. */
+int task_summary_print(FILE *f, const TaskInfo *t, usec_t now, bool color);

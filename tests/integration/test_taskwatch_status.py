@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""taskwatch status: one line (or JSON object) per task from the daemon's saved state
+(<state dir>/tasks/<id>.json, format version 1 of include/watch/task-store.h), joined with the
+configuration: configured tasks without state yet, and saved ones no longer configured."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from test_taskwatch_wait import check_sanitizers, taskwatch_binary, taskwatch_env  # noqa: E402
+
+PID_FILE = "/run/taskwatchd/taskwatchd.pid"
+NOW_USEC = int(time.time() * 1e6)
+
+
+def record(task_id, state=None, instances=(), error=None, last_error=None, lost=False, ago=65):
+    r = {"version": 1, "task_id": task_id, "have_baseline": state is not None, "lost": lost,
+         "first_seen_usec": NOW_USEC - 3600 * 10**6, "last_poll_usec": NOW_USEC - ago * 10**6,
+         "last_error": last_error, "hooks_done": []}
+    if state is not None:
+        r["snapshot"] = {"state": state, "stage": "AddNodes", "cluster_id": "c-1",
+                         "task_type": "nodepool_scaleout",
+                         "error_code": error[0] if error else None,
+                         "error_message": error[1] if error else None,
+                         "instances": [{"id": i, "status": s} for i, s in instances]}
+    return r
+
+
+class Status(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.state = os.path.join(self.tmp.name, "state")
+        self.tasks = os.path.join(self.state, "tasks")
+        os.makedirs(self.tasks, mode=0o700)
+        self.config = os.path.join(self.tmp.name, "taskwatchd.conf")
+        with open(self.config, "w") as f:
+            f.write("[Tasks]\nTask=T-1 T-2 T-new\n")
+
+    def save(self, rec):
+        with open(os.path.join(self.tasks, rec["task_id"] + ".json"), "w") as f:
+            json.dump(rec, f)
+
+    def status(self, *args):
+        p = subprocess.run([taskwatch_binary(), "--config", self.config, "status",
+                            "--state-dir", self.state, *args],
+                           env=taskwatch_env(self.tmp.name), capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+        check_sanitizers(self, p.stderr)
+        return p
+
+    def saved_state(self):
+        self.save(record("T-1", "running", [("i-1", "success"), ("i-2", "initial"), ("i-3", "initial")]))
+        self.save(record("T-2", "failed", [("i-4", "failed")], error=("QuotaExceeded.ECS", "no quota")))
+        self.save(record("T-old", "success", ago=7200))
+
+    def test_one_line_per_task(self):
+        self.saved_state()
+        p = self.status()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertIn("No running taskwatchd found", lines[0])
+        self.assertRegex(lines[1], r"^TASK\s+STATE\s+LAST POLL\s+OK/FAILED/PENDING\s+LAST ERROR$")
+        rows = {l.split()[0]: l for l in lines[2:]}
+        self.assertEqual(sorted(rows), ["T-1", "T-2", "T-new", "T-old"])
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+1min 5s ago\s+1/0/2\s+-$")
+        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+1min 5s ago\s+0/1/0\s+QuotaExceeded.ECS$")
+        self.assertRegex(rows["T-new"], r"^T-new\s+new\s+never\s+-\s+-$")
+        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+2h ago\s+0/0/0\s+- \(no longer configured\)$")
+
+    def test_json(self):
+        self.saved_state()
+        p = self.status("--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertIsNone(doc["daemon_pid"])
+        by_id = {t["task_id"]: t for t in doc["tasks"]}
+        self.assertEqual(by_id["T-1"]["state"], "running")
+        self.assertEqual(by_id["T-1"]["phase"], "running")
+        self.assertEqual(by_id["T-1"]["instances"], {"succeeded": 1, "failed": 0, "pending": 2})
+        self.assertEqual(by_id["T-2"]["phase"], "failed")
+        self.assertEqual(by_id["T-2"]["error_code"], "QuotaExceeded.ECS")
+        self.assertEqual(by_id["T-2"]["error_message"], "no quota")
+        self.assertFalse(by_id["T-old"]["configured"])
+        self.assertFalse(by_id["T-new"]["have_baseline"])
+        self.assertIsNone(by_id["T-new"]["state"])
+        self.assertEqual(by_id["T-1"]["last_poll_usec"], NOW_USEC - 65 * 10**6)
+
+    def test_last_errors_and_lost_tasks(self):
+        self.save(record("T-1", "running", last_error="HTTP 503 ServiceUnavailable: \x1b[2Jbusy"))
+        self.save(record("T-2", "running", lost=True))
+        p = self.status()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("HTTP 503 ServiceUnavailable: \\x1b[2Jbusy", p.stdout)
+        self.assertNotIn("\x1b", p.stdout)
+        self.assertRegex(p.stdout, r"\nT-2\s+not-found\s")
+
+    def test_a_corrupt_file_is_shown_and_left_in_place(self):
+        with open(os.path.join(self.tasks, "T-1.json"), "w") as f:
+            f.write('{"version": 1, "task_id": "T-1", "have_')
+        p = self.status()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\nT-1\s+unreadable\s")
+        self.assertEqual(os.listdir(self.tasks), ["T-1.json"])
+
+    def test_no_state_yet(self):
+        os.rmdir(self.tasks)
+        p = self.status()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\nT-new\s+new\s+never")
+
+    def test_a_running_daemon_is_named(self):
+        os.makedirs(os.path.dirname(PID_FILE), exist_ok=True)
+        d = harness.Daemon(harness.daemon_binary(), "[Tasks]\n", self.tmp.name,
+                           env=harness.test_credentials_env())
+        self.addCleanup(d.close)
+        self.addCleanup(os.unlink, PID_FILE)
+        d.notify.wait_for("READY=1")
+        # TODO: the daemon does not write its PID file yet; the test writes what it will.
+        with open(PID_FILE, "w") as f:
+            f.write("%d\n" % d.pid)
+        p = self.status()
+        self.assertIn("taskwatchd is running (PID %d)" % d.pid, p.stdout)
+        self.assertEqual(json.loads(self.status("--json").stdout)["daemon_pid"], d.pid)
+
+    def test_help(self):
+        p = subprocess.run([taskwatch_binary(), "status", "--help"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("--json", p.stdout)
+        self.assertIn("--state-dir", p.stdout)
+
+
+if __name__ == "__main__":
+    harness.enter_private_namespace()
+    unittest.main(verbosity=2)
