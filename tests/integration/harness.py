@@ -14,7 +14,9 @@ import http.client
 import itertools
 import json
 import os
+import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -412,6 +414,13 @@ class Daemon:
         self.stdout_path = base + ".stdout"
         self.stderr_path = base + ".stderr"
         self.argv = [binary, "--config", self.config_path, *args]
+        # $TASKWATCHD_WRAPPER runs the daemon under a tool, e.g. valgrind; "{log}" in it
+        # becomes a per-daemon log file that close() checks (see _check_valgrind).
+        self.valgrind_log = None
+        wrapper = os.environ.get("TASKWATCHD_WRAPPER")
+        if wrapper:
+            self.valgrind_log = base + ".valgrind"
+            self.argv = [w.replace("{log}", self.valgrind_log) for w in shlex.split(wrapper)] + self.argv
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
             self.proc = subprocess.Popen(self.argv, env=full, stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=err,
@@ -467,6 +476,26 @@ class Daemon:
         report = sanitizer_report(self.stderr_text())
         if report:
             raise AssertionError("sanitizer report from taskwatchd (pid %d):\n%s" % (self.pid, report))
+        self._check_valgrind()
+
+    def _check_valgrind(self):
+        """Under memcheck: no error, and 0 bytes definitely or indirectly lost."""
+        if not self.valgrind_log or not os.path.exists(self.valgrind_log):
+            return
+        with open(self.valgrind_log, errors="replace") as f:
+            text = f.read()
+        problems = []
+        m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
+        if not m:
+            problems.append("no ERROR SUMMARY (did the daemon exit cleanly?)")
+        elif m.group(1) != "0":
+            problems.append("%s errors" % m.group(1))
+        for kind in ("definitely", "indirectly"):
+            m = re.search(kind + r" lost: ([\d,]+) bytes", text)
+            if m and m.group(1) != "0":
+                problems.append("%s bytes %s lost" % (m.group(1), kind))
+        if problems:
+            raise AssertionError("valgrind: %s\n%s" % ("; ".join(problems), text[-6000:]))
 
     def __enter__(self):
         return self
