@@ -12,7 +12,7 @@
 
 #include "build-config.h"
 #include "config/config.h"
-#include "creds/credentials.h"
+#include "creds/provider.h"
 #include "report/event.h"
 #include "report/notify.h"
 #include "util/cleanup.h"
@@ -32,7 +32,8 @@ typedef struct Daemon {
         EventSink *sink;
         Watcher *watcher;
         Config *config;
-        Credentials *credentials;
+        CredentialsProvider *credentials;
+        const char *credentials_source; /* what credentials_provider_check() found */
 } Daemon;
 
 static void help(void) {
@@ -127,21 +128,85 @@ static int load_config(const Options *o, Config **ret) {
         return r;
 }
 
-static int load_credentials(Credentials **ret) {
-        int r = credentials_from_environment(ret);
+/* A provider for c, checked: a broken or missing source is found before anything runs. */
+static int new_credentials_provider(Daemon *d, const Config *c, CredentialsProvider **ret,
+                                    const char **ret_source, char **error) {
+        _cleanup_(credentials_provider_freep) CredentialsProvider *p = NULL;
+        int r;
 
-        if (r == -ENOKEY)
-                fprintf(stderr, "%s: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an STS token)\n",
-                        program_invocation_short_name);
-        else if (r < 0)
-                fprintf(stderr, "%s: cannot read credentials: %s\n", program_invocation_short_name, strerror(-r));
+        r = credentials_provider_new(&p, d->event, d->sink, c);
+        if (r < 0)
+                return r;
+        r = credentials_provider_check(p, ret_source, error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int load_credentials(Daemon *d) {
+        _cleanup_(freep) char *error = NULL;
+        int r;
+
+        r = new_credentials_provider(d, d->config, &d->credentials, &d->credentials_source, &error);
+        if (r < 0)
+                fprintf(stderr, "%s: credentials: %s\n", program_invocation_short_name,
+                        error ? : strerror(-r));
         return r;
 }
 
 static const Credentials *daemon_get_credentials(void *userdata) {
         Daemon *d = userdata;
-        return d->credentials;
+        return credentials_provider_get(d->credentials);
+}
+
+static void daemon_on_credentials(CredentialsProvider *p, void *userdata) {
+        Daemon *d = userdata;
+
+        if (d->watcher)
+                watcher_credentials_changed(d->watcher, credentials_provider_problem(p));
+}
+
+/* --check-config: obtain the credentials once (the network too, for temporary ones), to
+ * name the source and the AccessKeyId, never the secret. */
+static void check_on_credentials(CredentialsProvider *p, void *userdata) {
+        Daemon *d = userdata;
+
+        if (credentials_provider_get(p) || credentials_provider_failures(p) > 0)
+                (void) sd_event_exit(d->event, 0);
+}
+
+static int check_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        return sd_event_exit(d->event, 0);
+}
+
+static int check_credentials(Daemon *d) {
+        _cleanup_(sd_event_source_disable_unrefp) sd_event_source *timeout = NULL;
+        const Credentials *c;
+        int r;
+
+        credentials_provider_set_on_change(d->credentials, check_on_credentials, d);
+        r = sd_event_add_time_relative(d->event, &timeout, CLOCK_MONOTONIC, 30 * USEC_PER_SEC, 0,
+                                       check_on_timeout, d);
+        if (r < 0)
+                return r;
+        (void) credentials_provider_start(d->credentials);
+        if (!credentials_provider_get(d->credentials) && credentials_provider_failures(d->credentials) == 0) {
+                r = sd_event_loop(d->event);
+                if (r < 0)
+                        return r;
+        }
+
+        c = credentials_provider_get(d->credentials);
+        if (!c) {
+                printf("\n# Credentials: source %s: none obtained: %s\n", d->credentials_source,
+                       credentials_provider_problem(d->credentials));
+                return -ENOKEY;
+        }
+        printf("\n# Credentials: source %s, AccessKeyId %s%s\n", c->source, c->access_key_id,
+               c->security_token ? " (with STS token)" : "");
+        return 0;
 }
 
 static int daemon_on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -178,17 +243,34 @@ static int daemon_on_reload(sd_event_source *s, const struct signalfd_siginfo *s
                 event_emitf(d->sink, &e, "reload failed, keeping the previous configuration: %s",
                             all && *all ? all : strerror(-r));
         } else {
-                r = watcher_apply_config(d->watcher, c, true);
+                _cleanup_(credentials_provider_freep) CredentialsProvider *creds = NULL;
+                _cleanup_(freep) char *error = NULL;
+                const char *source = NULL;
+
+                /* Other credential settings take a new provider, checked like at start-up. */
+                if (!credentials_provider_matches(d->credentials, c))
+                        r = new_credentials_provider(d, c, &creds, &source, &error);
+                if (r >= 0)
+                        r = watcher_apply_config(d->watcher, c, true);
                 if (r < 0) {
                         Event e = EVENT_INIT(EVENT_CONFIG_RELOAD_FAILED);
+                        e.error_message = error;
                         event_emitf(d->sink, &e, "reload failed, keeping the previous configuration: %s",
-                                    strerror(-r));
+                                    error ? : strerror(-r));
                         config_free(c);
                 } else {
                         Event e = EVENT_INIT(EVENT_CONFIG_RELOADED);
                         config_free(d->config);
                         d->config = c;
                         event_emitf(d->sink, &e, "configuration reloaded: %zu tasks", c->n_tasks);
+                        if (creds) {
+                                credentials_provider_free(d->credentials);
+                                d->credentials = TAKE_PTR(creds);
+                                d->credentials_source = source;
+                                credentials_provider_set_on_change(d->credentials, daemon_on_credentials, d);
+                                (void) credentials_provider_start(d->credentials);
+                                daemon_on_credentials(d->credentials, d);
+                        }
                 }
         }
         config_diagnostics_clear(&diag);
@@ -212,10 +294,6 @@ static int daemon_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
 static int daemon_setup_loop(Daemon *d) {
         sigset_t mask;
         int r;
-
-        r = sd_event_default(&d->event);
-        if (r < 0)
-                return r;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -244,9 +322,9 @@ static int daemon_setup_loop(Daemon *d) {
 
 static void daemon_done(Daemon *d) {
         watcher_free(d->watcher);
+        credentials_provider_free(d->credentials);
         event_sink_free(d->sink);
         config_free(d->config);
-        credentials_free(d->credentials);
         sd_event_unref(d->event);
 }
 
@@ -259,9 +337,7 @@ static int run(Daemon *d) {
                 fprintf(stderr, "%s: cannot set up the event loop: %s\n", program_invocation_short_name, strerror(-r));
                 return EXIT_FATAL;
         }
-        r = event_sink_new(&d->sink, stderr);
-        if (r >= 0)
-                r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
+        r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
         if (r >= 0)
                 r = watcher_apply_config(d->watcher, d->config, false);
         if (r < 0) {
@@ -269,9 +345,16 @@ static int run(Daemon *d) {
                 return EXIT_FATAL;
         }
 
-        event_emitf(d->sink, &e, "taskwatchd %s watching %zu task%s at %s; credentials from %s (AccessKeyId %s)",
+        /* Static credentials are loaded right here; temporary ones arrive on the loop, and
+         * polls wait for them. */
+        credentials_provider_set_on_change(d->credentials, daemon_on_credentials, d);
+        (void) credentials_provider_start(d->credentials);
+        daemon_on_credentials(d->credentials, d);
+
+        e.credentials_source = d->credentials_source;
+        event_emitf(d->sink, &e, "taskwatchd %s watching %zu task%s at %s; credentials from %s",
                     PACKAGE_VERSION, d->config->n_tasks, d->config->n_tasks == 1 ? "" : "s",
-                    d->config->endpoint, d->credentials->source, d->credentials->access_key_id);
+                    d->config->endpoint, d->credentials_source);
         watcher_update_status(d->watcher);
         (void) notify_ready();
         watcher_set_exit_when_done(d->watcher, d->options.exit_when_done);
@@ -297,16 +380,29 @@ int main(int argc, char **argv) {
                 return EXIT_FATAL;
         }
 
-        if (load_config(&d.options, &d.config) < 0 || load_credentials(&d.credentials) < 0) {
+        if (load_config(&d.options, &d.config) < 0) {
+                r = EXIT_CONFIG;
+                goto finish;
+        }
+        r = sd_event_default(&d.event);
+        if (r >= 0)
+                r = event_sink_new(&d.sink, stderr);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot set up the event loop: %s\n", program_invocation_short_name, strerror(-r));
+                r = EXIT_FATAL;
+                goto finish;
+        }
+        /* --check-config leaves the journal alone: its findings go to stdout and stderr. */
+        if (d.options.check_config)
+                event_sink_set_journal(d.sink, false);
+        if (load_credentials(&d) < 0) {
                 r = EXIT_CONFIG;
                 goto finish;
         }
 
         if (d.options.check_config) {
                 config_print(d.config, stdout);
-                printf("\n# Credentials: %s, AccessKeyId %s%s\n", d.credentials->source,
-                       d.credentials->access_key_id, d.credentials->security_token ? " (with STS token)" : "");
-                r = EXIT_SUCCESS;
+                r = check_credentials(&d) < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
                 goto finish;
         }
 

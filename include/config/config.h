@@ -10,6 +10,23 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/taskwatchd/taskwatchd.conf"
 
+/* Where the access key comes from: one source, or "auto", the chain in this order. */
+typedef enum CredentialsSource {
+        CREDENTIALS_SOURCE_AUTO,
+        CREDENTIALS_SOURCE_CONFIG,       /* AccessKeyId= + AccessKeySecretFile= */
+        CREDENTIALS_SOURCE_SYSTEMD,      /* $CREDENTIALS_DIRECTORY (LoadCredential=) */
+        CREDENTIALS_SOURCE_ENVIRONMENT,  /* ALIBABA_CLOUD_ACCESS_KEY_ID, ... */
+        CREDENTIALS_SOURCE_OIDC,         /* RRSA: AssumeRoleWithOIDC */
+        CREDENTIALS_SOURCE_CLI_PROFILE,  /* ~/.aliyun/config.json */
+        CREDENTIALS_SOURCE_ECS_RAM_ROLE, /* the ECS metadata server */
+        _CREDENTIALS_SOURCE_MAX,
+} CredentialsSource;
+
+/* "auto", "config", "systemd", "environment", "oidc", "cli-profile", "ecs-ram-role". */
+const char *credentials_source_to_string(CredentialsSource s);
+/* The source, or -EINVAL. */
+int credentials_source_from_string(const char *s);
+
 typedef struct Config {
         /* [API] */
         char *region;          /* default "cn-hangzhou" */
@@ -26,6 +43,16 @@ typedef struct Config {
         /* [Tasks] */
         char **tasks; /* NULL-terminated, duplicates removed, first-seen order */
         size_t n_tasks;
+
+        /* [Credentials] */
+        CredentialsSource credentials_source; /* default auto */
+        char *access_key_id;          /* AccessKeyId=: not a secret */
+        char *access_key_secret_file; /* absolute paths; the files are read by the creds layer */
+        char *security_token_file;
+        char *role_name;              /* RoleName=: ECS RAM role, NULL: discover it */
+        char *metadata_url;           /* MetadataURL=: "http://host[:port]", NULL: the default */
+        char *sts_endpoint;           /* STSEndpoint=: "https://host[:port]", NULL: derived */
+        char *credentials_origin;     /* "file:line" of AccessKeyId= or a file key, for errors */
 
         /* Where each task id was configured ("file:line"), parallel to tasks; for errors. */
         char **task_origins;

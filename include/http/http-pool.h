@@ -1,4 +1,4 @@
-/* HTTPS GETs over a bounded pool of reused connections, driven by sd-event. */
+/* HTTPS requests over a bounded pool of reused connections, driven by sd-event. */
 #pragma once
 
 #include <stdbool.h>
@@ -61,6 +61,22 @@ void http_pool_set_on_capacity(HttpPool *p, void (*cb)(void *userdata), void *us
  * -EBUSY when the pool is full. */
 int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallback cb,
                   void *userdata, HttpRequest **ret);
+/* What a request may change from the pool's defaults. Zero-initialize. */
+typedef struct HttpRequestOptions {
+        const char *method;    /* NULL: GET; "PUT" or "POST" send body */
+        const char *body;      /* copied, and wiped once the request is over (tokens travel
+                                * in bodies); NULL: empty */
+        size_t body_len;
+        usec_t timeout;        /* connect and total; 0: the pool's */
+        bool allow_plain_http; /* http:// for this request (the ECS metadata server) */
+} HttpRequestOptions;
+
+/* Like http_pool_get(), with o (NULL: a GET with the pool's settings). -EINVAL for a method
+ * other than GET, PUT, POST. */
+int http_pool_request(HttpPool *p, const char *url, char *const *headers,
+                      const HttpRequestOptions *o, HttpCallback cb, void *userdata,
+                      HttpRequest **ret);
+
 /* Abort a request in flight; its callback is not called. */
 void http_request_cancel(HttpRequest *req);
 

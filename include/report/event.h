@@ -37,6 +37,14 @@ typedef enum EventKind {
         EVENT_TASK_REMOVED,            /* by a reload */
         EVENT_CREDENTIALS_ERROR,
         EVENT_WAIT_TIMED_OUT,          /* --timeout passed before every task was terminal */
+        EVENT_CREDENTIALS_LOADED,      /* credentials obtained (at start, or anew after none) */
+        EVENT_CREDENTIALS_REFRESHED,   /* temporary credentials replaced ahead of expiry */
+        EVENT_CREDENTIALS_REFRESH_FAILED, /* a refresh failed; the current ones are still valid */
+        EVENT_CREDENTIALS_EXPIRED,     /* expired with no replacement: polling is paused */
+        EVENT_HOOK_FINISHED,           /* a hook exited 0 */
+        EVENT_HOOK_FAILED,             /* a hook exited non-zero, was killed, or did not start */
+        EVENT_HOOK_TIMED_OUT,          /* HookTimeout= passed: the hook was killed */
+        EVENT_HOOK_OUTPUT,             /* a line a hook wrote (sent by the hook runner itself) */
         _EVENT_KIND_MAX,
 } EventKind;
 
@@ -52,6 +60,7 @@ typedef struct Event {
         int http_status;       /* 0 = absent */
         long instances_succeeded, instances_failed, instances_pending; /* -1 = absent */
         const char *retry_in;  /* human span until the next attempt, "40s" */
+        const char *credentials_source; /* "environment", "ecs-ram-role", ...: never a secret */
         const char *message;   /* the human MESSAGE, already formatted */
 } Event;
 

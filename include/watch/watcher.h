@@ -24,8 +24,8 @@ enum {
 
 typedef struct Watcher Watcher;
 
-/* The one way the watcher asks for credentials: NULL when none are available now (the
- * poll waits and retries). */
+/* The one way the watcher asks for credentials: NULL when none are usable now; the poll is
+ * then parked until watcher_credentials_changed() says they are back. */
 typedef const Credentials *(*CredentialsGetter)(void *userdata);
 
 int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGetter get_credentials,
@@ -46,6 +46,10 @@ int watcher_outcome(const Watcher *w);
 
 size_t watcher_n_tasks(const Watcher *w);
 size_t watcher_n_done(const Watcher *w);
+
+/* The credentials became available (problem NULL) or unavailable (problem says why, for
+ * STATUS=). Polls that came due while there were none are sent now. */
+void watcher_credentials_changed(Watcher *w, const char *problem);
 
 /* Send STATUS= now (also sent by itself, at most twice a second, as things change). */
 void watcher_update_status(Watcher *w);

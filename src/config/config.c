@@ -112,6 +112,13 @@ Config *config_free(Config *c) {
         free(c->ca_file_origin);
         free(c->min_interval_origin);
         free(c->max_interval_origin);
+        free(c->access_key_id);
+        free(c->access_key_secret_file);
+        free(c->security_token_file);
+        free(c->role_name);
+        free(c->metadata_url);
+        free(c->sts_endpoint);
+        free(c->credentials_origin);
         free(c);
         return NULL;
 }
@@ -171,7 +178,7 @@ static bool is_host_char(char c) {
 }
 
 /* "https://host[:port][/]" to "https://host[:port]"; *why says what is wrong otherwise. */
-static int endpoint_normalize(const char *value, char **ret, const char **why) {
+static int endpoint_normalize(const char *value, bool plain_ok, char **ret, const char **why) {
         const char *rest;
         bool plain = false;
 
@@ -184,7 +191,7 @@ static int endpoint_normalize(const char *value, char **ret, const char **why) {
                 *why = "not a URL of the form https://host[:port]";
                 return -EINVAL;
         }
-        if (plain && !plain_http_allowed()) {
+        if (plain && !plain_ok && !plain_http_allowed()) {
                 *why = "plain http is not allowed, use https://";
                 return -EINVAL;
         }
@@ -291,7 +298,7 @@ static int set_endpoint(ParseContext *ctx, const char *key, const char *value,
                 c->endpoint_explicit = false;
                 return 0;
         }
-        r = endpoint_normalize(value, &e, &why);
+        r = endpoint_normalize(value, false, &e, &why);
         if (r == -EINVAL)
                 return bad_value(ctx, filename, line, key, value, "%s", why);
         if (r < 0)
@@ -381,6 +388,136 @@ static int set_max_interval(ParseContext *ctx, const char *key, const char *valu
                             const char *filename, unsigned line) {
         return set_interval(ctx, key, value, filename, line, DEFAULT_MAX_INTERVAL,
                             &ctx->config->max_interval, &ctx->config->max_interval_origin);
+}
+
+/* ---- [Credentials] ---------------------------------------------------------------------- */
+
+static const char *const credentials_source_names[_CREDENTIALS_SOURCE_MAX] = {
+        [CREDENTIALS_SOURCE_AUTO] = "auto",
+        [CREDENTIALS_SOURCE_CONFIG] = "config",
+        [CREDENTIALS_SOURCE_SYSTEMD] = "systemd",
+        [CREDENTIALS_SOURCE_ENVIRONMENT] = "environment",
+        [CREDENTIALS_SOURCE_OIDC] = "oidc",
+        [CREDENTIALS_SOURCE_CLI_PROFILE] = "cli-profile",
+        [CREDENTIALS_SOURCE_ECS_RAM_ROLE] = "ecs-ram-role",
+};
+
+const char *credentials_source_to_string(CredentialsSource s) {
+        return s < _CREDENTIALS_SOURCE_MAX ? credentials_source_names[s] : NULL;
+}
+
+int credentials_source_from_string(const char *s) {
+        for (size_t i = 0; i < _CREDENTIALS_SOURCE_MAX; i++)
+                if (streq(credentials_source_names[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+static int set_credentials_source(ParseContext *ctx, const char *key, const char *value,
+                                  const char *filename, unsigned line) {
+        int s;
+
+        if (value[0] == '\0') {
+                ctx->config->credentials_source = CREDENTIALS_SOURCE_AUTO;
+                return 0;
+        }
+        s = credentials_source_from_string(value);
+        if (s < 0)
+                return bad_value(ctx, filename, line, key, value,
+                                 "unknown source (expected auto, config, systemd, environment, "
+                                 "oidc, cli-profile or ecs-ram-role)");
+        ctx->config->credentials_source = (CredentialsSource) s;
+        return 0;
+}
+
+/* Printable ASCII without blanks: an id, a role name and a path all go into headers, URLs
+ * or messages. */
+static bool is_token(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] <= ' ' || s[i] >= 127)
+                        return false;
+        return true;
+}
+
+static int set_access_key_id(ParseContext *ctx, const char *key, const char *value,
+                             const char *filename, unsigned line) {
+        int r;
+
+        if (value[0] != '\0' && !is_token(value, 128))
+                return bad_value(ctx, filename, line, key, value,
+                                 "not an AccessKeyId (printable characters without blanks)");
+        r = set_string(&ctx->config->access_key_id, value[0] ? value : NULL);
+        if (r < 0)
+                return r;
+        return set_origin(&ctx->config->credentials_origin, filename, line);
+}
+
+static int set_secret_path(ParseContext *ctx, const char *key, const char *value,
+                           const char *filename, unsigned line, char **field) {
+        int r;
+
+        if (value[0] != '\0' && (value[0] != '/' || !is_token(value, PATH_MAX)))
+                return bad_value(ctx, filename, line, key, value, "not an absolute path");
+        r = set_string(field, value[0] ? value : NULL);
+        if (r < 0)
+                return r;
+        return set_origin(&ctx->config->credentials_origin, filename, line);
+}
+
+static int set_secret_file(ParseContext *ctx, const char *key, const char *value,
+                           const char *filename, unsigned line) {
+        return set_secret_path(ctx, key, value, filename, line,
+                               &ctx->config->access_key_secret_file);
+}
+
+static int set_token_file(ParseContext *ctx, const char *key, const char *value,
+                          const char *filename, unsigned line) {
+        return set_secret_path(ctx, key, value, filename, line, &ctx->config->security_token_file);
+}
+
+static int set_role_name(ParseContext *ctx, const char *key, const char *value,
+                         const char *filename, unsigned line) {
+        size_t n = strlen(value);
+
+        /* It becomes a path segment of the metadata URL. */
+        if (n > 64 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._-") != n)
+                return bad_value(ctx, filename, line, key, value,
+                                 "not a RAM role name (up to 64 letters, digits, '.', '_', '-')");
+        return set_string(&ctx->config->role_name, n ? value : NULL);
+}
+
+static int set_url(ParseContext *ctx, const char *key, const char *value, const char *filename,
+                   unsigned line, bool plain_ok, char **field) {
+        const char *why = NULL;
+        char *e = NULL;
+        int r;
+
+        if (value[0] == '\0')
+                return set_string(field, NULL);
+        r = endpoint_normalize(value, plain_ok, &e, &why);
+        if (r == -EINVAL)
+                return bad_value(ctx, filename, line, key, value, "%s", why);
+        if (r < 0)
+                return r;
+        free(*field);
+        *field = e;
+        return 0;
+}
+
+/* The metadata server speaks plain http only: that is how ECS provides it. */
+static int set_metadata_url(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line) {
+        return set_url(ctx, key, value, filename, line, true, &ctx->config->metadata_url);
+}
+
+static int set_sts_endpoint(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line) {
+        return set_url(ctx, key, value, filename, line, false, &ctx->config->sts_endpoint);
 }
 
 static uint64_t hash_string(const char *s) { /* FNV-1a */
@@ -531,6 +668,13 @@ static const struct {
         { "Poll", "MinInterval", set_min_interval },
         { "Poll", "MaxInterval", set_max_interval },
         { "Tasks", "Task", set_task },
+        { "Credentials", "Source", set_credentials_source },
+        { "Credentials", "AccessKeyId", set_access_key_id },
+        { "Credentials", "AccessKeySecretFile", set_secret_file },
+        { "Credentials", "SecurityTokenFile", set_token_file },
+        { "Credentials", "RoleName", set_role_name },
+        { "Credentials", "MetadataURL", set_metadata_url },
+        { "Credentials", "STSEndpoint", set_sts_endpoint },
 };
 
 static bool section_is_known(const char *section) {
@@ -553,7 +697,8 @@ static int config_on_assignment(const char *section, const char *key, const char
                 ctx->failed = true;
                 return config_diagnostics_add(ctx->diag,
                                               "%s:%u: [%s]: unknown section (expected [API], "
-                                              "[Poll] or [Tasks])", filename, line, q);
+                                              "[Poll], [Tasks] or [Credentials])", filename,
+                                              line, q);
         }
         if (!key)
                 return 0;
@@ -584,6 +729,26 @@ int config_parse_text(Config *c, const char *text, size_t len, const char *filen
         if (r < 0 && r != -EINVAL)
                 return r;
         return r < 0 || ctx.failed ? -EINVAL : 0;
+}
+
+/* The explicit key is all or nothing: an id without its secret is a typo, not a choice. */
+static int credentials_finish(const Config *c, ConfigDiagnostics *diag) {
+        const char *where = c->credentials_origin ? : "[Credentials]";
+        const char *why = NULL;
+        int r;
+
+        if (c->access_key_id && !c->access_key_secret_file)
+                why = "AccessKeyId= is set but AccessKeySecretFile= is not";
+        else if (!c->access_key_id && c->access_key_secret_file)
+                why = "AccessKeySecretFile= is set but AccessKeyId= is not";
+        else if (!c->access_key_id && c->security_token_file)
+                why = "SecurityTokenFile= needs AccessKeyId= and AccessKeySecretFile=";
+        else if (c->credentials_source == CREDENTIALS_SOURCE_CONFIG && !c->access_key_id)
+                why = "Source=config needs AccessKeyId= and AccessKeySecretFile=";
+        if (!why)
+                return 0;
+        r = config_diagnostics_add(diag, "%s: %s", where, why);
+        return r < 0 ? r : -EINVAL;
 }
 
 int config_finish(Config *c, ConfigDiagnostics *diag) {
@@ -647,6 +812,12 @@ int config_finish(Config *c, ConfigDiagnostics *diag) {
                 }
         }
 
+        r = credentials_finish(c, diag);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                failed = true;
+
         return failed ? -EINVAL : 0;
 }
 
@@ -674,4 +845,11 @@ void config_print(const Config *c, FILE *f) {
         fputs("\n[Tasks]\n", f);
         for (size_t i = 0; i < c->n_tasks; i++)
                 fprintf(f, "Task=%s\n", c->tasks[i]);
+
+        /* File names only: the secret itself is never read here. */
+        fprintf(f, "\n[Credentials]\nSource=%s\nAccessKeyId=%s\nAccessKeySecretFile=%s\n"
+                "SecurityTokenFile=%s\nRoleName=%s\nMetadataURL=%s\nSTSEndpoint=%s\n",
+                credentials_source_to_string(c->credentials_source), c->access_key_id ? : "",
+                c->access_key_secret_file ? : "", c->security_token_file ? : "",
+                c->role_name ? : "", c->metadata_url ? : "", c->sts_endpoint ? : "");
 }

@@ -1,4 +1,4 @@
-/* HTTPS GETs over a bounded pool of reused connections: libcurl's multi-socket interface
+/* HTTPS requests over a bounded pool of reused connections: libcurl's multi-socket interface
  * glued to sd-event, after systemd's curl-util.c, with its known gaps closed. */
 #include "http/http-pool.h"
 
@@ -15,6 +15,8 @@ struct HttpRequest {
         CURL *easy;
         struct curl_slist *headers;
         StrBuf body;
+        char *send;       /* the request body, wiped when done */
+        size_t send_len;
         bool too_big;
         HttpCallback cb;
         void *userdata;
@@ -235,7 +237,12 @@ static void request_release(HttpRequest *req) {
                 req->easy = NULL;
         }
         headers_wipe_free(req->headers);
-        strbuf_clear(&req->body);
+        /* Replies from STS and the metadata server carry secrets. */
+        strbuf_wipe(&req->body);
+        if (req->send) {
+                explicit_bzero(req->send, req->send_len);
+                free(req->send);
+        }
         free(req);
 }
 
@@ -389,10 +396,11 @@ void http_pool_set_on_capacity(HttpPool *p, void (*cb)(void *userdata), void *us
         p->on_capacity_userdata = userdata;
 }
 
-static int request_configure(HttpRequest *req, const char *url) {
+static int request_configure(HttpRequest *req, const char *url, const HttpRequestOptions *ro) {
         const HttpPoolOptions *o = &req->pool->options;
-        long timeout_ms = (long) (o->timeout / USEC_PER_MSEC);
-        long low_speed_s = (long) (o->timeout / USEC_PER_SEC);
+        usec_t timeout = ro->timeout > 0 ? ro->timeout : o->timeout;
+        long timeout_ms = (long) (timeout / USEC_PER_MSEC);
+        long low_speed_s = (long) (timeout / USEC_PER_SEC);
         CURL *c = req->easy;
 
         if (timeout_ms < 1)
@@ -412,7 +420,14 @@ static int request_configure(HttpRequest *req, const char *url) {
         SET(CURLOPT_WRITEDATA, req);
         SET(CURLOPT_ERRORBUFFER, req->errbuf);
         SET(CURLOPT_NOSIGNAL, 1L);
-        SET(CURLOPT_PROTOCOLS_STR, o->allow_plain_http ? "http,https" : "https");
+        SET(CURLOPT_PROTOCOLS_STR,
+            o->allow_plain_http || ro->allow_plain_http ? "http,https" : "https");
+        if (ro->method && strcmp(ro->method, "GET") != 0) {
+                /* POSTFIELDS is not copied: req->send lives as long as the transfer. */
+                SET(CURLOPT_POSTFIELDS, req->send ? req->send : "");
+                SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->send_len);
+                SET(CURLOPT_CUSTOMREQUEST, ro->method);
+        }
         SET(CURLOPT_FOLLOWLOCATION, 0L);
         SET(CURLOPT_TIMEOUT_MS, timeout_ms);
         SET(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -433,9 +448,24 @@ static int request_configure(HttpRequest *req, const char *url) {
 
 int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallback cb,
                   void *userdata, HttpRequest **ret) {
+        return http_pool_request(p, url, headers, NULL, cb, userdata, ret);
+}
+
+static bool method_is_known(const char *m) {
+        return !m || strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "POST") == 0;
+}
+
+int http_pool_request(HttpPool *p, const char *url, char *const *headers,
+                      const HttpRequestOptions *o, HttpCallback cb, void *userdata,
+                      HttpRequest **ret) {
+        static const HttpRequestOptions defaults = {};
         HttpRequest *req;
         int r;
 
+        if (!o)
+                o = &defaults;
+        if (!method_is_known(o->method) || (o->body_len > 0 && !o->body))
+                return -EINVAL;
         if (!http_pool_has_capacity(p))
                 return -EBUSY;
 
@@ -447,6 +477,15 @@ int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallba
         req->userdata = userdata;
         req->body.limit = p->options.max_body;
         req->started = now_usec(CLOCK_MONOTONIC);
+        if (o->body_len > 0) {
+                req->send = malloc(o->body_len);
+                if (!req->send) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                memcpy(req->send, o->body, o->body_len);
+                req->send_len = o->body_len;
+        }
 
         for (char *const *h = headers; h && *h; h++) {
                 struct curl_slist *l = curl_slist_append(req->headers, *h);
@@ -462,7 +501,7 @@ int http_pool_get(HttpPool *p, const char *url, char *const *headers, HttpCallba
                 r = -ENOMEM;
                 goto fail;
         }
-        r = request_configure(req, url);
+        r = request_configure(req, url, o);
         if (r < 0)
                 goto fail;
         if (curl_multi_add_handle(p->multi, req->easy) != CURLM_OK) {
@@ -484,6 +523,10 @@ fail:
                 curl_easy_cleanup(req->easy);
         req->easy = NULL;
         headers_wipe_free(req->headers);
+        if (req->send) {
+                explicit_bzero(req->send, req->send_len);
+                free(req->send);
+        }
         free(req);
         return r;
 }

@@ -56,6 +56,14 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
         [EVENT_TASK_REMOVED] = { "task-removed", "6b338a37d9044ee196fcf62d818c82ed", LOG_INFO },
         [EVENT_CREDENTIALS_ERROR] = { "credentials-error", "e463962e894d4087a5a7e0519f883f47", LOG_ERR },
         [EVENT_WAIT_TIMED_OUT] = { "wait-timed-out", "ad8b62b70cc14e768bb557a0c5679688", LOG_ERR },
+        [EVENT_CREDENTIALS_LOADED] = { "credentials-loaded", "4de0625697e84978a975478d7d2603e3", LOG_INFO },
+        [EVENT_CREDENTIALS_REFRESHED] = { "credentials-refreshed", "34a0e95f776d437481ec905f8941d9a2", LOG_INFO },
+        [EVENT_CREDENTIALS_REFRESH_FAILED] = { "credentials-refresh-failed", "fc220776c0ad44ec940e03ac1ba8796d", LOG_WARNING },
+        [EVENT_CREDENTIALS_EXPIRED] = { "credentials-expired", "7615b90d34cf46bb8e08cebb2b27c401", LOG_ERR },
+        [EVENT_HOOK_FINISHED] = { "hook-finished", "4b3c149e0f5e48eab6e124e50fe20f3e", LOG_INFO },
+        [EVENT_HOOK_FAILED] = { "hook-failed", "f05b7fed32c5429f8129c87bb7dbcf77", LOG_WARNING },
+        [EVENT_HOOK_TIMED_OUT] = { "hook-timed-out", "085c95a5c39e4b308bdf86c18f5711e1", LOG_WARNING },
+        [EVENT_HOOK_OUTPUT] = { "hook-output", "0d08dd1d05c446ae88643f1eae851e58", LOG_INFO },
 };
 
 const char *event_kind_name(EventKind k) {
@@ -179,6 +187,7 @@ static void send_to_journal(const Event *e) {
         fields_add_long(&f, "INSTANCES_FAILED", e->instances_failed);
         fields_add_long(&f, "INSTANCES_PENDING", e->instances_pending);
         fields_add(&f, "RETRY_IN", e->retry_in);
+        fields_add(&f, "CREDENTIALS_SOURCE", e->credentials_source);
 
         /* Without a journal socket this fails with -ENOENT: the stderr line is the record. */
         if (!f.oom)

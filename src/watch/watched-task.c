@@ -173,8 +173,11 @@ void task_start_poll(WatchedTask *t) {
         int r;
 
         if (!creds) {
-                /* Nothing to sign with: try again later; the credential layer reports why. */
-                (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+                /* Nothing to sign with: wait for the credentials rather than send a request
+                 * bound to fail. The credential layer reports why, and says when they are
+                 * back (watcher_credentials_changed()). */
+                t->awaiting_credentials = true;
+                watcher_status_changed(w);
                 return;
         }
 

@@ -27,6 +27,7 @@ struct WatchedTask {
         unsigned not_found; /* "not found" answers in a row */
         bool lost;          /* not found, confirmed and reported */
         bool done;          /* terminal or lost: counts toward --exit-when-done */
+        bool awaiting_credentials; /* was due, parked until watcher_credentials_changed() */
         char *error_key;    /* the last error reported, to report each fault once */
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
@@ -56,6 +57,7 @@ struct Watcher {
         usec_t status_sent;
         char *status_text; /* the STATUS= last sent */
         char *last_error; /* the newest error of any task, for STATUS= */
+        char *credentials_problem; /* why there are no credentials, NULL when there are */
 };
 
 /* poll-queue.c: due polls wait here in order until the pool has room. */

@@ -37,6 +37,11 @@ void watcher_update_status(Watcher *w) {
                         }
         }
 
+        /* First, because nothing else moves until it is solved. Never a secret: the
+         * credential layer words it. */
+        if (w->credentials_problem)
+                (void) strbuf_appendf(&b, "Polling paused, waiting for credentials: %s; ",
+                                      w->credentials_problem);
         (void) strbuf_appendf(&b, "%zu task%s: %zu running", w->n_tasks, w->n_tasks == 1 ? "" : "s", running);
         if (waiting)
                 (void) strbuf_appendf(&b, ", %zu waiting for first reply", waiting);

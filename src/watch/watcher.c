@@ -52,8 +52,28 @@ Watcher *watcher_free(Watcher *w) {
         free(w->endpoint);
         free(w->last_error);
         free(w->status_text);
+        free(w->credentials_problem);
         free(w);
         return NULL;
+}
+
+void watcher_credentials_changed(Watcher *w, const char *problem) {
+        char *copy = NULL;
+
+        if (problem && !(copy = strdup(problem)))
+                return; /* out of memory: STATUS= keeps the previous reason */
+        set_string(&w->credentials_problem, copy);
+        if (!problem)
+                for (size_t i = 0; i < w->n_tasks; i++) {
+                        WatchedTask *t = w->tasks[i];
+                        if (t->awaiting_credentials) {
+                                t->awaiting_credentials = false;
+                                queue_push(w, t);
+                        }
+                }
+        if (w->pool)
+                watcher_pump(w);
+        watcher_status_changed(w);
 }
 
 static bool pool_options_equal(const HttpPoolOptions *a, const HttpPoolOptions *b) {

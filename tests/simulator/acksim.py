@@ -5,7 +5,9 @@
     python3 acksim.py --scenario FILE --dir DIR [--host 127.0.0.1] [--port 0] [--verbose]
 
 Writes DIR/ca.pem (+ server cert/key), listens with TLS, then writes DIR/ready.json
-{"port", "url", "ca", "pid"} atomically and prints the same JSON line on stdout.
+{"port", "url", "ca", "pid", "metadata_url", "sts_url"} atomically and prints the same JSON
+line on stdout. metadata_url is a fake ECS metadata server (plain HTTP, its own port);
+sts_url serves AssumeRoleWithOIDC on the HTTPS port (see credsim.py).
 Control endpoints (no signature) live under /_sim/ on the same port: see
 Handler.handle_control(); tests/integration/harness.py wraps them (class Simulator)."""
 
@@ -32,6 +34,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import acsv3  # noqa: E402
+import credsim  # noqa: E402
 
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 600.0
@@ -267,6 +270,9 @@ class Sim:
         self.faults_served = 0
         self.log = []
         self.t0 = time.monotonic()
+        self.issuer = credsim.CredentialIssuer(self, scenario.get("issuer"))
+        self.sts = credsim.StsState(scenario.get("sts"))
+        self.metadata = None  # the MetadataServer, started by main()
 
     # scenario changes
     def set_credentials(self, creds):
@@ -323,6 +329,9 @@ class Sim:
                 "control_connections": self.control_connections,
                 "control_handshakes": self.control_handshakes,
                 "tasks": {tid: t.describe() for tid, t in self.tasks.items()},
+                "metadata": self.metadata.state.describe() if self.metadata else None,
+                "sts": self.sts.describe(),
+                "issued": self.issuer.describe()["issued"],
             }
 
     # per request
@@ -543,6 +552,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if control:
             self.handle_control(body)
+        elif credsim.is_sts_request(self.path):
+            credsim.handle_sts(self, body, self.sim.sts, self.sim.issuer)
         else:
             self.handle_api(body)
 
@@ -590,6 +601,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif route == ("POST", "/_sim/credentials"):
                 sim.set_credentials(data if isinstance(data, list) else data.get("credentials", []))
                 self.send_json(200, {"credentials": len(sim.credentials)})
+            elif route == ("POST", "/_sim/metadata"):
+                if sim.metadata is None:
+                    raise ValueError("no metadata server")
+                self.send_json(200, sim.metadata.state.configure(data))
+            elif route == ("POST", "/_sim/sts"):
+                self.send_json(200, sim.sts.configure(data))
+            elif route == ("POST", "/_sim/issuer"):
+                sim.issuer.configure(data)
+                self.send_json(200, sim.issuer.describe())
             elif route == ("GET", "/_sim/wait"):
                 self.control_wait(q)
             else:
@@ -894,8 +914,10 @@ def main(argv=None):
 
     server = Server((args.host, args.port), ctx, sim)
     port = server.server_address[1]
+    sim.metadata = credsim.MetadataServer(args.host, sim.issuer, scenario.get("metadata"))
     info = {"port": port, "url": "https://%s:%d" % (args.host, port), "ca": ca,
-            "pid": os.getpid()}
+            "pid": os.getpid(), "metadata_url": sim.metadata.url,
+            "sts_url": "https://%s:%d" % (args.host, port)}
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     thread.start()
@@ -911,6 +933,8 @@ def main(argv=None):
         sim.cond.notify_all()  # wake /_sim/wait callers
     server.shutdown()
     server.server_close()
+    sim.metadata.shutdown()
+    sim.metadata.server_close()
     try:
         os.unlink(ready)
     except OSError:

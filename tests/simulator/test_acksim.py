@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -505,6 +506,141 @@ class TestStartup(unittest.TestCase):
                     self.assertIsNotNone(tls.getpeercert())
         finally:
             sim.close()
+
+
+CRED_SCENARIO = {
+    "credentials": [{"access_key_id": "testid", "access_key_secret": "testsecret"}],
+    "tasks": {"T-plain": {"timeline": [{"state": "running"}]}},
+    "issuer": {"lifetime_seconds": 60, "secret_prefix": "SECRETX", "token_prefix": "TOKENX"},
+    "metadata": {"role": "WatchRole"},
+    "sts": {"oidc_token": "jwt-expected", "role_arn": "acs:ram::1:role/r"},
+}
+
+
+def metadata(sim, method, path, headers=None, timeout=10):
+    """One request to the fake metadata server: (status, body text); (None, None) on reset."""
+    u = urllib.parse.urlsplit(sim.info["metadata_url"])
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return None, None
+    finally:
+        c.close()
+
+
+class TestCredentialServices(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Sim(CRED_SCENARIO)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.close()
+
+    def token(self):
+        status, token = metadata(self.sim, "PUT", "/latest/api/token",
+                                 {"X-aliyun-ecs-metadata-token-ttl-seconds": "21600"})
+        self.assertEqual(status, 200)
+        return token
+
+    def test_ready_names_the_services(self):
+        self.assertTrue(self.sim.info["metadata_url"].startswith("http://127.0.0.1:"))
+        self.assertEqual(self.sim.info["sts_url"], "https://127.0.0.1:%d" % self.sim.port)
+
+    def test_metadata_token_protected_flow_issues_accepted_credentials(self):
+        token = self.token()
+        path = "/latest/meta-data/ram/security-credentials/"
+        self.assertEqual(metadata(self.sim, "GET", path)[0], 401)
+        self.assertEqual(metadata(self.sim, "GET", path, {"X-aliyun-ecs-metadata-token": "x"})[0], 401)
+        status, role = metadata(self.sim, "GET", path, {"X-aliyun-ecs-metadata-token": token})
+        self.assertEqual((status, role), (200, "WatchRole"))
+        self.assertEqual(metadata(self.sim, "GET", path + "Other",
+                                  {"X-aliyun-ecs-metadata-token": token})[0], 404)
+        status, body = metadata(self.sim, "GET", path + role, {"X-aliyun-ecs-metadata-token": token})
+        self.assertEqual(status, 200)
+        reply = json.loads(body)
+        self.assertEqual(reply["Code"], "Success")
+        self.assertTrue(reply["AccessKeySecret"].startswith("SECRETX-"))
+        self.assertTrue(reply["SecurityToken"].startswith("TOKENX-"))
+        self.assertRegex(reply["Expiration"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        status, _, _ = call_json(self.sim, "T-plain", key=reply["AccessKeyId"],
+                                 secret=reply["AccessKeySecret"], token=reply["SecurityToken"])
+        self.assertEqual(status, 200)
+        st = self.sim.stats()["metadata"]
+        self.assertGreaterEqual(st["rejected"], 2)
+        self.assertGreaterEqual(st["issued"], 1)
+
+    def test_metadata_token_needs_a_ttl(self):
+        self.assertEqual(metadata(self.sim, "PUT", "/latest/api/token")[0], 400)
+        self.assertEqual(metadata(self.sim, "PUT", "/latest/api/token",
+                                  {"X-aliyun-ecs-metadata-token-ttl-seconds": "99999"})[0], 400)
+
+    def test_metadata_down_and_up(self):
+        self.assertEqual(self.sim.control("POST", "/_sim/metadata", {"up": False})[0], 200)
+        try:
+            self.assertEqual(metadata(self.sim, "PUT", "/latest/api/token",
+                                      {"X-aliyun-ecs-metadata-token-ttl-seconds": "60"}),
+                             (None, None))
+            self.sim.control("POST", "/_sim/metadata", {"mode": "error"})
+            self.assertEqual(metadata(self.sim, "PUT", "/latest/api/token",
+                                      {"X-aliyun-ecs-metadata-token-ttl-seconds": "60"})[0], 500)
+        finally:
+            self.sim.control("POST", "/_sim/metadata", {"up": True, "mode": "reset"})
+        self.token()
+        self.assertGreaterEqual(self.sim.stats()["metadata"]["refused"], 2)
+
+    def sts(self, form, query=None):
+        q = query or {"Version": "2015-04-01", "Action": "AssumeRoleWithOIDC", "Format": "JSON",
+                      "Timestamp": "2026-01-02T03:04:05Z"}
+        c = self.sim.conn()
+        try:
+            c.request("POST", "/?" + urllib.parse.urlencode(q), body=urllib.parse.urlencode(form),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = c.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            c.close()
+
+    def test_sts_assume_role_with_oidc(self):
+        form = {"OIDCProviderArn": "acs:ram::1:oidc-provider/p", "OIDCToken": "jwt-expected",
+                "RoleArn": "acs:ram::1:role/r", "RoleSessionName": "s", "DurationSeconds": "3600"}
+        status, reply = self.sts(form)
+        self.assertEqual(status, 200, reply)
+        c = reply["Credentials"]
+        self.assertTrue(c["AccessKeyId"].startswith("STS."))
+        status, _, _ = call_json(self.sim, "T-plain", key=c["AccessKeyId"],
+                                 secret=c["AccessKeySecret"], token=c["SecurityToken"])
+        self.assertEqual(status, 200)
+        last = self.sim.stats()["sts"]["last"]
+        self.assertNotIn("OIDCToken", last["params"])
+        self.assertEqual(last["params"]["RoleSessionName"], "s")
+
+    def test_sts_refuses_a_wrong_token_without_echoing_it(self):
+        form = {"OIDCProviderArn": "p", "OIDCToken": "jwt-wrong-canary", "RoleArn": "acs:ram::1:role/r",
+                "RoleSessionName": "s"}
+        status, reply = self.sts(form)
+        self.assertEqual((status, reply["Code"]), (400, "InvalidParameter.OIDCToken"))
+        self.assertNotIn("canary", json.dumps(reply))
+        form["OIDCToken"] = "jwt-expected"
+        form["DurationSeconds"] = "60"
+        status, reply = self.sts(form)
+        self.assertEqual((status, reply["Code"]), (400, "InvalidParameter.DurationSeconds"))
+
+    def test_issued_credentials_expire(self):
+        self.sim.control("POST", "/_sim/issuer", {"lifetime_seconds": 0})
+        try:
+            token = self.token()
+            _, body = metadata(self.sim, "GET", "/latest/meta-data/ram/security-credentials/WatchRole",
+                               {"X-aliyun-ecs-metadata-token": token})
+        finally:
+            self.sim.control("POST", "/_sim/issuer", {"lifetime_seconds": 60})
+        reply = json.loads(body)
+        status, _, err = call_json(self.sim, "T-plain", key=reply["AccessKeyId"],
+                                   secret=reply["AccessKeySecret"], token=reply["SecurityToken"])
+        self.assertEqual((status, err["Code"]), (400, "InvalidSecurityToken.Expired"))
 
 
 if __name__ == "__main__":

@@ -349,13 +349,13 @@ static void test_nul_byte_is_an_error(void) {
 static void test_unknown_sections_and_keys(void) {
         /* One error for the section, none for the keys under it. */
         ASSERT_ONE_ERROR("[Foo]\nA=1\nB=2\n",
-                         "test.conf:1: [Foo]: unknown section (expected [API], [Poll] or "
-                         "[Tasks])");
+                         "test.conf:1: [Foo]: unknown section (expected [API], [Poll], "
+                         "[Tasks] or [Credentials])");
         ASSERT_ONE_ERROR("[API]\nRegoin=eu\n",
                          "test.conf:2: Regoin=eu: unknown key in section [API]");
         /* Names are case-sensitive, as in systemd. */
         ASSERT_ONE_ERROR("[api]\n", "test.conf:1: [api]: unknown section (expected [API], "
-                                    "[Poll] or [Tasks])");
+                                    "[Poll], [Tasks] or [Credentials])");
         ASSERT_ONE_ERROR("[API]\nregion=eu\n",
                          "test.conf:2: region=eu: unknown key in section [API]");
         /* A key of one section is unknown in another. */
@@ -599,7 +599,16 @@ static void test_print_round_trip(void) {
                              "[Tasks]\n"
                              "Task=T-2\n"
                              "Task=T-1\n"
-                             "Task=" EXAMPLE_TASK "\n",
+                             "Task=" EXAMPLE_TASK "\n"
+                             "\n"
+                             "[Credentials]\n"
+                             "Source=auto\n"
+                             "AccessKeyId=\n"
+                             "AccessKeySecretFile=\n"
+                             "SecurityTokenFile=\n"
+                             "RoleName=\n"
+                             "MetadataURL=\n"
+                             "STSEndpoint=\n",
                              dir) > 0);
         ASSERT_STR_EQ(out, expected);
 
@@ -638,7 +647,9 @@ static void test_print_defaults(void) {
         ASSERT_INT_EQ(fclose(f), 0);
         ASSERT_STR_EQ(out, "[API]\nRegion=cn-hangzhou\nEndpoint=https://cs.cn-hangzhou.aliyuncs.com\n"
                            "CAFile=\nRequestTimeout=10s\nMaxConnections=4\n\n"
-                           "[Poll]\nMinInterval=5s\nMaxInterval=2min\n\n[Tasks]\n");
+                           "[Poll]\nMinInterval=5s\nMaxInterval=2min\n\n[Tasks]\n\n"
+                           "[Credentials]\nSource=auto\nAccessKeyId=\nAccessKeySecretFile=\n"
+                           "SecurityTokenFile=\nRoleName=\nMetadataURL=\nSTSEndpoint=\n");
         ASSERT_OK(config_new(&back));
         ASSERT_OK(config_parse_text(back, out, size, "printed", NULL));
         ASSERT_OK(config_finish(back, NULL));
@@ -757,7 +768,7 @@ static void test_load_errors_of_all_files(void) {
         ASSERT_STR_EQ(d.messages[0], m);
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
-                                 "[Poll] or [Tasks])", dropins) > 0);
+                                 "[Poll], [Tasks] or [Credentials])", dropins) > 0);
         ASSERT_STR_EQ(d.messages[1], m);
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s/a.conf:2: CAFile=/nonexistent/ca: No such file or "
@@ -818,6 +829,82 @@ static void test_load_refuses_large_and_odd_files(void) {
 }
 
 /* The shipped example is valid, and uncommenting every "#Key=" line changes nothing. */
+static void test_credentials_keys(void) {
+        _cleanup_(diag_clearp) ConfigDiagnostics d = {};
+        _cleanup_(config_freep) Config *c = NULL, *e = NULL;
+
+        ASSERT_OK(parse("[Credentials]\nSource=config\nAccessKeyId=LTAI5tExample\n"
+                        "AccessKeySecretFile=/etc/taskwatchd/secret\n"
+                        "SecurityTokenFile=/etc/taskwatchd/token\nRoleName=Watch.Role_1\n"
+                        "MetadataURL=http://100.100.100.200/\n"
+                        "STSEndpoint=https://sts-vpc.cn-hangzhou.aliyuncs.com\n", &c, &d));
+        ASSERT_INT_EQ(d.n_messages, 0);
+        ASSERT_INT_EQ(c->credentials_source, CREDENTIALS_SOURCE_CONFIG);
+        ASSERT_STR_EQ(c->access_key_id, "LTAI5tExample");
+        ASSERT_STR_EQ(c->access_key_secret_file, "/etc/taskwatchd/secret");
+        ASSERT_STR_EQ(c->security_token_file, "/etc/taskwatchd/token");
+        ASSERT_STR_EQ(c->role_name, "Watch.Role_1");
+        ASSERT_STR_EQ(c->metadata_url, "http://100.100.100.200");
+        ASSERT_STR_EQ(c->sts_endpoint, "https://sts-vpc.cn-hangzhou.aliyuncs.com");
+
+        /* Empty assignments restore the defaults. */
+        ASSERT_OK(parse("[Credentials]\nSource=oidc\nSource=\nRoleName=r\nRoleName=\n"
+                        "MetadataURL=http://h\nMetadataURL=\n", &e, &d));
+        ASSERT_INT_EQ(e->credentials_source, CREDENTIALS_SOURCE_AUTO);
+        ASSERT_NULL(e->role_name);
+        ASSERT_NULL(e->metadata_url);
+        ASSERT_NULL(e->access_key_id);
+}
+
+static void test_credentials_source_names_round_trip(void) {
+        for (int s = 0; s < _CREDENTIALS_SOURCE_MAX; s++)
+                ASSERT_INT_EQ(credentials_source_from_string(credentials_source_to_string(s)), s);
+        ASSERT_INT_EQ(credentials_source_from_string("ecs"), -EINVAL);
+        ASSERT_NULL(credentials_source_to_string(_CREDENTIALS_SOURCE_MAX));
+}
+
+static void test_credentials_bad_values(void) {
+        ASSERT_ONE_ERROR("[Credentials]\nSource=vault\n",
+                         "test.conf:2: Source=vault: unknown source (expected auto, config, "
+                         "systemd, environment, oidc, cli-profile or ecs-ram-role)");
+        ASSERT_ONE_ERROR("[Credentials]\nAccessKeyId=LTAI x\n",
+                         "test.conf:2: AccessKeyId=LTAI x: not an AccessKeyId (printable "
+                         "characters without blanks)");
+        ASSERT_ONE_ERROR("[Credentials]\nAccessKeySecretFile=secret\n",
+                         "test.conf:2: AccessKeySecretFile=secret: not an absolute path");
+        ASSERT_ONE_ERROR("[Credentials]\nRoleName=a/b\n",
+                         "test.conf:2: RoleName=a/b: not a RAM role name (up to 64 letters, "
+                         "digits, '.', '_', '-')");
+        ASSERT_ONE_ERROR("[Credentials]\nMetadataURL=http://h/latest\n",
+                         "test.conf:2: MetadataURL=http://h/latest: a path is not allowed, "
+                         "give only https://host[:port]");
+}
+
+static void test_credentials_sts_endpoint_needs_https(void) {
+        _cleanup_(config_freep) Config *c = NULL;
+
+        unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP");
+        ASSERT_ONE_ERROR("[Credentials]\nSTSEndpoint=http://127.0.0.1:1\n",
+                         "test.conf:2: STSEndpoint=http://127.0.0.1:1: plain http is not "
+                         "allowed, use https://");
+        /* The metadata server is plain http by design. */
+        ASSERT_OK(parse("[Credentials]\nMetadataURL=http://127.0.0.1:8080\n", &c, NULL));
+        ASSERT_STR_EQ(c->metadata_url, "http://127.0.0.1:8080");
+}
+
+static void test_credentials_explicit_key_is_all_or_nothing(void) {
+        ASSERT_ONE_ERROR("[Credentials]\nAccessKeyId=LTAI\n",
+                         "test.conf:2: AccessKeyId= is set but AccessKeySecretFile= is not");
+        ASSERT_ONE_ERROR("[Credentials]\nAccessKeySecretFile=/s\n",
+                         "test.conf:2: AccessKeySecretFile= is set but AccessKeyId= is not");
+        ASSERT_ONE_ERROR("[Credentials]\nSecurityTokenFile=/t\n",
+                         "test.conf:2: SecurityTokenFile= needs AccessKeyId= and "
+                         "AccessKeySecretFile=");
+        ASSERT_ONE_ERROR("[Credentials]\nSource=config\n",
+                         "[Credentials]: Source=config needs AccessKeyId= and "
+                         "AccessKeySecretFile=");
+}
+
 static void test_example_config_shows_defaults(void) {
         _cleanup_(freep) char *path = NULL, *text = NULL, *out = NULL, *out2 = NULL;
         _cleanup_(config_freep) Config *c = NULL, *u = NULL, *def = NULL;
@@ -846,7 +933,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 8); /* every key */
+        ASSERT_INT_EQ(n_keys, 15); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));
@@ -961,6 +1048,11 @@ TEST_MAIN(TEST_CASE(test_defaults),
           TEST_CASE(test_load_default_path),
           TEST_CASE(test_load_errors_of_all_files),
           TEST_CASE(test_load_refuses_large_and_odd_files),
+          TEST_CASE(test_credentials_keys),
+          TEST_CASE(test_credentials_source_names_round_trip),
+          TEST_CASE(test_credentials_bad_values),
+          TEST_CASE(test_credentials_sts_endpoint_needs_https),
+          TEST_CASE(test_credentials_explicit_key_is_all_or_nothing),
           TEST_CASE(test_example_config_shows_defaults),
           TEST_CASE(test_ini_parse_calls_back_in_order),
           TEST_CASE(test_ini_quote));

@@ -1,0 +1,389 @@
+/* The hook runner: a FIFO of runs, at most MaxConcurrentHooks at once, each supervised by a
+ * child source, a timeout timer and two io sources for its output. */
+#include "hooks/hook-runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "hook-internal.h"
+#include "hook-spawn.h"
+#include "util/strutil.h"
+
+static void list_append(RunList *l, HookRun *run) {
+        run->prev = l->tail;
+        run->next = NULL;
+        if (l->tail)
+                l->tail->next = run;
+        else
+                l->head = run;
+        l->tail = run;
+        l->n++;
+}
+
+static void list_remove(RunList *l, HookRun *run) {
+        if (run->prev)
+                run->prev->next = run->next;
+        else
+                l->head = run->next;
+        if (run->next)
+                run->next->prev = run->prev;
+        else
+                l->tail = run->prev;
+        run->prev = run->next = NULL;
+        l->n--;
+}
+
+static HookRun *run_free(HookRun *run) {
+        if (!run)
+                return NULL;
+        hook_stream_done(&run->out);
+        hook_stream_done(&run->err);
+        run->timer = sd_event_source_disable_unref(run->timer);
+        run->child = sd_event_source_disable_unref(run->child);
+        hook_job_unref(run->job);
+        free(run);
+        return NULL;
+}
+
+static usec_t usec_add(usec_t a, usec_t b) {
+        return a > USEC_INFINITY - b ? USEC_INFINITY : a + b;
+}
+
+static void runner_wake(HookRunner *r) {
+        (void) sd_event_source_set_enabled(r->pump, SD_EVENT_ONESHOT);
+}
+
+/* ---- finishing a run --------------------------------------------------------------------- */
+
+static const char *signal_name(int sig, char *buf, size_t size) {
+        const char *n = sigabbrev_np(sig);
+
+        if (n)
+                snprintf(buf, size, "SIG%s", n);
+        else
+                snprintf(buf, size, "signal %d", sig);
+        return buf;
+}
+
+static void run_report(HookRun *run, const HookRunResult *res) {
+        HookJob *j = run->job;
+        char span[FORMAT_TIMESPAN_MAX], sig[32], what[256];
+        Event e;
+
+        format_timespan(span, sizeof(span), res->duration);
+        if (res->spawn_error < 0)
+                snprintf(what, sizeof(what), "could not be started: %s",
+                         strerror(-res->spawn_error));
+        else if (res->timed_out) {
+                char limit[FORMAT_TIMESPAN_MAX];
+                format_timespan(limit, sizeof(limit), run->timeout);
+                if (res->signal)
+                        snprintf(what, sizeof(what), "timed out after %s and was stopped (%s)",
+                                 limit, signal_name(res->signal, sig, sizeof(sig)));
+                else
+                        snprintf(what, sizeof(what), "timed out after %s and was stopped (it "
+                                 "exited with status %d)", limit, res->exit_status);
+        } else if (res->signal)
+                snprintf(what, sizeof(what), "was killed by %s after %s",
+                         signal_name(res->signal, sig, sizeof(sig)), span);
+        else if (res->exit_status == 0)
+                snprintf(what, sizeof(what), "succeeded after %s", span);
+        else
+                snprintf(what, sizeof(what), "exited with status %d after %s", res->exit_status,
+                         span);
+
+        if (res->spawn_error < 0)
+                e = EVENT_INIT(EVENT_HOOK_FAILED);
+        else if (res->timed_out)
+                e = EVENT_INIT(EVENT_HOOK_TIMED_OUT);
+        else
+                e = EVENT_INIT(res->exit_status == 0 ? EVENT_HOOK_FINISHED : EVENT_HOOK_FAILED);
+        e.task_id = j->task_id;
+        e.cluster_id = j->cluster_id;
+        e.task_type = j->task_type;
+        e.instance_id = j->instance_id;
+        /* The program, not its arguments: those may hold a webhook's token. */
+        event_emitf(run->runner->sink, &e, "%s: hook %s (%s) for %s %s", j->task_id ?: "-",
+                    j->names[run->index], j->commands[run->index].argv[0],
+                    event_kind_name(j->kind), what);
+}
+
+/* Records the result, reports it, and hands the run to the pump to be freed. */
+static void run_finish(HookRun *run, RunList *from) {
+        HookRunner *r = run->runner;
+        HookJob *j = run->job;
+        HookRunResult *res = &j->results[run->index];
+
+        if (run->timer)
+                (void) sd_event_source_set_enabled(run->timer, SD_EVENT_OFF);
+        if (run->started > 0)
+                res->duration = now_usec(CLOCK_MONOTONIC) - run->started;
+        res->timed_out = run->timed_out;
+        if (res->spawn_error < 0 || res->timed_out || res->signal || res->exit_status != 0)
+                j->n_failed++;
+        run_report(run, res);
+
+        list_remove(from, run);
+        list_append(&r->finished, run);
+        runner_wake(r);
+
+        if (--j->n_left == 0 && r->on_done) {
+                HookOutcome o = {
+                        .runs = j->results, .n_runs = j->n_runs, .n_failed = j->n_failed,
+                };
+                r->on_done(r, j->key, &o, r->on_done_userdata);
+        }
+}
+
+static int run_on_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        HookRun *run = userdata;
+        HookRunResult *res = &run->job->results[run->index];
+
+        /* What the hook left behind in its group goes with it, as with systemd's
+         * KillMode=control-group; the leader is still a zombie, so the group id is ours. */
+        (void) kill(-run->pid, SIGKILL);
+
+        if (si->si_code == CLD_EXITED)
+                res->exit_status = si->si_status;
+        else
+                res->signal = si->si_status;
+
+        /* The child source may come before the last output: read it now. */
+        (void) hook_stream_read(&run->out, 64);
+        (void) hook_stream_read(&run->err, 64);
+        hook_stream_flush(&run->out);
+        hook_stream_flush(&run->err);
+        hook_stream_done(&run->out);
+        hook_stream_done(&run->err);
+
+        run_finish(run, &run->runner->running);
+        return 0;
+}
+
+static int run_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        HookRun *run = userdata;
+
+        if (run->timed_out) {
+                (void) kill(-run->pid, SIGKILL);
+                return 0;
+        }
+        run->timed_out = true;
+        (void) kill(-run->pid, SIGTERM);
+        (void) kill(-run->pid, SIGCONT); /* a stopped process would never see the SIGTERM */
+        if (run->kill_grace != USEC_INFINITY &&
+            sd_event_source_set_time(s, usec_add(now_usec(CLOCK_MONOTONIC), run->kill_grace)) >= 0)
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* ---- starting runs ----------------------------------------------------------------------- */
+
+static int run_start(HookRun *run) {
+        HookRunner *r = run->runner;
+        HookJob *j = run->job;
+        int fd_out = -1, fd_err = -1, k;
+
+        k = hook_spawn(j->commands[run->index].argv, j->env, j->json, j->json_len, &run->pid,
+                       &fd_out, &fd_err);
+        if (k < 0)
+                return k;
+        run->started = now_usec(CLOCK_MONOTONIC);
+
+        k = hook_stream_start(run, &run->out, "stdout", fd_out);
+        if (k >= 0)
+                k = hook_stream_start(run, &run->err, "stderr", fd_err);
+        else
+                closep(&fd_err);
+        if (k >= 0)
+                k = sd_event_add_child(r->event, &run->child, run->pid, WEXITED, run_on_exit, run);
+        if (k >= 0 && run->timeout != USEC_INFINITY) {
+                /* From the real now, not the loop's: this iteration may have spawned others. */
+                k = sd_event_add_time(r->event, &run->timer, CLOCK_MONOTONIC,
+                                      usec_add(now_usec(CLOCK_MONOTONIC), run->timeout),
+                                      USEC_PER_MSEC, run_on_timer, run);
+                if (k >= 0)
+                        (void) sd_event_source_set_description(run->timer, "hook-timeout");
+        }
+        if (k < 0) {
+                /* Without its sources we cannot supervise it: it must not outlive this, and
+                 * its child source must not fire for a run already reported. */
+                (void) kill(-run->pid, SIGKILL);
+                run->child = sd_event_source_disable_unref(run->child);
+                (void) waitpid(run->pid, NULL, 0);
+                return k;
+        }
+        return 0;
+}
+
+static int runner_on_pump(sd_event_source *s, void *userdata) {
+        HookRunner *r = userdata;
+
+        while (r->finished.head) {
+                HookRun *run = r->finished.head;
+                list_remove(&r->finished, run);
+                run_free(run);
+        }
+
+        while (r->queued.head && r->running.n < r->config.max_concurrent) {
+                HookRun *run = r->queued.head;
+                int k;
+
+                list_remove(&r->queued, run);
+                list_append(&r->running, run);
+                k = run_start(run);
+                if (k < 0) {
+                        run->job->results[run->index].spawn_error = k;
+                        run_finish(run, &r->running);
+                }
+        }
+        return 0;
+}
+
+/* ---- the runner -------------------------------------------------------------------------- */
+
+int hook_runner_new(HookRunner **ret, sd_event *event, EventSink *sink, const HookConfig *config) {
+        _cleanup_(hook_runner_freep) HookRunner *r = NULL;
+        sigset_t chld;
+        int k;
+
+        /* sd_event_add_child() refuses to work (-EBUSY) unless SIGCHLD is blocked. */
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+                return -errno;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->event = sd_event_ref(event);
+        r->sink = sink;
+        r->journal = true;
+        hook_config_init(&r->config);
+        k = hook_config_copy(&r->config, config);
+        if (k < 0)
+                return k;
+        k = sd_event_add_defer(event, &r->pump, runner_on_pump, r);
+        if (k < 0)
+                return k;
+        (void) sd_event_source_set_description(r->pump, "hook-pump");
+        k = sd_event_source_set_enabled(r->pump, SD_EVENT_OFF);
+        if (k < 0)
+                return k;
+
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+static void list_free(RunList *l) {
+        while (l->head) {
+                HookRun *run = l->head;
+                list_remove(l, run);
+                run_free(run);
+        }
+}
+
+HookRunner *hook_runner_free(HookRunner *r) {
+        if (!r)
+                return NULL;
+        for (HookRun *run = r->running.head; run; run = run->next) {
+                (void) kill(-run->pid, SIGTERM);
+                (void) kill(-run->pid, SIGCONT);
+        }
+        for (HookRun *run = r->running.head; run; run = run->next)
+                (void) waitpid(run->pid, NULL, WNOHANG); /* reap what died already */
+        list_free(&r->running);
+        list_free(&r->queued);
+        list_free(&r->finished);
+        r->pump = sd_event_source_disable_unref(r->pump);
+        hook_config_done(&r->config);
+        sd_event_unref(r->event);
+        free(r);
+        return NULL;
+}
+
+int hook_runner_set_config(HookRunner *r, const HookConfig *config) {
+        HookConfig c;
+        int k;
+
+        k = hook_config_copy(&c, config);
+        if (k < 0)
+                return k;
+        hook_config_done(&r->config);
+        r->config = c;
+        runner_wake(r); /* a larger MaxConcurrentHooks= may start queued runs */
+        return 0;
+}
+
+void hook_runner_set_on_done(HookRunner *r, HookDoneCallback cb, void *userdata) {
+        r->on_done = cb;
+        r->on_done_userdata = userdata;
+}
+
+void hook_runner_set_on_output(HookRunner *r, HookOutputCallback cb, void *userdata) {
+        r->on_output = cb;
+        r->on_output_userdata = userdata;
+}
+
+void hook_runner_set_journal(HookRunner *r, bool enable) {
+        r->journal = enable;
+}
+
+size_t hook_runner_n_running(const HookRunner *r) {
+        return r->running.n;
+}
+
+size_t hook_runner_n_queued(const HookRunner *r) {
+        return r->queued.n;
+}
+
+int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
+                       const char *task_json, size_t len) {
+        unsigned triggers = hook_triggers_for_event(e);
+        HookRun **runs = NULL;
+        HookJob *j = NULL;
+        int n;
+
+        if (!event_key)
+                return -EINVAL;
+        if (triggers == 0)
+                return 0;
+        n = hook_job_new(&j, e, event_key, task_json, len, &r->config, triggers);
+        if (n <= 0)
+                return n;
+
+        /* All or nothing: allocate every run before queueing any. */
+        runs = calloc(j->n_runs, sizeof(HookRun *));
+        for (size_t i = 0; runs && i < j->n_runs; i++)
+                if (!(runs[i] = calloc(1, sizeof(HookRun)))) {
+                        for (size_t k = 0; k < i; k++)
+                                free(runs[k]);
+                        free(runs);
+                        runs = NULL;
+                }
+        if (!runs) {
+                hook_job_unref(j);
+                return -ENOMEM;
+        }
+
+        for (size_t i = 0; i < j->n_runs; i++) {
+                *runs[i] = (HookRun) {
+                        .runner = r,
+                        .job = j,
+                        .index = i,
+                        .timeout = r->config.timeout,
+                        .kill_grace = r->config.kill_grace,
+                        .out.fd = -1,
+                        .err.fd = -1,
+                };
+                j->n_ref++;
+                list_append(&r->queued, runs[i]);
+        }
+        free(runs);
+        hook_job_unref(j);
+        runner_wake(r);
+        return n;
+}

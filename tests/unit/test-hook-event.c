@@ -1,0 +1,214 @@
+/* Which events fire which hooks, their stable keys, and the environment a hook sees. */
+#include <errno.h>
+
+#include "hooks/hook-runner.h"
+#include "test.h"
+
+#define BIT(t) HOOK_TRIGGER_BIT(HOOK_ON_##t)
+
+static void test_terminal_events_fire_their_trigger_and_transition(void) {
+        Event e = EVENT_INIT(EVENT_TASK_SUCCEEDED);
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), BIT(TASK_SUCCEEDED) | BIT(TRANSITION));
+        e.kind = EVENT_TASK_FAILED;
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), BIT(TASK_FAILED) | BIT(TRANSITION));
+        e.kind = EVENT_TASK_CANCELED;
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), BIT(TASK_FAILED) | BIT(TRANSITION));
+        e.kind = EVENT_INSTANCE_FAILED;
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), BIT(INSTANCE_FAILED) | BIT(TRANSITION));
+}
+
+static void test_every_kind_has_a_decided_mapping(void) {
+        static const EventKind transitions[] = {
+                EVENT_TASK_STATE_CHANGED, EVENT_TASK_UNKNOWN_STATE, EVENT_INSTANCE_ADDED,
+                EVENT_INSTANCE_SUCCEEDED, EVENT_INSTANCE_STATUS_CHANGED,
+        };
+        static const EventKind special[] = {
+                EVENT_TASK_SUCCEEDED, EVENT_TASK_FAILED, EVENT_TASK_CANCELED, EVENT_INSTANCE_FAILED,
+        };
+
+        for (int k = 0; k < _EVENT_KIND_MAX; k++) {
+                Event e = EVENT_INIT((EventKind) k);
+                unsigned want = 0, got = hook_triggers_for_event(&e);
+                bool is_special = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(transitions); i++)
+                        if (transitions[i] == (EventKind) k)
+                                want = BIT(TRANSITION);
+                for (size_t i = 0; i < ELEMENTSOF(special); i++)
+                        is_special = is_special || special[i] == (EventKind) k;
+                if (is_special)
+                        continue; /* above */
+                if (got != want)
+                        TEST_FAIL_("%s fires %#x, expected %#x", event_kind_name((EventKind) k), got,
+                                   want);
+        }
+        /* Decided: not transitions. */
+        Event e = EVENT_INIT(EVENT_TASK_BASELINE);
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), 0);
+        e.kind = EVENT_TASK_STAGE_CHANGED;
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), 0);
+        e.kind = EVENT_TASK_PROGRESS;
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), 0);
+        e.kind = EVENT_HOOK_FAILED; /* a failing hook must not fire hooks */
+        ASSERT_INT_EQ(hook_triggers_for_event(&e), 0);
+}
+
+static bool key_is(const Event *e, const char *want) {
+        char *k = NULL;
+        bool ok = hook_event_key(e, &k) == 0 && strcmp(k, want) == 0;
+
+        if (!ok)
+                fprintf(stderr, "# key \"%s\", expected \"%s\"\n", k ? k : "(none)", want);
+        free(k);
+        return ok;
+}
+
+static void test_keys_name_the_transition(void) {
+        Event e = EVENT_INIT(EVENT_TASK_FAILED);
+        e.task_id = "T-1";
+        e.task_state = "failed";
+        e.task_previous_state = "running";
+        ASSERT_TRUE(key_is(&e, "T-1/task-failed"));
+        /* After a restart the baseline reports it with no previous state: the same key. */
+        e.task_previous_state = NULL;
+        e.task_state = "fail";
+        ASSERT_TRUE(key_is(&e, "T-1/task-failed"));
+
+        e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+        e.task_id = "T-1";
+        e.instance_id = "i-3";
+        e.instance_status = "failed";
+        ASSERT_TRUE(key_is(&e, "T-1/instance-failed/i-3"));
+
+        e = EVENT_INIT(EVENT_TASK_STATE_CHANGED);
+        e.task_id = "T-1";
+        e.task_previous_state = "running";
+        e.task_state = "paused";
+        ASSERT_TRUE(key_is(&e, "T-1/task-state-changed/running>paused"));
+
+        e = EVENT_INIT(EVENT_TASK_UNKNOWN_STATE);
+        e.task_id = "T-1";
+        e.task_state = "weird";
+        ASSERT_TRUE(key_is(&e, "T-1/task-unknown-state/weird"));
+
+        e = EVENT_INIT(EVENT_INSTANCE_STATUS_CHANGED);
+        e.task_id = "T-1";
+        e.instance_id = "i-3";
+        e.instance_previous_status = "initial";
+        e.instance_status = "creating";
+        ASSERT_TRUE(key_is(&e, "T-1/instance-status-changed/i-3/initial>creating"));
+        e.instance_previous_status = NULL;
+        ASSERT_TRUE(key_is(&e, "T-1/instance-status-changed/i-3/->creating"));
+
+        e = EVENT_INIT(EVENT_INSTANCE_ADDED);
+        e.task_id = "T-1";
+        e.instance_id = "i-4";
+        ASSERT_TRUE(key_is(&e, "T-1/instance-added/i-4"));
+}
+
+static void test_keys_escape_separators(void) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_STATUS_CHANGED);
+        e.task_id = "T-1";
+        e.instance_id = "a/b>c%d\n";
+        e.instance_previous_status = "x";
+        e.instance_status = "y";
+        ASSERT_TRUE(key_is(&e, "T-1/instance-status-changed/a%2Fb%3Ec%25d%0A/x>y"));
+}
+
+static void test_keys_need_a_task(void) {
+        Event e = EVENT_INIT(EVENT_TASK_FAILED);
+        char *k = NULL;
+        ASSERT_INT_EQ(hook_event_key(&e, &k), -EINVAL);
+        ASSERT_NULL(k);
+}
+
+static const char *env_get(char **env, const char *name) {
+        size_t n = strlen(name);
+        for (; *env; env++)
+                if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+                        return *env + n + 1;
+        return NULL;
+}
+
+static size_t env_count(char **env) {
+        size_t n = 0;
+        while (env[n])
+                n++;
+        return n;
+}
+
+static void test_env_has_exactly_the_event_fields(void) {
+        Event e = EVENT_INIT(EVENT_TASK_FAILED);
+        char **env = NULL;
+
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIexample", 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret", 1);
+        setenv("HOME", "/root", 1);
+        unsetenv("LANG");
+
+        e.task_id = "T-1";
+        e.cluster_id = "c-1";
+        e.task_type = "cluster_scaleout";
+        e.task_state = "failed";
+        e.task_previous_state = "running";
+        e.task_stage = "not exported";
+        e.error_code = "E1";
+        e.error_message = "it broke\nbadly";
+        e.request_id = "not exported either";
+        e.message = "nor this";
+        ASSERT_OK(hook_env_build(&e, "T-1/task-failed", &env));
+
+        ASSERT_STR_EQ(env_get(env, "PATH"), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        ASSERT_STR_EQ(env_get(env, "LANG"), "C.UTF-8");
+        ASSERT_STR_EQ(env_get(env, "TASKWATCH_EVENT"), "task-failed");
+        ASSERT_STR_EQ(env_get(env, "TASKWATCH_EVENT_KEY"), "T-1/task-failed");
+        ASSERT_STR_EQ(env_get(env, "TASK_ID"), "T-1");
+        ASSERT_STR_EQ(env_get(env, "CLUSTER_ID"), "c-1");
+        ASSERT_STR_EQ(env_get(env, "TASK_TYPE"), "cluster_scaleout");
+        ASSERT_STR_EQ(env_get(env, "TASK_STATE"), "failed");
+        ASSERT_STR_EQ(env_get(env, "TASK_PREVIOUS_STATE"), "running");
+        ASSERT_STR_EQ(env_get(env, "ERROR_CODE"), "E1");
+        ASSERT_STR_EQ(env_get(env, "ERROR_MESSAGE"), "it broke\nbadly");
+        ASSERT_NULL(env_get(env, "INSTANCE_ID"));
+        ASSERT_NULL(env_get(env, "INSTANCE_STATUS"));
+        ASSERT_INT_EQ(env_count(env), 11);
+        for (char **i = env; *i; i++) {
+                ASSERT_TRUE(strncmp(*i, "ALIBABA", 7) != 0);
+                ASSERT_TRUE(strncmp(*i, "HOME=", 5) != 0);
+        }
+        strv_free(env);
+        unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+        unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+}
+
+static void test_env_of_an_instance_event(void) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+        char **env = NULL;
+
+        setenv("LANG", "de_DE.UTF-8", 1);
+        e.task_id = "T-1";
+        e.instance_id = "i-3";
+        e.instance_status = "failed";
+        ASSERT_OK(hook_env_build(&e, "T-1/instance-failed/i-3", &env));
+        ASSERT_STR_EQ(env_get(env, "LANG"), "de_DE.UTF-8");
+        ASSERT_STR_EQ(env_get(env, "TASKWATCH_EVENT"), "instance-failed");
+        ASSERT_STR_EQ(env_get(env, "INSTANCE_ID"), "i-3");
+        ASSERT_STR_EQ(env_get(env, "INSTANCE_STATUS"), "failed");
+        ASSERT_INT_EQ(env_count(env), 7);
+        strv_free(env);
+
+        /* A LANG that is not a locale name is not passed on. */
+        setenv("LANG", "x; rm -rf /", 1);
+        ASSERT_OK(hook_env_build(&e, "k", &env));
+        ASSERT_STR_EQ(env_get(env, "LANG"), "C.UTF-8");
+        strv_free(env);
+        unsetenv("LANG");
+}
+
+TEST_MAIN(TEST_CASE(test_terminal_events_fire_their_trigger_and_transition),
+          TEST_CASE(test_every_kind_has_a_decided_mapping),
+          TEST_CASE(test_keys_name_the_transition),
+          TEST_CASE(test_keys_escape_separators),
+          TEST_CASE(test_keys_need_a_task),
+          TEST_CASE(test_env_has_exactly_the_event_fields),
+          TEST_CASE(test_env_of_an_instance_event))
