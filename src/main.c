@@ -16,6 +16,7 @@
 #include "report/event.h"
 #include "report/notify.h"
 #include "util/cleanup.h"
+#include "util/pidfile.h"
 #include "util/time-util.h"
 #include "watch/watcher.h"
 
@@ -24,6 +25,7 @@ typedef struct Options {
         bool check_config;
         bool exit_when_done;
         usec_t timeout; /* with exit_when_done; USEC_INFINITY: none */
+        const char *state_dir; /* --state-dir, else $STATE_DIRECTORY, else nothing persists */
 } Options;
 
 typedef struct Daemon {
@@ -34,6 +36,7 @@ typedef struct Daemon {
         Config *config;
         CredentialsProvider *credentials;
         const char *credentials_source; /* what credentials_provider_check() found */
+        char *pidfile; /* written by us, removed at exit */
 } Daemon;
 
 static void help(void) {
@@ -46,6 +49,8 @@ static void help(void) {
                "                          1 a task or instance failed or was canceled,\n"
                "                          3 a task does not exist)\n"
                "      --timeout=SPAN      with --exit-when-done: give up after SPAN (exit 2)\n"
+               "      --state-dir=PATH    keep each task's state here across restarts\n"
+               "                          (default: $STATE_DIRECTORY, else none)\n"
                "  -h, --help              show this help\n"
                "      --version           show the version\n\n"
                "Exit codes: 0 success, 1 task failed, 2 timeout, 3 task not found,\n"
@@ -56,12 +61,13 @@ static void help(void) {
 
 /* Returns 1 to run, 0 to exit successfully (help), or -EINVAL after printing why. */
 static int parse_argv(int argc, char **argv, Options *o) {
-        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION };
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION, ARG_STATE_DIR };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "exit-when-done", no_argument, NULL, ARG_EXIT_WHEN_DONE },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -90,6 +96,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 case 'h':
                         help();
                         return 0;
+                case ARG_STATE_DIR:
+                        o->state_dir = optarg;
+                        break;
                 case ARG_VERSION:
                         printf("taskwatchd %s\n", PACKAGE_VERSION);
                         return 0;
@@ -323,9 +332,62 @@ static int daemon_setup_loop(Daemon *d) {
 static void daemon_done(Daemon *d) {
         watcher_free(d->watcher);
         credentials_provider_free(d->credentials);
+        if (d->pidfile)
+                pidfile_remove(d->pidfile, getpid());
+        free(d->pidfile);
         event_sink_free(d->sink);
         config_free(d->config);
         sd_event_unref(d->event);
+}
+
+/* The state directory: --state-dir, else the first of $STATE_DIRECTORY (StateDirectory=).
+ * Without one nothing persists, as suits a one-shot --exit-when-done run. */
+static int daemon_open_store(Daemon *d) {
+        _cleanup_(freep) char *from_env = NULL, *reason = NULL;
+        const char *dir = d->options.state_dir;
+        TaskStore *store = NULL;
+        int r;
+
+        if (!dir) {
+                const char *e = getenv("STATE_DIRECTORY");
+                if (!e || !*e)
+                        return 0;
+                from_env = strndup(e, strcspn(e, ":"));
+                if (!from_env)
+                        return -ENOMEM;
+                dir = from_env;
+        }
+        r = task_store_open(&store, dir, &reason);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot use the state directory: %s\n", program_invocation_short_name,
+                        reason ? reason : strerror(-r));
+                return r;
+        }
+        watcher_set_store(d->watcher, store);
+        return 0;
+}
+
+/* `taskwatch add/remove` find the service through its PID file. A one-shot run writes none:
+ * it must not take the service's place. */
+static void daemon_write_pidfile(Daemon *d) {
+        const char *rt = getenv("RUNTIME_DIRECTORY");
+        int r;
+
+        if (d->options.exit_when_done)
+                return;
+        if (asprintf(&d->pidfile, "%.*s/taskwatchd.pid", rt && *rt ? (int) strcspn(rt, ":") : 13,
+                     rt && *rt ? rt : "/run/taskwatchd") < 0) {
+                d->pidfile = NULL;
+                return;
+        }
+        r = pidfile_write(d->pidfile, getpid());
+        if (r < 0) {
+                /* Not fatal: only `taskwatch add/remove` need it, and they say so. */
+                fprintf(stderr, "%s: cannot write %s: %s; taskwatch add/remove will not find this daemon\n",
+                        program_invocation_short_name, d->pidfile, strerror(-r));
+                free(d->pidfile);
+                d->pidfile = NULL;
+        }
 }
 
 static int run(Daemon *d) {
@@ -338,8 +400,12 @@ static int run(Daemon *d) {
                 return EXIT_FATAL;
         }
         r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
-        if (r >= 0)
+        if (r >= 0) {
+                r = daemon_open_store(d);
+                if (r < 0)
+                        return EXIT_CONFIG;
                 r = watcher_apply_config(d->watcher, d->config, false);
+        }
         if (r < 0) {
                 fprintf(stderr, "%s: cannot start watching: %s\n", program_invocation_short_name, strerror(-r));
                 return EXIT_FATAL;
@@ -356,6 +422,7 @@ static int run(Daemon *d) {
                     PACKAGE_VERSION, d->config->n_tasks, d->config->n_tasks == 1 ? "" : "s",
                     d->config->endpoint, d->credentials_source);
         watcher_update_status(d->watcher);
+        daemon_write_pidfile(d);
         (void) notify_ready();
         watcher_set_exit_when_done(d->watcher, d->options.exit_when_done);
 

@@ -35,10 +35,13 @@ typedef struct Config {
         char *ca_file;         /* NULL: system store only */
         usec_t request_timeout; /* default 10s */
         unsigned max_connections; /* [API] MaxConnections=, default 4: the pooled HTTPS connections */
+        double max_requests_per_second; /* [API] MaxRequestsPerSecond=, default 50: the account-wide budget */
 
         /* [Poll] */
         usec_t min_interval; /* default 5s */
         usec_t max_interval; /* default 2min */
+        usec_t task_timeout; /* [Poll] TaskTimeout=, default infinity: report a task still not
+                              * terminal this long after watching began, once */
 
         /* [Tasks] */
         char **tasks; /* NULL-terminated, duplicates removed, first-seen order */

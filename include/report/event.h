@@ -45,6 +45,9 @@ typedef enum EventKind {
         EVENT_HOOK_FAILED,             /* a hook exited non-zero, was killed, or did not start */
         EVENT_HOOK_TIMED_OUT,          /* HookTimeout= passed: the hook was killed */
         EVENT_HOOK_OUTPUT,             /* a line a hook wrote (sent by the hook runner itself) */
+        EVENT_TASK_TIMED_OUT,          /* still not terminal TaskTimeout= after watching began */
+        EVENT_STATE_DISCARDED,         /* a task's state file was unreadable: moved aside */
+        EVENT_STATE_SAVE_FAILED,       /* a task's state could not be saved */
         _EVENT_KIND_MAX,
 } EventKind;
 

@@ -19,7 +19,8 @@
  * Format, version 1 (one JSON object; the key order is not significant):
  *   { "version": 1, "task_id": "T-1", "have_baseline": true,
  *     "lost": false, "timeout_reported": false,
- *     "first_seen_usec": 1700000000000000, "last_poll_usec": 1700000060000000,
+ *     "first_seen_usec": 1700000000000000, "state_since_usec": 1700000030000000,
+ *     "last_poll_usec": 1700000060000000,
  *     "last_error": null, "hooks_done": ["task-failed"],
  *     "snapshot": { "state": "running", "stage": "...", "cluster_id": "...",
  *                   "task_type": "...", "error_code": null, "error_message": null,
@@ -53,6 +54,7 @@ typedef struct TaskRecord {
         bool lost;             /* "task not found" was already reported */
         bool timeout_reported; /* TaskTimeout= was already reported */
         usec_t first_seen;     /* CLOCK_REALTIME when watching began; 0 = unknown */
+        usec_t state_since;    /* CLOCK_REALTIME when the task's state last changed; 0 = unknown */
         usec_t last_poll;      /* CLOCK_REALTIME of the last poll; 0 = never polled */
         char *last_error;      /* the last poll error reported, NULL when the last poll was fine */
         char **hooks_done;     /* event keys whose hooks have run, in the order they ran */

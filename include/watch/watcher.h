@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "creds/credentials.h"
 #include "report/event.h"
+#include "watch/task-store.h"
 
 /* Exit codes of taskwatchd: distinct for every outcome a script may act on. */
 enum {
@@ -32,6 +33,10 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
                 void *userdata);
 Watcher *watcher_free(Watcher *w);
 DEFINE_POINTER_CLEANUP(Watcher, watcher_free)
+
+/* Persist every task's state in store (taken over; NULL: none). Call before the first
+ * watcher_apply_config(): each task is restored from the store when watching it begins. */
+void watcher_set_store(Watcher *w, TaskStore *store);
 
 /* Start watching what c lists, stop what it no longer lists, keep the rest with their state
  * and timers. The watcher keeps a reference to nothing in c. is_reload: emit task-added /

@@ -17,6 +17,8 @@
 #define REQUEST_TIMEOUT_MAX (5 * USEC_PER_MINUTE)
 #define DEFAULT_MAX_CONNECTIONS 4U
 #define MAX_CONNECTIONS_MAX 64U
+#define DEFAULT_MAX_REQUESTS_PER_SECOND 50.0
+#define MAX_REQUESTS_PER_SECOND_MAX 100000.0
 #define DEFAULT_MIN_INTERVAL (5 * USEC_PER_SEC)
 #define DEFAULT_MAX_INTERVAL (2 * USEC_PER_MINUTE)
 #define REGION_MAX 63 /* it becomes a DNS label */
@@ -94,6 +96,8 @@ int config_new(Config **ret) {
                 return -ENOMEM;
         c->request_timeout = DEFAULT_REQUEST_TIMEOUT;
         c->max_connections = DEFAULT_MAX_CONNECTIONS;
+        c->max_requests_per_second = DEFAULT_MAX_REQUESTS_PER_SECOND;
+        c->task_timeout = USEC_INFINITY;
         c->min_interval = DEFAULT_MIN_INTERVAL;
         c->max_interval = DEFAULT_MAX_INTERVAL;
 
@@ -358,6 +362,41 @@ static int set_max_connections(ParseContext *ctx, const char *key, const char *v
                 return bad_value(ctx, filename, line, key, value, "out of range (1..64)");
         ctx->config->max_connections = (unsigned) v;
         return 0;
+}
+
+static int set_max_requests_per_second(ParseContext *ctx, const char *key, const char *value,
+                                       const char *filename, unsigned line) {
+        size_t n = strlen(value), digits = strspn(value, "0123456789");
+        char *end;
+        double v;
+
+        if (n == 0) {
+                ctx->config->max_requests_per_second = DEFAULT_MAX_REQUESTS_PER_SECOND;
+                return 0;
+        }
+        /* Plain decimals only ("0.5", "20"): strtod() would also take "inf", "1e3", " 5". */
+        if (digits == 0 || (digits < n && (value[digits] != '.' || digits + 1 == n ||
+                                           strspn(value + digits + 1, "0123456789") != n - digits - 1)))
+                return bad_value(ctx, filename, line, key, value,
+                                 "not a number of requests per second (e.g. 20 or 0.5)");
+        v = strtod(value, &end);
+        if (!(v > 0) || v > MAX_REQUESTS_PER_SECOND_MAX)
+                return bad_value(ctx, filename, line, key, value, "out of range (more than 0, at most 100000)");
+        ctx->config->max_requests_per_second = v;
+        return 0;
+}
+
+static int set_task_timeout(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line) {
+        int r;
+
+        if (value[0] == '\0') {
+                ctx->config->task_timeout = USEC_INFINITY;
+                return 0;
+        }
+        /* "infinity" (the default) switches the check off. */
+        r = parse_span(ctx, filename, line, key, value, USEC_INFINITY, "", &ctx->config->task_timeout);
+        return r < 0 ? r : 0;
 }
 
 static int set_interval(ParseContext *ctx, const char *key, const char *value,
@@ -665,8 +704,10 @@ static const struct {
         { "API", "CAFile", set_ca_file },
         { "API", "RequestTimeout", set_request_timeout },
         { "API", "MaxConnections", set_max_connections },
+        { "API", "MaxRequestsPerSecond", set_max_requests_per_second },
         { "Poll", "MinInterval", set_min_interval },
         { "Poll", "MaxInterval", set_max_interval },
+        { "Poll", "TaskTimeout", set_task_timeout },
         { "Tasks", "Task", set_task },
         { "Credentials", "Source", set_credentials_source },
         { "Credentials", "AccessKeyId", set_access_key_id },
@@ -837,10 +878,12 @@ void config_print(const Config *c, FILE *f) {
                 c->endpoint ? : "", c->ca_file ? : "");
         print_span(f, "RequestTimeout", c->request_timeout);
         fprintf(f, "MaxConnections=%u\n", c->max_connections);
+        fprintf(f, "MaxRequestsPerSecond=%g\n", c->max_requests_per_second);
 
         fputs("\n[Poll]\n", f);
         print_span(f, "MinInterval", c->min_interval);
         print_span(f, "MaxInterval", c->max_interval);
+        print_span(f, "TaskTimeout", c->task_timeout);
 
         fputs("\n[Tasks]\n", f);
         for (size_t i = 0; i < c->n_tasks; i++)

@@ -64,6 +64,9 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
         [EVENT_HOOK_FAILED] = { "hook-failed", "f05b7fed32c5429f8129c87bb7dbcf77", LOG_WARNING },
         [EVENT_HOOK_TIMED_OUT] = { "hook-timed-out", "085c95a5c39e4b308bdf86c18f5711e1", LOG_WARNING },
         [EVENT_HOOK_OUTPUT] = { "hook-output", "0d08dd1d05c446ae88643f1eae851e58", LOG_INFO },
+        [EVENT_TASK_TIMED_OUT] = { "task-timed-out", "567c5fe969ba48138bd4dcfd7f78e63b", LOG_WARNING },
+        [EVENT_STATE_DISCARDED] = { "state-discarded", "c57a6803011a4863a9d670332454ab09", LOG_WARNING },
+        [EVENT_STATE_SAVE_FAILED] = { "state-save-failed", "677feb50802946dfb0122adb0b85d428", LOG_ERR },
 };
 
 const char *event_kind_name(EventKind k) {

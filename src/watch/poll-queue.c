@@ -38,11 +38,39 @@ static WatchedTask *queue_pop(Watcher *w) {
         return t;
 }
 
+static int watcher_on_rate_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        watcher_pump(userdata);
+        return 0;
+}
+
+/* Wake up when the account-wide budget has a token again. */
+static void watcher_pump_later(Watcher *w, usec_t wait) {
+        usec_t when = now_usec(CLOCK_MONOTONIC) + wait;
+
+        if (!w->rate_timer) {
+                if (sd_event_add_time(w->event, &w->rate_timer, CLOCK_MONOTONIC, when, 1,
+                                      watcher_on_rate_timer, w) < 0)
+                        return; /* the next reply or timer pumps again */
+                (void) sd_event_source_set_description(w->rate_timer, "rate-limit");
+                return;
+        }
+        (void) sd_event_source_set_time(w->rate_timer, when);
+        (void) sd_event_source_set_enabled(w->rate_timer, SD_EVENT_ONESHOT);
+}
+
 void watcher_pump(Watcher *w) {
         while (w->q_head && http_pool_has_capacity(w->pool)) {
-                WatchedTask *t = queue_pop(w);
-                if (!t->request)
-                        task_start_poll(t);
+                usec_t wait;
+
+                if (w->q_head->request) { /* already in flight: its reply schedules it */
+                        queue_pop(w);
+                        continue;
+                }
+                if (!rate_limiter_take(&w->limiter, now_usec(CLOCK_MONOTONIC), &wait)) {
+                        watcher_pump_later(w, wait);
+                        return;
+                }
+                task_start_poll(queue_pop(w));
         }
 }
 

@@ -90,6 +90,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
 
         set_string(&t->error_key, TAKE_PTR(key));
         set_string(&t->last_error, summary ? strdup(summary) : NULL);
+        t->dirty = true;
         if (summary) {
                 char *status_error = NULL;
                 if (asprintf(&status_error, "%s: %s", t->tracker.task_id, summary) >= 0)

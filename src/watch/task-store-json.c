@@ -123,6 +123,7 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
         r = r ?: gen_key_bool(g, "lost", rec->lost);
         r = r ?: gen_key_bool(g, "timeout_reported", rec->timeout_reported);
         r = r ?: gen_key_usec(g, "first_seen_usec", rec->first_seen);
+        r = r ?: gen_key_usec(g, "state_since_usec", rec->state_since);
         r = r ?: gen_key_usec(g, "last_poll_usec", rec->last_poll);
         r = r ?: gen_key_string(g, "last_error", rec->last_error);
         r = r ?: gen_string(g, "hooks_done");
@@ -453,6 +454,7 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
         r = r ?: get_bool(root, "lost", false, &rec->lost, reason);
         r = r ?: get_bool(root, "timeout_reported", false, &rec->timeout_reported, reason);
         r = r ?: get_usec(root, "first_seen_usec", &rec->first_seen, reason);
+        r = r ?: get_usec(root, "state_since_usec", &rec->state_since, reason);
         r = r ?: get_usec(root, "last_poll_usec", &rec->last_poll, reason);
         r = r ?: get_string(root, "last_error", "", false, &rec->last_error, reason);
         r = r ?: decode_hooks(root, rec, reason);

@@ -10,12 +10,17 @@
 WatchedTask *task_free(WatchedTask *t) {
         if (!t)
                 return NULL;
+        if (t->done)
+                t->watcher->n_done--;
         queue_remove(t->watcher, t);
         http_request_cancel(t->request);
         sd_event_source_disable_unref(t->timer);
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
+        for (size_t i = 0; i < t->n_hooks_done; i++)
+                free(t->hooks_done[i]);
+        free(t->hooks_done);
         free(t);
         return NULL;
 }
@@ -56,7 +61,7 @@ int task_schedule(WatchedTask *t, usec_t delay) {
         return r;
 }
 
-static void task_set_done(WatchedTask *t, bool done) {
+void task_set_done(WatchedTask *t, bool done) {
         if (t->done == done)
                 return;
         t->done = done;
@@ -82,21 +87,32 @@ static usec_t task_handle_ok(WatchedTask *t, const PollOutcome *o) {
         unsigned failures = t->failures;
         int r;
 
+        TaskPhase phase_before = t->tracker.now.phase;
+        bool had_baseline = t->tracker.have_baseline;
+        _cleanup_(freep) char *state_before = strdup_or_null(t->tracker.now.state);
+
         t->failures = 0;
         t->not_found = 0;
         if (t->lost) {
                 t->lost = false;
+                t->dirty = true;
                 task_set_done(t, false);
         }
+        if (t->error_key)
+                t->dirty = true; /* last_error goes */
         task_report_recovered(t, o, failures);
 
         r = task_tracker_apply(&t->tracker, o->info, o->request_id, w->sink);
         if (r < 0)
                 /* Out of memory: nothing was recorded, so the next reply reports it all. */
                 return backoff_error_delay(&w->backoff, 1);
-        if (r > 0)
+        if (r > 0) {
                 t->unchanged = 0;
-        else if (t->unchanged < 64)
+                t->dirty = true;
+                if (!had_baseline || phase_before != t->tracker.now.phase ||
+                    !streq_ptr(state_before, t->tracker.now.state))
+                        t->state_since = now_usec(CLOCK_REALTIME);
+        } else if (t->unchanged < 64)
                 t->unchanged++;
 
         if (task_tracker_is_terminal(&t->tracker)) {
@@ -123,20 +139,53 @@ static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
                 delay = backoff_poll_delay(&w->backoff, 64);
                 if (!t->lost) {
                         t->lost = true;
+                        t->dirty = true;
                         task_set_done(t, true);
                         task_report_not_found(t, o, delay);
                 }
                 return delay;
         }
 
-        if (o->result == POLL_THROTTLED)
+        if (o->result == POLL_THROTTLED) {
+                rate_limiter_on_throttled(&w->limiter, now_usec(CLOCK_MONOTONIC));
                 delay = backoff_throttle_delay(&w->backoff, t->failures, o->retry_after);
-        else
+        } else
                 delay = backoff_error_delay(&w->backoff, t->failures);
+
+        /* A retry sooner than the task's normal schedule is an extra request: only from the
+         * retry budget, so a storm of errors cannot multiply the request rate. */
+        usec_t normal = backoff_poll_delay(&w->backoff, t->unchanged);
+        if (delay < normal && !rate_limiter_take_retry(&w->limiter))
+                delay = normal;
+
         task_report_error(t, o, delay);
         return delay;
 }
 
+
+/* TaskTimeout=: said once, and the task is still watched. Measured from when watching
+ * began (kept across restarts), which the daemon knows for sure; the API's "created" may be
+ * missing or in another clock's format. */
+static void task_check_timeout(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        char span[FORMAT_TIMESPAN_MAX];
+        usec_t now = now_usec(CLOCK_REALTIME);
+        Event e = EVENT_INIT(EVENT_TASK_TIMED_OUT);
+
+        if (t->timeout_reported || w->task_timeout == USEC_INFINITY || t->done ||
+            now < t->first_seen || now - t->first_seen < w->task_timeout)
+                return;
+        t->timeout_reported = true;
+        t->dirty = true;
+        e.task_id = t->tracker.task_id;
+        e.cluster_id = t->tracker.now.cluster_id;
+        e.task_type = t->tracker.now.task_type;
+        e.task_state = t->tracker.now.state;
+        e.task_stage = t->tracker.now.stage;
+        event_emitf(w->sink, &e, "%s: still %s after %s of watching (TaskTimeout=), stage %s; still watching",
+                    e.task_id, e.task_state ?: "without a reply",
+                    format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
+}
 
 static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
         WatchedTask *t = userdata;
@@ -145,12 +194,18 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
         usec_t delay;
 
         t->request = NULL;
+        if (resp->failure == HTTP_OK)
+                t->last_poll = now_usec(CLOCK_REALTIME);
         if (poll_outcome_classify(t->tracker.task_id, resp, &o) < 0)
                 delay = backoff_error_delay(&w->backoff, ++t->failures);
         else {
+                if (o.result == POLL_OK)
+                        rate_limiter_on_success(&w->limiter);
                 delay = o.result == POLL_OK ? task_handle_ok(t, &o) : task_handle_failure(t, &o);
                 poll_outcome_done(&o);
         }
+        task_check_timeout(t);
+        task_persist_save(t);
 
         if (delay == USEC_INFINITY) {
                 /* Terminal: no more polls. */
@@ -206,11 +261,25 @@ int task_new(WatchedTask **ret, Watcher *w, const char *id) {
                 free(t);
                 return r;
         }
-        r = task_schedule(t, backoff_initial_delay(&w->backoff));
+        r = task_persist_restore(t);
         if (r < 0) {
                 task_free(t);
                 return r;
         }
+        if (t->lost)
+                task_set_done(t, true);
+        /* A task that ended while we watched it before stays ended: no more polls. */
+        if (task_tracker_is_terminal(&t->tracker)) {
+                task_set_done(t, true);
+                t->next_poll = USEC_INFINITY;
+        } else {
+                r = task_schedule(t, backoff_initial_delay(&w->backoff));
+                if (r < 0) {
+                        task_free(t);
+                        return r;
+                }
+        }
+        task_persist_save(t); /* only when a bad file was discarded: new tasks wait for news */
         *ret = t;
         return 0;
 }

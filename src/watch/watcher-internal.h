@@ -5,6 +5,8 @@
 #include "util/strutil.h"
 #include "watch/backoff.h"
 #include "watch/poll-outcome.h"
+#include "watch/rate-limiter.h"
+#include "watch/task-store.h"
 #include "watch/task-tracker.h"
 #include "watch/watcher.h"
 
@@ -32,6 +34,16 @@ struct WatchedTask {
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
         char canonical_request_hash[65]; /* of the poll in flight, for signature reports */
+
+        /* Kept in the store (task-persist.c) with the tracker's snapshot. */
+        usec_t first_seen;      /* CLOCK_REALTIME when watching began (TaskTimeout=) */
+        usec_t state_since;     /* CLOCK_REALTIME when the state last changed */
+        usec_t last_poll;       /* CLOCK_REALTIME of the last reply */
+        bool timeout_reported;  /* task-timed-out was emitted */
+        char **hooks_done;      /* event keys whose hooks ran */
+        size_t n_hooks_done;
+        bool dirty;             /* something kept in the store changed since the last save */
+        bool save_failed;       /* the last save failed (reported once) */
 };
 
 struct Watcher {
@@ -58,6 +70,12 @@ struct Watcher {
         char *status_text; /* the STATUS= last sent */
         char *last_error; /* the newest error of any task, for STATUS= */
         char *credentials_problem; /* why there are no credentials, NULL when there are */
+
+        TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
+        usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
+        RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
+        bool limiter_ready;
+        sd_event_source *rate_timer; /* pumps the queue again when the budget has a token */
 };
 
 /* poll-queue.c: due polls wait here in order until the pool has room. */
@@ -67,6 +85,7 @@ void watcher_pump(Watcher *w);
 void watcher_on_capacity(void *userdata);
 
 /* watched-task.c: a task's life and its poll cycle. */
+void task_set_done(WatchedTask *t, bool done);
 int task_new(WatchedTask **ret, Watcher *w, const char *id);
 WatchedTask *task_free(WatchedTask *t);
 int task_schedule(WatchedTask *t, usec_t delay);
@@ -83,6 +102,12 @@ void set_string(char **dst, char *value);
 /* watcher-status.c */
 void watcher_status_changed(Watcher *w);
 int watcher_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* task-persist.c: the task's record in the store. */
+int task_persist_restore(WatchedTask *t); /* 1 restored, 0 nothing to restore, -errno */
+void task_persist_save(WatchedTask *t);   /* when dirty; a failure is reported, not returned */
+void task_persist_forget(WatchedTask *t);
+void watcher_persist_prune(Watcher *w);
 
 /* watcher.c */
 void watcher_check_done(Watcher *w);

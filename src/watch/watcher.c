@@ -46,6 +46,8 @@ Watcher *watcher_free(Watcher *w) {
                 task_free(w->tasks[i]);
         free(w->tasks);
         http_pool_free(w->pool);
+        task_store_free(w->store);
+        sd_event_source_disable_unref(w->rate_timer);
         sd_event_source_disable_unref(w->status_timer);
         sd_event_unref(w->event);
         free(w->ca_file);
@@ -55,6 +57,11 @@ Watcher *watcher_free(Watcher *w) {
         free(w->credentials_problem);
         free(w);
         return NULL;
+}
+
+void watcher_set_store(Watcher *w, TaskStore *store) {
+        task_store_free(w->store);
+        w->store = store;
 }
 
 void watcher_credentials_changed(Watcher *w, const char *problem) {
@@ -150,6 +157,12 @@ int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
         if (r < 0)
                 return r;
         w->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
+        w->task_timeout = c->task_timeout;
+        if (!w->limiter_ready) {
+                rate_limiter_init(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
+                w->limiter_ready = true;
+        } else
+                rate_limiter_set_max_rate(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
 
         next = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*next));
         if (!next)
@@ -180,13 +193,13 @@ int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
                         continue;
                 if (is_reload)
                         emit_membership(w, EVENT_TASK_REMOVED, t->tracker.task_id);
-                if (t->done)
-                        w->n_done--;
+                task_persist_forget(t);
                 task_free(t);
         }
         free(w->tasks);
         w->tasks = next;
         w->n_tasks = n;
+        watcher_persist_prune(w);
 
         watcher_pump(w);
         watcher_status_changed(w);

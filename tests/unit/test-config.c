@@ -574,7 +574,8 @@ static void test_print_round_trip(void) {
         ASSERT_TRUE(asprintf(&text,
                              "[API]\nRegion=eu-west-1\nCAFile=%s/ca.pem\n"
                              "RequestTimeout=1min 2s 3ms 4us\nMaxConnections=7\n"
-                             "[Poll]\nMinInterval=1.5s\nMaxInterval=1h 30min\n"
+                             "MaxRequestsPerSecond=2.5\n"
+                             "[Poll]\nMinInterval=1.5s\nMaxInterval=1h 30min\nTaskTimeout=3h\n"
                              "[Tasks]\nTask=T-2 T-1\nTask=" EXAMPLE_TASK "\n",
                              dir) > 0);
         ASSERT_OK(parse(text, &c, NULL));
@@ -591,10 +592,12 @@ static void test_print_round_trip(void) {
                              "CAFile=%s/ca.pem\n"
                              "RequestTimeout=62003004us\n"
                              "MaxConnections=7\n"
+                             "MaxRequestsPerSecond=2.5\n"
                              "\n"
                              "[Poll]\n"
                              "MinInterval=1s 500ms\n"
                              "MaxInterval=1h 30min\n"
+                             "TaskTimeout=3h\n"
                              "\n"
                              "[Tasks]\n"
                              "Task=T-2\n"
@@ -633,6 +636,29 @@ static void test_print_round_trip(void) {
         ASSERT_STR_EQ(out2, out);
 }
 
+static void test_rate_and_task_timeout_keys(void) {
+        static const char *const bad[] = {
+                "MaxRequestsPerSecond=0", "MaxRequestsPerSecond=-1", "MaxRequestsPerSecond=1e3",
+                "MaxRequestsPerSecond=inf", "MaxRequestsPerSecond=2.", "MaxRequestsPerSecond=.5",
+                "MaxRequestsPerSecond=100001",
+        };
+        _cleanup_(config_freep) Config *c = NULL;
+
+        ASSERT_OK(parse("[API]\nMaxRequestsPerSecond=0.5\n[Poll]\nTaskTimeout=90min\n", &c, NULL));
+        ASSERT_TRUE(c->max_requests_per_second == 0.5);
+        ASSERT_U64_EQ(c->task_timeout, 90 * USEC_PER_MINUTE);
+        config_free(TAKE_PTR(c));
+        ASSERT_OK(parse("[API]\nMaxRequestsPerSecond=7\nMaxRequestsPerSecond=\n[Poll]\nTaskTimeout=1h\nTaskTimeout=\n", &c, NULL));
+        ASSERT_TRUE(c->max_requests_per_second == 50);
+        ASSERT_U64_EQ(c->task_timeout, USEC_INFINITY);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(freep) char *text = NULL;
+                _cleanup_(config_freep) Config *b = NULL;
+                ASSERT_TRUE(asprintf(&text, "[API]\n%s\n", bad[i]) > 0);
+                ASSERT_INT_EQ(parse(text, &b, NULL), -EINVAL);
+        }
+}
+
 static void test_print_defaults(void) {
         _cleanup_(config_freep) Config *c = NULL, *back = NULL;
         _cleanup_(freep) char *out = NULL;
@@ -646,8 +672,8 @@ static void test_print_defaults(void) {
         config_print(c, f);
         ASSERT_INT_EQ(fclose(f), 0);
         ASSERT_STR_EQ(out, "[API]\nRegion=cn-hangzhou\nEndpoint=https://cs.cn-hangzhou.aliyuncs.com\n"
-                           "CAFile=\nRequestTimeout=10s\nMaxConnections=4\n\n"
-                           "[Poll]\nMinInterval=5s\nMaxInterval=2min\n\n[Tasks]\n\n"
+                           "CAFile=\nRequestTimeout=10s\nMaxConnections=4\nMaxRequestsPerSecond=50\n\n"
+                           "[Poll]\nMinInterval=5s\nMaxInterval=2min\nTaskTimeout=infinity\n\n[Tasks]\n\n"
                            "[Credentials]\nSource=auto\nAccessKeyId=\nAccessKeySecretFile=\n"
                            "SecurityTokenFile=\nRoleName=\nMetadataURL=\nSTSEndpoint=\n");
         ASSERT_OK(config_new(&back));
@@ -933,7 +959,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 15); /* every key */
+        ASSERT_INT_EQ(n_keys, 17); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));
@@ -1041,6 +1067,7 @@ TEST_MAIN(TEST_CASE(test_defaults),
           TEST_CASE(test_plain_http_only_with_test_hook),
           TEST_CASE(test_ca_file_checked_by_finish),
           TEST_CASE(test_print_round_trip),
+          TEST_CASE(test_rate_and_task_timeout_keys),
           TEST_CASE(test_print_defaults),
           TEST_CASE(test_load_main_and_dropins),
           TEST_CASE(test_load_without_dropin_dir),

@@ -1,0 +1,127 @@
+/* A watched task's record in the store: restored when watching starts, saved after every
+ * change, removed when the task is no longer watched.
+ *
+ * Saving happens after the events of a reply were emitted, never before: a crash between
+ * the two repeats at most the events of that one reply after the restart (at least once),
+ * where saving first could lose them (at most once). Alerting prefers a repeat to a loss. */
+#include <errno.h>
+#include <string.h>
+
+#include "util/strutil.h"
+#include "watcher-internal.h"
+
+/* "<task>: <what>: <detail><after>" */
+static void emit_state_event(WatchedTask *t, EventKind kind, const char *what, const char *detail,
+                             const char *after) {
+        Event e = EVENT_INIT(kind);
+
+        e.task_id = t->tracker.task_id;
+        e.error_message = detail;
+        event_emitf(t->watcher->sink, &e, "%s: %s: %s%s", t->tracker.task_id, what, detail, after);
+}
+
+int task_persist_restore(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        _cleanup_(task_record_freep) TaskRecord *rec = NULL;
+        _cleanup_(freep) char *reason = NULL;
+        int r;
+
+        t->first_seen = now_usec(CLOCK_REALTIME);
+        if (!w->store)
+                return 0;
+
+        r = task_store_load(w->store, t->tracker.task_id, &rec, &reason);
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EBADMSG) {
+                emit_state_event(t, EVENT_STATE_DISCARDED, "saved state discarded, watching afresh",
+                                 reason ?: "unreadable", "");
+                t->dirty = true;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        r = task_tracker_restore(&t->tracker, rec);
+        if (r == -EINVAL) {
+                emit_state_event(t, EVENT_STATE_DISCARDED, "saved state discarded, watching afresh",
+                                 "the record does not match the task", "");
+                t->dirty = true;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        t->lost = rec->lost;
+        t->timeout_reported = rec->timeout_reported;
+        if (rec->first_seen > 0)
+                t->first_seen = rec->first_seen;
+        t->state_since = rec->state_since;
+        if (rec->last_error) {
+                t->last_error = strdup(rec->last_error);
+                if (!t->last_error)
+                        return -ENOMEM;
+        }
+        t->hooks_done = TAKE_PTR(rec->hooks_done);
+        t->n_hooks_done = rec->n_hooks_done;
+        rec->n_hooks_done = 0;
+        return 1;
+}
+
+void task_persist_save(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        TaskRecord rec;
+        int r;
+
+        if (!w->store || !t->dirty)
+                return;
+
+        r = task_record_init(&rec, t->tracker.task_id);
+        if (r >= 0)
+                r = task_record_from_tracker(&rec, &t->tracker);
+        if (r >= 0)
+                r = task_record_set_last_error(&rec, t->last_error);
+        if (r >= 0) {
+                rec.lost = t->lost;
+                rec.timeout_reported = t->timeout_reported;
+                rec.first_seen = t->first_seen;
+                rec.state_since = t->state_since;
+                rec.last_poll = t->last_poll;
+                /* Borrowed for the save; handed back before the record is freed. */
+                rec.hooks_done = t->hooks_done;
+                rec.n_hooks_done = t->n_hooks_done;
+                r = task_store_save(w->store, &rec);
+                rec.hooks_done = NULL;
+                rec.n_hooks_done = 0;
+        }
+        task_record_done(&rec);
+
+        if (r < 0) {
+                /* Report the first failure of a run of them, not every poll's. */
+                if (!t->save_failed)
+                        emit_state_event(t, EVENT_STATE_SAVE_FAILED, "cannot save the task's state",
+                                         strerror(-r),
+                                         "; watching goes on, but a restart may report recent transitions again");
+                t->save_failed = true;
+                return;
+        }
+        t->save_failed = false;
+        t->dirty = false;
+}
+
+void task_persist_forget(WatchedTask *t) {
+        if (t->watcher->store)
+                (void) task_store_remove(t->watcher->store, t->tracker.task_id);
+}
+
+/* Records of tasks the configuration no longer lists: left from an earlier run, they would
+ * show up in `taskwatch status` as watched. */
+void watcher_persist_prune(Watcher *w) {
+        _cleanup_(strv_freep) char **ids = NULL;
+
+        if (!w->store || task_store_list(w->store, &ids) < 0)
+                return;
+        for (char **id = ids; *id; id++)
+                if (!watcher_find(w, *id))
+                        (void) task_store_remove(w->store, *id);
+}
