@@ -22,6 +22,7 @@ bool secret_file_mode_ok(mode_t mode);
 /* Reads the regular file path into *ret (NUL-terminated; free it with free_secret()), its
  * length into *ret_len (optional). On failure *error (optional) names the file and what to
  * do, never quoting its content: -ENOENT missing, -EPERM readable by group or others,
- * -EINVAL not a regular file / empty / a NUL byte (always refused), -EFBIG too large, other -errno. */
+ * -ENODATA empty (with SECRET_FILE_TRIM), -EINVAL not a regular file or a NUL byte (always
+ * refused), -EFBIG too large, other -errno. */
 int secret_file_read(const char *path, SecretFileFlags flags, char **ret, size_t *ret_len,
                      char **error);

@@ -97,8 +97,14 @@ static int source_systemd(CredentialsProvider *p, Credentials **ret, char **erro
         if (asprintf(&path, "%s/access-key-id", dir) < 0)
                 return -ENOMEM;
         r = secret_file_read(path, SECRET_FILE_TRIM, &id, NULL, error);
-        if (r == -ENOENT)
+        /* The shipped unit's SetCredential= default is a blank id: no key delivered here. */
+        if (r == -ENOENT || r == -ENODATA) {
+                if (error) {
+                        free(*error);
+                        *error = NULL;
+                }
                 return -ENOKEY;
+        }
         if (r < 0)
                 return r;
         if (!is_key_id(id))

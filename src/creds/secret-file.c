@@ -87,8 +87,8 @@ int secret_file_read(const char *path, SecretFileFlags flags, char **ret, size_t
         if (flags & SECRET_FILE_TRIM) {
                 while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
                         buf[--len] = '\0';
-                if (len == 0)
-                        return fail(error, -EINVAL, "%s: empty", path);
+                if (len == 0) /* its own code: a blank systemd credential means "none here" */
+                        return fail(error, -ENODATA, "%s: empty", path);
         }
 
         *ret = TAKE_PTR(buf);

@@ -115,6 +115,30 @@ static void test_systemd_comes_before_the_environment(void) {
         fixture_done(&f);
 }
 
+/* The shipped unit's SetCredential= defaults are blank files when no key was delivered: that
+ * is "nothing here", to skip quietly, not an error to show in every later message. */
+static void test_blank_systemd_credentials_are_absent(void) {
+        Fixture f;
+        const char *source = NULL;
+        _cleanup_(freep) char *error = NULL;
+        char blank[300];
+
+        env_reset();
+        snprintf(blank, sizeof blank, "%s/blank", dir);
+        (void) mkdir(blank, 0700);
+        put("blank/access-key-id", "\n", 0400);
+        put("blank/access-key-secret", "\n", 0400);
+        setenv("CREDENTIALS_DIRECTORY", blank, 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id", 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-s", 1);
+        ASSERT_OK(fixture_init(&f, ""));
+        ASSERT_OK(credentials_provider_check(f.p, &source, &error));
+        ASSERT_STR_EQ(source, "environment");
+        ASSERT_OK(credentials_provider_start(f.p));
+        ASSERT_STR_EQ(credentials_provider_get(f.p)->access_key_id, "env-id");
+        fixture_done(&f);
+}
+
 static void test_config_keys_come_first_and_their_file_must_be_private(void) {
         Fixture f;
         const char *source = NULL;
@@ -246,8 +270,9 @@ static void test_setup(void) {
 
 static void test_cleanup(void) {
         const char *files[] = { "creds/access-key-id", "creds/access-key-secret", "secret",
-                                "home/.aliyun/config.json" };
-        const char *dirs[] = { "creds", "home/.aliyun", "home", "" };
+                                "home/.aliyun/config.json", "blank/access-key-id",
+                                "blank/access-key-secret" };
+        const char *dirs[] = { "creds", "blank", "home/.aliyun", "home", "" };
         char path[300];
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -262,6 +287,7 @@ static void test_cleanup(void) {
 
 TEST_MAIN(TEST_CASE(test_setup),
           TEST_CASE(test_systemd_comes_before_the_environment),
+          TEST_CASE(test_blank_systemd_credentials_are_absent),
           TEST_CASE(test_config_keys_come_first_and_their_file_must_be_private),
           TEST_CASE(test_nothing_configured),
           TEST_CASE(test_broken_profile_is_skipped_by_the_chain_but_named),

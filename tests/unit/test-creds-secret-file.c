@@ -84,7 +84,7 @@ static void test_missing_empty_nul_and_odd_files(void) {
         ASSERT_TRUE(strstr(error, missing) != NULL);
 
         p = put("blank", " \n", 2, 0600);
-        ASSERT_INT_EQ(secret_file_read(p, SECRET_FILE_TRIM, &s, NULL, &error), -EINVAL);
+        ASSERT_INT_EQ(secret_file_read(p, SECRET_FILE_TRIM, &s, NULL, &error), -ENODATA);
         ASSERT_TRUE(strstr(error, ": empty") != NULL);
 
         p = put("nul", "ab\0cd", 5, 0600);
