@@ -81,7 +81,12 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                                     e.task_id, summary ?: what, retry);
                         break;
                 }
-                _fallthrough_;
+                /* A connection, TLS or timeout failure is about the endpoint, not the task:
+                 * name it, it is what to check (a certificate that does not verify against
+                 * the system store and CAFile=, a firewall, a wrong Region=). */
+                event_emitf(w->sink, &e, "%s: poll failed, %s talking to %s (%s); keeping the last known state, retrying in %s",
+                            e.task_id, what, w->endpoint, summary ?: "", retry);
+                break;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
                             e.task_id, what, summary ?: "", o->request_id ? ", request " : "",
