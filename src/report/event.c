@@ -198,14 +198,25 @@ static void send_to_journal(const Event *e) {
         fields_clear(&f);
 }
 
+/* Messages quote the API (error messages, states, ids): on a terminal, an escape sequence
+ * in them could rewrite what the operator sees. Control characters are shown as \xNN. */
+static void put_escaped(FILE *out, const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        fprintf(out, "\\x%02x", *p);
+                else
+                        fputc(*p, out);
+}
+
 static void send_to_stream(FILE *out, const Event *e) {
         char stamp[32];
         struct tm tm;
         time_t t = time(NULL);
 
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-        fprintf(out, "%s %-7s %s\n", stamp, priority_name(event_kind_priority(e->kind)),
-                e->message ? e->message : event_kind_name(e->kind));
+        fprintf(out, "%s %-7s ", stamp, priority_name(event_kind_priority(e->kind)));
+        put_escaped(out, e->message ? e->message : event_kind_name(e->kind));
+        fputc('\n', out);
         fflush(out);
 }
 

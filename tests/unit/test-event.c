@@ -48,6 +48,24 @@ static void test_line_goes_to_the_stream(void) {
         free(out);
 }
 
+static void test_control_characters_are_escaped_on_the_stream(void) {
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        EventSink *s = NULL;
+        Event e = EVENT_INIT(EVENT_API_SERVER_ERROR);
+
+        unsetenv("JOURNAL_STREAM");
+        ASSERT_OK(event_sink_new(&s, f));
+        event_sink_set_journal(s, false);
+        event_emitf(s, &e, "T-1: %s", "bad\x1b[2Jgateway\nsecond line");
+        fclose(f);
+        ASSERT_TRUE(strstr(out, "T-1: bad\\x1b[2Jgateway\\x0asecond line\n") != NULL);
+        ASSERT_TRUE(strchr(out, '\x1b') == NULL);
+        event_sink_free(s);
+        free(out);
+}
+
 static void test_capture_sees_fields(void) {
         EventRecorder rec;
         Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
@@ -66,4 +84,5 @@ TEST_MAIN(TEST_CASE(test_every_kind_has_name_id_and_priority),
           TEST_CASE(test_names_and_ids_are_distinct),
           TEST_CASE(test_failures_are_errors),
           TEST_CASE(test_line_goes_to_the_stream),
+          TEST_CASE(test_control_characters_are_escaped_on_the_stream),
           TEST_CASE(test_capture_sees_fields))
