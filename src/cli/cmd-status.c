@@ -109,8 +109,9 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
                 json_string(f, s ? s->error_code : NULL);
                 fputs(", \"error_message\": ", f);
                 json_string(f, s ? s->error_message : NULL);
-                fprintf(f, ", \"first_seen_usec\": %llu, \"last_poll_usec\": %llu",
+                fprintf(f, ", \"first_seen_usec\": %llu, \"state_since_usec\": %llu, \"last_poll_usec\": %llu",
                         (unsigned long long) (rec ? rec->first_seen : 0),
+                        (unsigned long long) (rec ? rec->state_since : 0),
                         (unsigned long long) (rec ? rec->last_poll : 0));
                 fputs(", \"last_error\": ", f);
                 json_string(f, rec ? rec->last_error : r->load_error);
@@ -127,13 +128,14 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 w_id = a > w_id ? a : w_id;
                 w_state = b > w_state ? b : w_state;
         }
-        fprintf(f, "%-*s  %-*s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "LAST POLL",
-                "OK/FAILED/PENDING", "LAST ERROR");
+        fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "SINCE",
+                "LAST POLL", "OK/FAILED/PENDING", "LAST ERROR");
         for (size_t i = 0; i < n; i++) {
                 const StatusRow *r = &rows[i];
                 const TaskRecord *rec = r->record;
                 _cleanup_(freep) char *state = printable(row_state(r)), *err = NULL;
                 char age[FORMAT_AGE_MAX], polled[FORMAT_AGE_MAX + 8] = "never", counts[64] = "-";
+                char since[FORMAT_AGE_MAX + 8] = "-";
                 const char *e = rec ? rec->last_error : r->load_error;
 
                 /* No poll error: the task's own error, if it has one. */
@@ -145,11 +147,14 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 if (rec && rec->last_poll > 0 && rec->last_poll <= now)
                         snprintf(polled, sizeof(polled), "%s ago",
                                  format_age(age, sizeof(age), now - rec->last_poll));
+                if (rec && rec->state_since > 0 && rec->state_since <= now)
+                        snprintf(since, sizeof(since), "%s ago",
+                                 format_age(age, sizeof(age), now - rec->state_since));
                 if (rec && rec->have_baseline)
                         snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
                                  rec->snapshot.n_failed, rec->snapshot.n_pending);
-                fprintf(f, "%-*s  %-*s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state, polled,
-                        counts, err, r->configured ? "" : " (no longer configured)");
+                fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state,
+                        since, polled, counts, err, r->configured ? "" : " (no longer configured)");
         }
         return 0;
 }

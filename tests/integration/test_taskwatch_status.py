@@ -21,6 +21,7 @@ NOW_USEC = int(time.time() * 1e6)
 def record(task_id, state=None, instances=(), error=None, last_error=None, lost=False, ago=65):
     r = {"version": 1, "task_id": task_id, "have_baseline": state is not None, "lost": lost,
          "first_seen_usec": NOW_USEC - 3600 * 10**6, "last_poll_usec": NOW_USEC - ago * 10**6,
+         "state_since_usec": NOW_USEC - 600 * 10**6 if state is not None else 0,
          "last_error": last_error, "hooks_done": []}
     if state is not None:
         r["snapshot"] = {"state": state, "stage": "AddNodes", "cluster_id": "c-1",
@@ -65,13 +66,13 @@ class Status(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
         self.assertIn("No running taskwatchd found", lines[0])
-        self.assertRegex(lines[1], r"^TASK\s+STATE\s+LAST POLL\s+OK/FAILED/PENDING\s+LAST ERROR$")
+        self.assertRegex(lines[1], r"^TASK\s+STATE\s+SINCE\s+LAST POLL\s+OK/FAILED/PENDING\s+LAST ERROR$")
         rows = {l.split()[0]: l for l in lines[2:]}
         self.assertEqual(sorted(rows), ["T-1", "T-2", "T-new", "T-old"])
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+1min 5s ago\s+1/0/2\s+-$")
-        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+1min 5s ago\s+0/1/0\s+QuotaExceeded.ECS$")
-        self.assertRegex(rows["T-new"], r"^T-new\s+new\s+never\s+-\s+-$")
-        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+2h ago\s+0/0/0\s+- \(no longer configured\)$")
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+10min ago\s+1min 5s ago\s+1/0/2\s+-$")
+        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+10min ago\s+1min 5s ago\s+0/1/0\s+QuotaExceeded.ECS$")
+        self.assertRegex(rows["T-new"], r"^T-new\s+new\s+-\s+never\s+-\s+-$")
+        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+10min ago\s+2h ago\s+0/0/0\s+- \(no longer configured\)$")
 
     def test_json(self):
         self.saved_state()
@@ -112,7 +113,7 @@ class Status(unittest.TestCase):
         os.rmdir(self.tasks)
         p = self.status()
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertRegex(p.stdout, r"\nT-new\s+new\s+never")
+        self.assertRegex(p.stdout, r"\nT-new\s+new\s+-\s+never")
 
     def test_a_running_daemon_is_named(self):
         os.makedirs(os.path.dirname(PID_FILE), exist_ok=True)
