@@ -25,6 +25,9 @@ UNIT = "taskwatchd.service"
 CONF_DIR = "/etc/taskwatchd"
 DROPIN_DIR = "/run/systemd/system/taskwatchd.service.d"
 TASK_MAIN, TASK_SLOW, TASK_ADDED = "T-systest-main", "T-systest-slow", "T-systest-added"
+TASK_PERSIST = "T-systest-persist"  # added and removed with `taskwatch`
+PID_FILE = "/run/taskwatchd/taskwatchd.pid"
+STATE_TASKS = "/var/lib/private/taskwatchd/tasks"
 
 P = json.load(open("/opt/test/params.json"))
 OUT = open("/opt/out/results.tap", "w")
@@ -82,16 +85,21 @@ def journal(*matches, unit=True, since_cursor=None):
         "INSTANCE_ID", "INSTANCE_STATUS", "INSTANCE_PREVIOUS_STATUS", "ERROR_CODE",
         "ERROR_MESSAGE", "REQUEST_ID", "HTTP_STATUS", "INSTANCES_SUCCEEDED",
         "INSTANCES_FAILED", "INSTANCES_PENDING", "RETRY_IN", "_PID", "JOB_RESULT", "JOB_TYPE",
-        "UNIT", "_SYSTEMD_UNIT", "__MONOTONIC_TIMESTAMP", "SYSLOG_IDENTIFIER"])]
+        "CREDENTIALS_SOURCE", "UNIT", "_SYSTEMD_UNIT", "__MONOTONIC_TIMESTAMP",
+        "SYSLOG_IDENTIFIER"])]
     if unit:
         # Not _SYSTEMD_UNIT=: journald cannot attribute the last entries of a process that
         # exited before it read them.
         cmd.append("SYSLOG_IDENTIFIER=taskwatchd")
-    if since_cursor:
-        cmd.append("--after-cursor=" + since_cursor)
     cmd.extend(matches)
     out = sh(*cmd).stdout
-    return [json.loads(l) for l in out.splitlines() if l.strip()]
+    entries = [json.loads(l) for l in out.splitlines() if l.strip()]
+    if since_cursor:
+        # Not --after-cursor: the dynamic user's entries are in a journal file of their own
+        # (user-UID.journal), and journalctl 252 with a cursor of system.journal and matches
+        # returns nothing from it.
+        entries = [e for e in entries if int(e["__MONOTONIC_TIMESTAMP"]) > since_cursor.usec]
+    return entries
 
 
 def events(kind=None, task=None, **more):
@@ -104,11 +112,19 @@ def events(kind=None, task=None, **more):
     return journal(*m)
 
 
+class Mark(str):
+    """A journal cursor (for PID 1's entries, all in system.journal), and the monotonic time
+    it was taken (for the daemon's)."""
+    usec = 0
+
+
 def cursor():
     sh("journalctl", "--sync")
     out = sh("journalctl", "-n", "1", "--show-cursor", "-q", "-o", "cat").stdout
     m = re.search(r"-- cursor: (\S+)", out)
-    return m.group(1) if m else None
+    mark = Mark(m.group(1) if m else "")
+    mark.usec = time.monotonic_ns() // 1000  # journald's __MONOTONIC_TIMESTAMP clock
+    return mark
 
 
 def pid1_messages(pattern, since_cursor=None):
@@ -118,6 +134,8 @@ def pid1_messages(pattern, since_cursor=None):
     if since_cursor:
         cmd.append("--after-cursor=" + since_cursor)
     entries = [json.loads(l) for l in sh(*cmd).stdout.splitlines() if l.strip()]
+    if since_cursor is not None and not since_cursor:
+        entries = [e for e in entries if int(e["__MONOTONIC_TIMESTAMP"]) > since_cursor.usec]
     rx = re.compile(pattern)
     return [(int(e["__MONOTONIC_TIMESTAMP"]), e.get("MESSAGE", "")) for e in entries
             if isinstance(e.get("MESSAGE"), str) and rx.search(e["MESSAGE"])]
@@ -132,6 +150,22 @@ def sim(method, path, body=None):
     data = r.read()
     c.close()
     return r.status, json.loads(data) if data else None
+
+
+def sim_log(since=0):
+    """The simulator's request log from entry `since` on: task, key (AccessKeyId), auth."""
+    status, entries = sim("GET", "/_sim/log?since=%d" % since)
+    if status != 200:
+        raise RuntimeError("simulator log: %s %s" % (status, entries))
+    return entries
+
+
+def polled_since(since, tasks, n=1):
+    """The log since `since` when each of tasks was polled, authenticated, at least n times."""
+    log = sim_log(since)
+    counts = {t: sum(1 for e in log if e.get("task") == t and e.get("auth") == "ok")
+              for t in tasks}
+    return log if all(v >= n for v in counts.values()) else None
 
 
 def advance(task):
@@ -155,6 +189,47 @@ def config(tasks, extra=""):
 
 def daemon_reload():
     sh("systemctl", "daemon-reload")
+
+
+def main_pid():
+    return int(show("MainPID")["MainPID"])
+
+
+def proc_bytes(pid, name):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def environ_names(pid):
+    raw = proc_bytes(pid, "environ") or b""
+    return sorted(e.split(b"=", 1)[0].decode() for e in raw.split(b"\0") if e)
+
+
+def pid_file():
+    try:
+        with open(PID_FILE) as f:
+            return f.read()
+    except OSError as e:
+        return e
+
+
+def taskwatch(*args):
+    return sh(P["bindir"] + "/taskwatch", *args, check_rc=False)
+
+
+def state_file(task):
+    return os.path.join(STATE_TASKS, task + ".json")
+
+
+def load_state(task):
+    try:
+        with open(state_file(task)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 # ---- the phases ---------------------------------------------------------------------------
@@ -225,6 +300,9 @@ def phase_start():
           "the start job completes only after READY=1",
           "READY=1 at %s, job done at %s" % (ready[:1], started[:1]))
     check(daemon_started, "the daemon logged daemon-started", daemon_started)
+    pf = pid_file()
+    check(pf == "%s\n" % s["MainPID"] or pf == s["MainPID"],
+          "the PID file %s holds the MainPID (%s)" % (PID_FILE, s["MainPID"]), repr(pf))
     return int(s["MainPID"])
 
 
@@ -343,25 +421,51 @@ def phase_identity(pid):
 
 
 def phase_credentials_only():
-    """The secret from LoadCredential= authenticates. The daemon reads only the environment
-    today (issue 3 adds $CREDENTIALS_DIRECTORY), so a drop-in bridges the two; the key used
-    here reaches the service nowhere else."""
+    """The secret delivered only through LoadCredential= authenticates. The drop-in takes the
+    environment file away: no variable carries a key, and the daemon reads
+    $CREDENTIALS_DIRECTORY itself (the "systemd" source of its chain)."""
     c = cursor()
-    write(DROPIN_DIR + "/60-credentials-only.conf",
-          "[Service]\nEnvironmentFile=\nExecStart=\nExecStart=/bin/sh -c '"
-          "ALIBABA_CLOUD_ACCESS_KEY_ID=$(cat \"$CREDENTIALS_DIRECTORY/access-key-id\") "
-          "ALIBABA_CLOUD_ACCESS_KEY_SECRET=$(cat \"$CREDENTIALS_DIRECTORY/access-key-secret\") "
-          "exec %s/taskwatchd'\n" % P["sbindir"])
+    n_log = len(sim_log())
+    write(DROPIN_DIR + "/60-credentials-only.conf", "[Service]\nEnvironmentFile=\n")
     daemon_reload()
     r = sh("systemctl", "restart", UNIT, check_rc=False)
-    started = wait_for(lambda: [e for e in journal(since_cursor=c) if
-                                e.get("TASKWATCH_EVENT") == "task-baseline"], 10)
+    pid = main_pid()
+    names = environ_names(pid)
+    check(r.returncode == 0 and pid > 0 and "CREDENTIALS_DIRECTORY" in names and
+          not [n for n in names if n.startswith("ALIBABA_CLOUD_")],
+          "restarted with $CREDENTIALS_DIRECTORY and no ALIBABA_CLOUD_* variable",
+          "%s; environment: %s" % (r.stderr, names))
+
+    loaded = wait_for(lambda: [e for e in journal("TASKWATCH_EVENT=credentials-loaded",
+                                                  since_cursor=c) if e.get("_PID") == str(pid)], 10)
+    ds = [e for e in journal("TASKWATCH_EVENT=daemon-started", since_cursor=c)
+          if e.get("_PID") == str(pid)]
+    check(ds and loaded and all(e.get("CREDENTIALS_SOURCE") == "systemd" for e in ds + loaded) and
+          P["cred_key_id"] in loaded[0].get("MESSAGE", ""),
+          "daemon-started and credentials-loaded say CREDENTIALS_SOURCE=systemd, with the "
+          "credential's AccessKeyId",
+          [(e.get("TASKWATCH_EVENT"), e.get("CREDENTIALS_SOURCE"), e.get("MESSAGE"))
+           for e in ds + loaded])
+
+    # The simulator checks every signature: polls after the restart, signed with that key.
+    log = wait_for(lambda: polled_since(n_log, (TASK_SLOW, TASK_ADDED), 2), 10)
     auth = [e for e in journal(since_cursor=c) if e.get("TASKWATCH_EVENT") == "api-auth-error"]
-    ds = [e for e in journal(since_cursor=c) if e.get("TASKWATCH_EVENT") == "daemon-started"]
-    check(r.returncode == 0 and started and not auth and ds and
-          P["cred_key_id"] in ds[0].get("MESSAGE", ""),
+    keys = sorted({(e.get("key"), e.get("auth")) for e in (log or sim_log(n_log)) if e.get("task")})
+    check(log and keys == [(P["cred_key_id"], "ok")] and not auth,
           "the key delivered only through LoadCredential= authenticates with the API",
-          "%s %s %s" % (r.stderr, auth, ds))
+          "requests since the restart (key, auth): %s; api-auth-error: %s" % (keys, auth))
+
+    secret = P["cred_key_secret"].encode()
+    environ, cmdline = proc_bytes(pid, "environ"), proc_bytes(pid, "cmdline")
+    check(environ is not None and cmdline is not None and secret not in environ and
+          secret not in cmdline,
+          "the secret is in neither /proc/%d/environ nor /proc/%d/cmdline" % (pid, pid),
+          "readable: environ %s, cmdline %s" % (environ is not None, cmdline is not None))
+
+    base = [e.get("TASK_ID") for e in journal("TASKWATCH_EVENT=task-baseline", since_cursor=c)]
+    check(not base, "a clean restart restores every task's saved state: no new task-baseline",
+          base)
+
     os.unlink(DROPIN_DIR + "/60-credentials-only.conf")
     daemon_reload()
     sh("systemctl", "restart", UNIT)
@@ -369,8 +473,10 @@ def phase_credentials_only():
 
 
 def phase_environment_only():
-    """Without the credentials files the service still starts: an empty default stands in."""
+    """Without the credentials files the service still starts: a blank default stands in, and
+    counts as no credential, so the chain goes on to the environment."""
     shutil.rmtree(CONF_DIR + "/credentials")
+    c = cursor()
     r = sh("systemctl", "restart", UNIT, check_rc=False)
     s = show("ActiveState", "MainPID")
     files = {}
@@ -384,6 +490,71 @@ def phase_environment_only():
           not "".join(files.values()).strip(),
           "without the LoadCredential= files the service starts, with blank credentials",
           "%s %s %s" % (r.stderr, s, files))
+    loaded = wait_for(lambda: journal("TASKWATCH_EVENT=credentials-loaded", since_cursor=c), 10)
+    check(loaded and loaded[-1].get("CREDENTIALS_SOURCE") == "environment" and
+          P["key_id"] in loaded[-1].get("MESSAGE", ""),
+          "the blank systemd credentials count as absent: the key comes from the environment",
+          [(e.get("CREDENTIALS_SOURCE"), e.get("MESSAGE")) for e in loaded])
+
+
+def phase_cli_edit(op, task):
+    """`taskwatch add|remove` with the default configuration asks systemd to reload the
+    active service (ReloadUnit over D-Bus): the same process then logs task-added/-removed."""
+    pid = main_pid()
+    kind = "task-added" if op == "add" else "task-removed"
+    c = cursor()
+    r = taskwatch(op, task)
+    check(r.returncode == 0 and "Reloading %s." % UNIT in r.stdout,
+          "taskwatch %s %s asks systemd to reload %s" % (op, task, UNIT),
+          "exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    jobs = pid1_messages(r"job %s/reload" % re.escape(UNIT), c)
+    check(jobs, "systemd ran a reload job for it (ReloadUnit, not a bare SIGHUP)",
+          [m for _, m in pid1_messages(r".", c)][-20:])
+    ev = wait_for(lambda: [e for e in journal("TASKWATCH_EVENT=" + kind, "TASK_ID=" + task,
+                                              since_cursor=c)], 10)
+    s = show("MainPID", "ActiveState", "NRestarts")
+    check(ev and all(e.get("_PID") == str(pid) for e in ev) and s["MainPID"] == str(pid) and
+          s["ActiveState"] == "active",
+          "the service reloaded: %s %s from its MainPID %d, no new process" % (kind, task, pid),
+          "%s %s" % ([(e.get("_PID"), e.get("MESSAGE")) for e in ev], s))
+    return c
+
+
+def state_files_of(uid):
+    """Problems with the saved state: one file per task, the dynamic user's, mode 0600."""
+    problems = []
+    for task in (TASK_MAIN, TASK_SLOW, TASK_ADDED, TASK_PERSIST):
+        try:
+            st = os.stat(state_file(task))
+        except OSError as e:
+            problems.append(str(e))
+            continue
+        if st.st_uid != uid or (st.st_mode & 0o777) != 0o600:
+            problems.append("%s: owner %d mode %o" % (task, st.st_uid, st.st_mode & 0o777))
+        rec = load_state(task)
+        if not rec or rec.get("task_id") != task or not rec.get("have_baseline"):
+            problems.append("%s: %s" % (task, rec))
+    return problems
+
+
+TRANSITION_FIELDS = ("TASK_ID", "INSTANCE_ID", "TASK_STATE", "TASK_STAGE", "INSTANCE_STATUS",
+                     "INSTANCES_SUCCEEDED", "INSTANCES_FAILED", "INSTANCES_PENDING")
+
+
+def repeated_transitions():
+    """Transitions (task-* and instance-* events) the whole journal holds more than once, by
+    task, instance and new state; a task's baseline by task alone."""
+    seen = {}
+    for e in journal():
+        kind = e.get("TASKWATCH_EVENT", "")
+        if not kind.startswith(("task-", "instance-")) or kind in ("task-added", "task-removed"):
+            continue
+        if kind == "task-baseline":
+            key = (kind, e.get("TASK_ID"))
+        else:
+            key = (kind,) + tuple(e.get(f) for f in TRANSITION_FIELDS)
+        seen[key] = seen.get(key, 0) + 1
+    return seen, {k: v for k, v in seen.items() if v > 1}
 
 
 def phase_watchdog():
@@ -402,10 +573,15 @@ def phase_watchdog():
     check(show("MainPID")["MainPID"] == str(pid) and len(pings) >= 3,
           "a running daemon pings the watchdog (%d WATCHDOG=1 in 4 s)" % len(pings))
     before = service_identity(pid)
+    # Every task's state is on disk before the freeze (the baselines are long done).
+    saved = wait_for(lambda: all(load_state(t) and load_state(t).get("have_baseline")
+                                 for t in (TASK_MAIN, TASK_SLOW, TASK_ADDED, TASK_PERSIST)), 10)
 
     c = cursor()
     os.kill(pid, 19)  # SIGSTOP
     t0 = time.monotonic()
+    # A transition while the daemon cannot see it: only the restarted one can report it.
+    advance(TASK_PERSIST)  # i-per1 succeeds, the stage moves
     restarted = wait_for(lambda: (lambda s: s if s["NRestarts"] == "1" and
                                   s["ActiveState"] == "active" and s["MainPID"] not in ("0", str(pid))
                                   else None)(show("NRestarts", "ActiveState", "MainPID")), 20)
@@ -417,29 +593,84 @@ def phase_watchdog():
     if not restarted:
         return
     newpid = int(restarted["MainPID"])
+    n_log = len(sim_log())
     after = service_identity(newpid)
     check(after[0] == after[1] and after[2] == "0o700" and after[3] == "taskwatchd",
           "DynamicUser= and StateDirectory= work across the restart (uid %d, was %d)" %
           (after[0], before[0]), "%s -> %s" % (before, after))
-    wait_for(lambda: events("task-baseline", TASK_ADDED) and
-             len(events("task-baseline", TASK_MAIN)) >= 2, 10)
 
-    # Each transition once, restarts or not. Needs the persisted state of issue 4.
-    seen = {}
-    for e in journal("TASKWATCH_EVENT=task-failed", "TASKWATCH_EVENT=instance-failed",
-                     "TASKWATCH_EVENT=instance-succeeded"):
-        key = (e.get("TASKWATCH_EVENT"), e.get("TASK_ID"), e.get("INSTANCE_ID"))
-        seen[key] = seen.get(key, 0) + 1
-    twice = {k: v for k, v in seen.items() if v > 1}
-    check(not twice, "after the restart no transition is reported twice", twice,
-          todo="issue 4: persisted state; today a restart starts with a fresh baseline")
+    # The restarted daemon has polled every running task twice: anything it would repeat
+    # it has repeated by now.
+    polled = wait_for(lambda: polled_since(n_log, (TASK_SLOW, TASK_ADDED, TASK_PERSIST), 2), 15)
+    down = wait_for(lambda: [e for e in journal("TASKWATCH_EVENT=instance-succeeded",
+                                                "TASK_ID=" + TASK_PERSIST)], 10)
+    stage = [e for e in journal("TASKWATCH_EVENT=task-stage-changed", "TASK_ID=" + TASK_PERSIST)]
+    check(saved and polled and len(down) == 1 and down[0].get("INSTANCE_ID") == "i-per1" and
+          down[0].get("_PID") == str(newpid) and len(stage) == 1 and
+          stage[0].get("TASK_STAGE") == "JoinNodes" and stage[0].get("_PID") == str(newpid),
+          "a transition while the service was down is reported once, by the restarted daemon",
+          "saved %s polled %s; instance-succeeded %s; stage %s" % (
+              saved, bool(polled), [(e.get("_PID"), e.get("MESSAGE")) for e in down],
+              [(e.get("_PID"), e.get("MESSAGE")) for e in stage]))
+
+    seen, twice = repeated_transitions()
+    base = {k[1]: v for k, v in seen.items() if k[0] == "task-baseline"}
+    check(base == {TASK_MAIN: 1, TASK_SLOW: 1, TASK_ADDED: 1, TASK_PERSIST: 1},
+          "one task-baseline per task in the whole run: every restart restored the saved state",
+          base)
+    check(not twice and len(seen) > len(base),
+          "after the restart no transition is reported twice (%d distinct in the journal)" %
+          len(seen), twice)
+    lost = journal("TASKWATCH_EVENT=state-discarded") + journal("TASKWATCH_EVENT=state-save-failed")
+    check(not lost, "no saved state was discarded or failed to save",
+          [e.get("MESSAGE") for e in lost])
+
+    problems = state_files_of(after[0])
+    check(not problems, "the state files under %s are the dynamic user's (uid %d), mode 0600" %
+          (STATE_TASKS, after[0]), problems)
 
     os.unlink(DROPIN_DIR + "/50-watchdog.conf")
     daemon_reload()
 
 
+def phase_cli_status():
+    """`taskwatch status` reads the saved state from /var/lib/taskwatchd (the symlink
+    DynamicUser= made to /var/lib/private/taskwatchd)."""
+    pid = main_pid()
+    r = taskwatch("status", "--json")
+    try:
+        j = json.loads(r.stdout)
+        rows = {t["task_id"]: t for t in j["tasks"]}
+    except (ValueError, KeyError, TypeError):
+        j, rows = {}, {}
+    want = {TASK_MAIN: "failed", TASK_SLOW: "running", TASK_ADDED: "running",
+            TASK_PERSIST: "running"}
+    got = {t: rows[t].get("state") for t in rows}
+    check(r.returncode == 0 and got == want and all(rows[t].get("configured") for t in rows) and
+          j.get("daemon_pid") == pid and
+          rows.get(TASK_PERSIST, {}).get("instances", {}).get("succeeded") == 1 and
+          rows.get(TASK_MAIN, {}).get("error_code") == "NodeJoinFailed",
+          "taskwatch status --json shows the saved state of every task, and the daemon's PID",
+          "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    # TASK_SLOW is polled every second (MaxInterval=1s), without changes.
+    slow = rows.get(TASK_SLOW, {})
+    age = time.time() - slow.get("last_poll_usec", 0) / 1e6
+    check(age < 5, "taskwatch status: the steady running task was last polled %.0fs ago" % age,
+          slow, todo="src/watch/watched-task.c task_on_response() updates last_poll without "
+          "marking the record dirty, so an unchanged poll is never saved and LAST POLL is the "
+          "last change")
+    r = taskwatch("status")
+    ok = r.returncode == 0 and "(PID %d)" % pid in r.stdout and all(t in r.stdout for t in want)
+    check(ok, "taskwatch status prints them as a table", "exit %d: %s%s" % (r.returncode, r.stdout,
+                                                                           r.stderr))
+    diag(r.stdout)
+
+
 def phase_stop():
     pid = int(show("MainPID")["MainPID"])
+    pf = pid_file()
+    check(isinstance(pf, str) and pf.strip() == str(pid),
+          "the PID file holds the MainPID %d while the service runs" % pid, repr(pf))
     n_stopping = len(events("daemon-stopping"))
     c = cursor()
     t0 = time.monotonic()
@@ -454,6 +685,19 @@ def phase_stop():
     check(stopping and ev, "the daemon sent STOPPING=1 and logged daemon-stopping",
           "%s %s" % (stopping, ev))
     check(not os.path.exists("/proc/%d" % pid), "the process is gone")
+    check(not os.path.exists(PID_FILE), "the PID file is gone after the stop", repr(pid_file()))
+
+
+def phase_secrets():
+    """No secret in the container's whole journal: the daemon's entries, PID 1's debug log,
+    the test's own output."""
+    sh("journalctl", "--sync")
+    export = subprocess.run(["journalctl", "--no-pager", "-o", "export"], capture_output=True,
+                            timeout=120).stdout
+    for what, secret in (("the LoadCredential= secret", P["cred_key_secret"]),
+                         ("the environment file's secret", P["key_secret"])):
+        check(export and secret.encode() not in export,
+              "%s appears nowhere in journalctl -o export (%d bytes)" % (what, len(export)))
 
 
 def phase_security():
@@ -481,8 +725,19 @@ def main():
         phase_identity(pid)
         phase_credentials_only()
         phase_environment_only()
+        phase_cli_edit("add", TASK_PERSIST)
+        base = wait_for(lambda: events("task-baseline", TASK_PERSIST), 10)
+        check(base and base[0].get("INSTANCES_PENDING") == "1",
+              "the task taskwatch added is watched (its baseline)", base)
         phase_watchdog()
+        phase_cli_status()
+        phase_cli_edit("remove", TASK_PERSIST)
+        gone = wait_for(lambda: not os.path.exists(state_file(TASK_PERSIST)), 5)
+        check(gone and os.path.exists(state_file(TASK_MAIN)),
+              "the removed task's state file is deleted, the others' kept", os.listdir(STATE_TASKS)
+              if os.path.isdir(STATE_TASKS) else "no " + STATE_TASKS)
         phase_stop()
+        phase_secrets()
         phase_security()
     except Exception:
         check(False, "the test ran to its end", traceback.format_exc())

@@ -62,6 +62,20 @@ SCENARIO = {
             "task_type": "cluster_upgrade",
             "timeline": [{"state": "running", "current_stage": "Upgrade"}],
         },
+        # Added with `taskwatch add`; its first step is released while the daemon is frozen
+        # and killed by the watchdog, so only the restored daemon can report it.
+        "T-systest-persist": {
+            "cluster_id": "c-systest",
+            "task_type": "nodepool_scaleout",
+            "timeline": [
+                {"state": "running", "current_stage": "CreateInstances",
+                 "task_result": [{"data": "i-per1", "status": "initial"}], "hold": True},
+                {"current_stage": "JoinNodes",
+                 "task_result": [{"data": "i-per1", "status": "success"}], "hold": True},
+                {"state": "success", "current_stage": "Done",
+                 "task_result": [{"data": "i-per1", "status": "success"}]},
+            ],
+        },
         "T-systest-added": {
             "cluster_id": "c-systest",
             "task_type": "nodepool_scaleout",
@@ -234,6 +248,7 @@ def main(argv):
             "installed": installed_files(build),
             "prefix": opts["prefix"],
             "sbindir": os.path.join(opts["prefix"], opts["sbindir"]),
+            "bindir": os.path.join(opts["prefix"], opts["bindir"]),
         }
         with open(os.path.join(test, "params.json"), "w") as f:
             json.dump(params, f, indent=1)
