@@ -13,6 +13,7 @@
 #include "build-config.h"
 #include "config/config.h"
 #include "creds/provider.h"
+#include "hooks/hook-runner.h"
 #include "report/event.h"
 #include "report/notify.h"
 #include "util/cleanup.h"
@@ -33,6 +34,7 @@ typedef struct Daemon {
         sd_event *event;
         EventSink *sink;
         Watcher *watcher;
+        HookRunner *hooks;
         Config *config;
         CredentialsProvider *credentials;
         const char *credentials_source; /* what credentials_provider_check() found */
@@ -259,8 +261,14 @@ static int daemon_on_reload(sd_event_source *s, const struct signalfd_siginfo *s
                 /* Other credential settings take a new provider, checked like at start-up. */
                 if (!credentials_provider_matches(d->credentials, c))
                         r = new_credentials_provider(d, c, &creds, &source, &error);
+                /* Hooks already running or queued keep their commands and timeout. */
                 if (r >= 0)
+                        r = hook_runner_set_config(d->hooks, &c->hooks);
+                if (r >= 0) {
                         r = watcher_apply_config(d->watcher, c, true);
+                        if (r < 0)
+                                (void) hook_runner_set_config(d->hooks, &d->config->hooks);
+                }
                 if (r < 0) {
                         Event e = EVENT_INIT(EVENT_CONFIG_RELOAD_FAILED);
                         e.error_message = error;
@@ -331,6 +339,9 @@ static int daemon_setup_loop(Daemon *d) {
 
 static void daemon_done(Daemon *d) {
         watcher_free(d->watcher);
+        /* Hooks still running are stopped; their runs stay pending in the state directory
+         * and run again at the next start. */
+        hook_runner_free(d->hooks);
         credentials_provider_free(d->credentials);
         if (d->pidfile)
                 pidfile_remove(d->pidfile, getpid());
@@ -404,7 +415,12 @@ static int run(Daemon *d) {
                 r = daemon_open_store(d);
                 if (r < 0)
                         return EXIT_CONFIG;
-                r = watcher_apply_config(d->watcher, d->config, false);
+                /* Before the tasks: restoring one submits the hooks a restart cut off. */
+                r = hook_runner_new(&d->hooks, d->event, d->sink, &d->config->hooks);
+                if (r >= 0)
+                        r = watcher_set_hook_runner(d->watcher, d->hooks);
+                if (r >= 0)
+                        r = watcher_apply_config(d->watcher, d->config, false);
         }
         if (r < 0) {
                 fprintf(stderr, "%s: cannot start watching: %s\n", program_invocation_short_name, strerror(-r));

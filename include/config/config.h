@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "hooks/hook-config.h"
 #include "util/cleanup.h"
 #include "util/time-util.h"
 
@@ -57,6 +58,9 @@ typedef struct Config {
         char *sts_endpoint;           /* STSEndpoint=: "https://host[:port]", NULL: derived */
         char *credentials_origin;     /* "file:line" of AccessKeyId= or a file key, for errors */
 
+        /* [Hooks]: the commands, HookTimeout= and MaxConcurrentHooks= */
+        HookConfig hooks;
+
         /* Where each task id was configured ("file:line"), parallel to tasks; for errors. */
         char **task_origins;
 
@@ -95,7 +99,9 @@ int config_finish(Config *c, ConfigDiagnostics *diag);
  * unreadable file included), -ENOMEM; *ret is set only on success. */
 int config_load(const char *path, Config **ret, ConfigDiagnostics *diag);
 
-/* The effective settings, one "Key=Value" per line under [Section] headers. Never secrets. */
+/* The effective settings, one "Key=Value" per line under [Section] headers. Never secrets:
+ * a hook's arguments (a webhook URL may hold a token) are each shown as "<hidden>", so the
+ * output still parses, and printing that again gives the same text. */
 void config_print(const Config *c, FILE *f);
 
 void config_diagnostics_clear(ConfigDiagnostics *d);

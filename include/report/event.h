@@ -79,7 +79,7 @@ int event_kind_priority(EventKind k);           /* LOG_ERR, LOG_WARNING, LOG_NOT
 
 /* Where events go. Journal entries are sent whenever a journal socket exists; a line goes
  * to `also` (stderr) unless it is the journal itself ($JOURNAL_STREAM). Tests can capture
- * events through `capture`. */
+ * events through `capture` (one slot); code that acts on events adds a listener. */
 typedef struct EventSink EventSink;
 typedef void (*EventCapture)(const Event *e, void *userdata);
 
@@ -87,6 +87,11 @@ int event_sink_new(EventSink **ret, FILE *also);
 EventSink *event_sink_free(EventSink *s);
 DEFINE_POINTER_CLEANUP(EventSink, event_sink_free)
 void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata);
+/* Listeners see every event after the capture and before the journal, in the order they were
+ * added; one of them, the watcher's, runs hooks. They must not emit events themselves. 0 or
+ * -ENOMEM. Removing one that is not there does nothing. */
+int event_sink_add_listener(EventSink *s, EventCapture f, void *userdata);
+void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata);
 /* Unit tests keep their events out of whatever journal the machine runs. */
 void event_sink_set_journal(EventSink *s, bool enable);
 

@@ -21,10 +21,19 @@
  *     "lost": false, "timeout_reported": false,
  *     "first_seen_usec": 1700000000000000, "state_since_usec": 1700000030000000,
  *     "last_poll_usec": 1700000060000000,
- *     "last_error": null, "hooks_done": ["task-failed"],
+ *     "last_error": null, "hooks_done": ["T-1/task-failed"],
+ *     "hooks_pending": [ { "key": "T-1/instance-failed/i-1", "input": 0,
+ *                          "event": { "kind": "instance-failed", "instance_id": "i-1",
+ *                                     "instance_status": "failed", ... } } ],
+ *     "hook_inputs": [ "{\"task_id\":\"T-1\",...}" ],
  *     "snapshot": { "state": "running", "stage": "...", "cluster_id": "...",
  *                   "task_type": "...", "error_code": null, "error_message": null,
  *                   "instances": [ { "id": "i-1", "status": "initial" } ] } }
+ * "hooks_pending" and "hook_inputs" (added later in version 1, written only when not empty:
+ * older readers ignore them) are the hook runs submitted but not known to have finished,
+ * which a restarted daemon submits again: the event's fields by their lower-case journal
+ * names, and the index of the task JSON they read on stdin ("input", absent: none). One
+ * reply's JSON is kept once, however many of its events have hooks.
  * Phases and counts are not stored: they are derived again on load, so a newer mapping of
  * states onto phases applies to old files too. Readers of version 1 ignore keys they do not
  * know (a later release may add some without bumping the version) and take a missing
@@ -39,10 +48,37 @@
 #define TASK_STORE_MAX_FILE (16U * 1024U * 1024U)
 /* Limits of a record, checked on save (-E2BIG) and on load. */
 #define TASK_STORE_MAX_INSTANCES 200000U
-#define TASK_STORE_MAX_HOOKS 10000U
+#define TASK_STORE_MAX_HOOKS 10000U /* in hooks_done, and again in hooks_pending */
 /* Longest task id, once uri-encoded, that has a file name (NAME_MAX leaves room for the
  * ".json" and ".corrupt-<usec>" suffixes). Longer ids get -ENAMETOOLONG. */
 #define TASK_STORE_MAX_NAME 200U
+
+/* The fields of an Event that a pending hook run keeps, beside its kind: all that the hook's
+ * environment, its key and its journal entries use. The task id is the record's. */
+typedef enum TaskHookField {
+        TASK_HOOK_CLUSTER_ID,
+        TASK_HOOK_TASK_TYPE,
+        TASK_HOOK_TASK_STATE,
+        TASK_HOOK_TASK_PREVIOUS_STATE,
+        TASK_HOOK_TASK_STAGE,
+        TASK_HOOK_TASK_PREVIOUS_STAGE,
+        TASK_HOOK_INSTANCE_ID,
+        TASK_HOOK_INSTANCE_STATUS,
+        TASK_HOOK_INSTANCE_PREVIOUS_STATUS,
+        TASK_HOOK_ERROR_CODE,
+        TASK_HOOK_ERROR_MESSAGE,
+        _TASK_HOOK_FIELD_MAX,
+} TaskHookField;
+
+#define TASK_HOOK_NO_INPUT ((size_t) -1)
+
+/* Hooks submitted for an event whose run has not been seen to finish. */
+typedef struct TaskPendingHook {
+        char *key;                          /* hook_event_key() of the event */
+        char *kind;                         /* the event kind's name, "instance-failed" */
+        char *fields[_TASK_HOOK_FIELD_MAX]; /* NULL: absent */
+        size_t input;                       /* into hook_inputs; TASK_HOOK_NO_INPUT: none */
+} TaskPendingHook;
 
 /* What the watcher knows of one task, as saved and loaded. Every string may be NULL except
  * task_id; snapshot is what TaskTracker.now holds (instances sorted by id, phases and counts
@@ -59,6 +95,10 @@ typedef struct TaskRecord {
         char *last_error;      /* the last poll error reported, NULL when the last poll was fine */
         char **hooks_done;     /* event keys whose hooks have run, in the order they ran */
         size_t n_hooks_done;
+        TaskPendingHook *hooks_pending; /* in the order they were submitted */
+        size_t n_hooks_pending;
+        char **hook_inputs;    /* the task JSON pending hooks read, each once */
+        size_t n_hook_inputs;
 } TaskRecord;
 
 /* An empty record for task_id (no baseline, no bookkeeping). _init fills a caller's struct;
@@ -78,6 +118,28 @@ bool task_record_hook_done(const TaskRecord *r, const char *key);
  * TASK_STORE_MAX_HOOKS, -ENOMEM. */
 int task_record_add_hook_done(TaskRecord *r, const char *key);
 
+/* "cluster_id", "task_previous_state", ...: the key of a field in the file; NULL when out of
+ * range. */
+const char *task_hook_field_name(TaskHookField f);
+/* The pending run of key, or NULL. */
+const TaskPendingHook *task_record_hook_pending(const TaskRecord *r, const char *key);
+/* Record that the hooks of e (whose hook_event_key() is key) were submitted with input on
+ * stdin (NUL-terminated JSON, may be NULL); an input equal to one already kept is shared.
+ * 1 when added, 0 when key was pending or done already, -EINVAL (no kind name), -E2BIG past
+ * TASK_STORE_MAX_HOOKS pending, -ENOMEM (r unchanged). */
+int task_record_add_hook_pending(TaskRecord *r, const char *key, const Event *e,
+                                 const char *input);
+/* The hooks of key have run: it leaves hooks_pending (with its input, when no other run
+ * needs it) and joins hooks_done. Returns what task_record_add_hook_done() does. */
+int task_record_finish_hook(TaskRecord *r, const char *key);
+/* Drops every pending run and input (a task watched afresh). */
+void task_record_clear_hooks_pending(TaskRecord *r);
+/* The event of a pending run, for task_id, with strings borrowed from p. -EINVAL when the
+ * kind is one this release does not know. */
+int task_pending_hook_to_event(const TaskPendingHook *p, const char *task_id, Event *ret);
+/* The input of a pending run (NULL: none). */
+const char *task_record_hook_input(const TaskRecord *r, const TaskPendingHook *p);
+
 /* Copy the tracker's task_id, have_baseline and snapshot into r (deep copies), replacing
  * what r held of them; the bookkeeping fields (lost, times, last_error, hooks_done) are left
  * as they are. 0, or -ENOMEM / -EINVAL (duplicate instance ids) with r unchanged. */
@@ -92,7 +154,8 @@ int task_record_from_tracker(TaskRecord *r, const TaskTracker *t);
 int task_tracker_restore(TaskTracker *t, const TaskRecord *r);
 
 /* Encode r as a version 1 file (no trailing NUL counted in *ret_len, but one is there).
- * -EINVAL (no task_id), -EILSEQ (a string is not valid UTF-8), -ERANGE (a time beyond
+ * -EINVAL (no task_id, or a pending run without key or kind or with an input out of range),
+ * -EILSEQ (a string is not valid UTF-8), -ERANGE (a time beyond
  * INT64_MAX), -E2BIG (too many instances or hooks), -EFBIG (larger than TASK_STORE_MAX_FILE),
  * -ENOMEM. */
 int task_record_to_json(const TaskRecord *r, char **ret, size_t *ret_len);

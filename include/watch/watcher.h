@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "creds/credentials.h"
+#include "hooks/hook-runner.h"
 #include "report/event.h"
 #include "watch/task-store.h"
 
@@ -37,6 +38,14 @@ DEFINE_POINTER_CLEANUP(Watcher, watcher_free)
 /* Persist every task's state in store (taken over; NULL: none). Call before the first
  * watcher_apply_config(): each task is restored from the store when watching it begins. */
 void watcher_set_store(Watcher *w, TaskStore *store);
+
+/* Run the hooks of the watched tasks' transitions through r (not taken; it must outlive the
+ * watcher), exactly once per event key and task: a key whose hooks ran, or are running, is
+ * skipped; runs submitted but not finished are kept in the task's record (with a store) and
+ * submitted again when watching the task begins after a restart. With --exit-when-done the
+ * loop exits only once no hook runs. Call after watcher_set_store() and before the first
+ * watcher_apply_config(). 0 or -ENOMEM. */
+int watcher_set_hook_runner(Watcher *w, HookRunner *r);
 
 /* Start watching what c lists, stop what it no longer lists, keep the rest with their state
  * and timers. The watcher keeps a reference to nothing in c. is_reload: emit task-added /

@@ -100,6 +100,7 @@ int config_new(Config **ret) {
         c->task_timeout = USEC_INFINITY;
         c->min_interval = DEFAULT_MIN_INTERVAL;
         c->max_interval = DEFAULT_MAX_INTERVAL;
+        hook_config_init(&c->hooks);
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -123,6 +124,7 @@ Config *config_free(Config *c) {
         free(c->metadata_url);
         free(c->sts_endpoint);
         free(c->credentials_origin);
+        hook_config_done(&c->hooks);
         free(c);
         return NULL;
 }
@@ -559,6 +561,20 @@ static int set_sts_endpoint(ParseContext *ctx, const char *key, const char *valu
         return set_url(ctx, key, value, filename, line, false, &ctx->config->sts_endpoint);
 }
 
+/* ---- [Hooks] ---------------------------------------------------------------------------- */
+
+/* Every key of the section; the hooks layer knows what they mean. */
+static int set_hook(ParseContext *ctx, const char *key, const char *value, const char *filename,
+                    unsigned line) {
+        _cleanup_(freep) char *why = NULL;
+        int r;
+
+        r = hook_config_assign(&ctx->config->hooks, key, value, &why);
+        if (r == -EINVAL)
+                return bad_value(ctx, filename, line, key, value, "%s", why ?: "invalid value");
+        return r < 0 ? r : 0;
+}
+
 static uint64_t hash_string(const char *s) { /* FNV-1a */
         uint64_t h = 0xcbf29ce484222325ULL;
         for (; *s; s++)
@@ -716,6 +732,12 @@ static const struct {
         { "Credentials", "RoleName", set_role_name },
         { "Credentials", "MetadataURL", set_metadata_url },
         { "Credentials", "STSEndpoint", set_sts_endpoint },
+        { "Hooks", "OnTaskSucceeded", set_hook },
+        { "Hooks", "OnTaskFailed", set_hook },
+        { "Hooks", "OnInstanceFailed", set_hook },
+        { "Hooks", "OnTransition", set_hook },
+        { "Hooks", "HookTimeout", set_hook },
+        { "Hooks", "MaxConcurrentHooks", set_hook },
 };
 
 static bool section_is_known(const char *section) {
@@ -738,7 +760,8 @@ static int config_on_assignment(const char *section, const char *key, const char
                 ctx->failed = true;
                 return config_diagnostics_add(ctx->diag,
                                               "%s:%u: [%s]: unknown section (expected [API], "
-                                              "[Poll], [Tasks] or [Credentials])", filename,
+                                              "[Poll], [Tasks], [Credentials] or [Hooks])",
+                                              filename,
                                               line, q);
         }
         if (!key)
@@ -873,6 +896,30 @@ static void print_span(FILE *f, const char *key, usec_t t) {
         fprintf(f, "%s=%s\n", key, buf);
 }
 
+/* A program path as hook_command_split() reads it back: bytes it could take for a blank, a
+ * quote or an escape are written \xHH. */
+static void print_program(FILE *f, const char *path) {
+        for (const unsigned char *p = (const unsigned char *) path; *p; p++)
+                if (*p > ' ' && *p < 0x7f && !strchr("\"'\\", *p))
+                        fputc(*p, f);
+                else
+                        fprintf(f, "\\x%02x", *p);
+}
+
+static void print_hooks(const HookConfig *h, FILE *f) {
+        fputs("\n[Hooks]\n", f);
+        for (size_t t = 0; t < _HOOK_TRIGGER_MAX; t++)
+                for (size_t i = 0; i < h->n_commands[t]; i++) {
+                        fprintf(f, "%s=", hook_trigger_to_string((HookTrigger) t));
+                        print_program(f, h->commands[t][i].argv[0]);
+                        for (char **a = h->commands[t][i].argv + 1; *a; a++)
+                                fputs(" <hidden>", f);
+                        fputc('\n', f);
+                }
+        print_span(f, "HookTimeout", h->timeout);
+        fprintf(f, "MaxConcurrentHooks=%u\n", h->max_concurrent);
+}
+
 void config_print(const Config *c, FILE *f) {
         fprintf(f, "[API]\nRegion=%s\nEndpoint=%s\nCAFile=%s\n", c->region,
                 c->endpoint ? : "", c->ca_file ? : "");
@@ -895,4 +942,6 @@ void config_print(const Config *c, FILE *f) {
                 credentials_source_to_string(c->credentials_source), c->access_key_id ? : "",
                 c->access_key_secret_file ? : "", c->security_token_file ? : "",
                 c->role_name ? : "", c->metadata_url ? : "", c->sts_endpoint ? : "");
+
+        print_hooks(&c->hooks, f);
 }

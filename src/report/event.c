@@ -18,6 +18,11 @@ struct EventSink {
         bool journal;
         EventCapture capture;
         void *capture_userdata;
+        struct {
+                EventCapture f;
+                void *userdata;
+        } *listeners;
+        size_t n_listeners;
 };
 
 typedef struct EventKindInfo {
@@ -106,6 +111,8 @@ int event_sink_new(EventSink **ret, FILE *also) {
 }
 
 EventSink *event_sink_free(EventSink *s) {
+        if (s)
+                free(s->listeners);
         free(s);
         return NULL;
 }
@@ -113,6 +120,28 @@ EventSink *event_sink_free(EventSink *s) {
 void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata) {
         s->capture = f;
         s->capture_userdata = userdata;
+}
+
+int event_sink_add_listener(EventSink *s, EventCapture f, void *userdata) {
+        void *l = reallocarray(s->listeners, s->n_listeners + 1, sizeof(*s->listeners));
+
+        if (!l)
+                return -ENOMEM;
+        s->listeners = l;
+        s->listeners[s->n_listeners].f = f;
+        s->listeners[s->n_listeners].userdata = userdata;
+        s->n_listeners++;
+        return 0;
+}
+
+void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata) {
+        for (size_t i = 0; i < s->n_listeners; i++)
+                if (s->listeners[i].f == f && s->listeners[i].userdata == userdata) {
+                        memmove(&s->listeners[i], &s->listeners[i + 1],
+                                (s->n_listeners - i - 1) * sizeof(*s->listeners));
+                        s->n_listeners--;
+                        return;
+                }
 }
 
 static const char *priority_name(int p) {
@@ -227,6 +256,8 @@ void event_sink_set_journal(EventSink *s, bool enable) {
 void event_emit(EventSink *s, const Event *e) {
         if (s->capture)
                 s->capture(e, s->capture_userdata);
+        for (size_t i = 0; i < s->n_listeners; i++)
+                s->listeners[i].f(e, s->listeners[i].userdata);
         if (s->journal)
                 send_to_journal(e);
         if (s->also)

@@ -62,9 +62,16 @@ int task_persist_restore(WatchedTask *t) {
                 if (!t->last_error)
                         return -ENOMEM;
         }
-        t->hooks_done = TAKE_PTR(rec->hooks_done);
-        t->n_hooks_done = rec->n_hooks_done;
+        /* The hook bookkeeping changes hands whole (task-hooks.c). */
+        t->hooks.hooks_done = TAKE_PTR(rec->hooks_done);
+        t->hooks.n_hooks_done = rec->n_hooks_done;
         rec->n_hooks_done = 0;
+        t->hooks.hooks_pending = TAKE_PTR(rec->hooks_pending);
+        t->hooks.n_hooks_pending = rec->n_hooks_pending;
+        rec->n_hooks_pending = 0;
+        t->hooks.hook_inputs = TAKE_PTR(rec->hook_inputs);
+        t->hooks.n_hook_inputs = rec->n_hook_inputs;
+        rec->n_hook_inputs = 0;
         return 1;
 }
 
@@ -88,11 +95,19 @@ void task_persist_save(WatchedTask *t) {
                 rec.state_since = t->state_since;
                 rec.last_poll = t->last_poll;
                 /* Borrowed for the save; handed back before the record is freed. */
-                rec.hooks_done = t->hooks_done;
-                rec.n_hooks_done = t->n_hooks_done;
+                rec.hooks_done = t->hooks.hooks_done;
+                rec.n_hooks_done = t->hooks.n_hooks_done;
+                rec.hooks_pending = t->hooks.hooks_pending;
+                rec.n_hooks_pending = t->hooks.n_hooks_pending;
+                rec.hook_inputs = t->hooks.hook_inputs;
+                rec.n_hook_inputs = t->hooks.n_hook_inputs;
                 r = task_store_save(w->store, &rec);
                 rec.hooks_done = NULL;
                 rec.n_hooks_done = 0;
+                rec.hooks_pending = NULL;
+                rec.n_hooks_pending = 0;
+                rec.hook_inputs = NULL;
+                rec.n_hook_inputs = 0;
         }
         task_record_done(&rec);
 

@@ -17,9 +17,9 @@
 #define MAX_DEPTH 32U
 /* Per array or object: instances, plus room for unknown keys in an instance object. */
 #define MAX_ENTRIES (TASK_STORE_MAX_INSTANCES + 1000U)
-/* Two per instance and one per hook, plus the few fields: bounds yajl's tree (~45 bytes a
- * value) to tens of MB even for a hostile file. */
-#define MAX_VALUES (2U * TASK_STORE_MAX_INSTANCES + TASK_STORE_MAX_HOOKS + 10000U)
+/* Two per instance, one per hook done and up to 16 per hook pending, plus the few fields:
+ * bounds yajl's tree (~45 bytes a value) to tens of MB even for a hostile file. */
+#define MAX_VALUES (2U * TASK_STORE_MAX_INSTANCES + 17U * TASK_STORE_MAX_HOOKS + 10000U)
 #define REASON_QUOTE_MAX 64
 #define PATH_LEN 96
 
@@ -93,6 +93,45 @@ static int gen_snapshot(yajl_gen g, const TaskSnapshot *s) {
         return r;
 }
 
+/* Written only when there are some, so that a file without pending hooks is as before. */
+static int gen_hooks_pending(yajl_gen g, const TaskRecord *rec) {
+        int r = 0;
+
+        if (rec->n_hooks_pending == 0)
+                return 0;
+        r = r ?: gen_string(g, "hooks_pending");
+        r = r ?: gen_result(yajl_gen_array_open(g));
+        for (size_t i = 0; r == 0 && i < rec->n_hooks_pending; i++) {
+                const TaskPendingHook *p = &rec->hooks_pending[i];
+
+                if (!p->key || !p->kind ||
+                    (p->input != TASK_HOOK_NO_INPUT && p->input >= rec->n_hook_inputs))
+                        return -EINVAL;
+                r = r ?: gen_result(yajl_gen_map_open(g));
+                r = r ?: gen_key_string(g, "key", p->key);
+                if (p->input != TASK_HOOK_NO_INPUT)
+                        r = r ?: gen_string(g, "input") ?:
+                                 gen_result(yajl_gen_integer(g, (long long) p->input));
+                r = r ?: gen_string(g, "event");
+                r = r ?: gen_result(yajl_gen_map_open(g));
+                r = r ?: gen_key_string(g, "kind", p->kind);
+                for (size_t f = 0; r == 0 && f < _TASK_HOOK_FIELD_MAX; f++)
+                        if (p->fields[f])
+                                r = gen_key_string(g, task_hook_field_name((TaskHookField) f),
+                                                   p->fields[f]);
+                r = r ?: gen_result(yajl_gen_map_close(g));
+                r = r ?: gen_result(yajl_gen_map_close(g));
+        }
+        r = r ?: gen_result(yajl_gen_array_close(g));
+
+        r = r ?: gen_string(g, "hook_inputs");
+        r = r ?: gen_result(yajl_gen_array_open(g));
+        for (size_t i = 0; r == 0 && i < rec->n_hook_inputs; i++)
+                r = rec->hook_inputs[i] ? gen_string(g, rec->hook_inputs[i]) : -EINVAL;
+        r = r ?: gen_result(yajl_gen_array_close(g));
+        return r;
+}
+
 int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
         _cleanup_(yajl_gen_freep) yajl_gen g = NULL;
         const unsigned char *buf;
@@ -103,7 +142,9 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
         if (!rec || !rec->task_id || !ret)
                 return -EINVAL;
         if (rec->snapshot.n_instances > TASK_STORE_MAX_INSTANCES ||
-            rec->n_hooks_done > TASK_STORE_MAX_HOOKS)
+            rec->n_hooks_done > TASK_STORE_MAX_HOOKS ||
+            rec->n_hooks_pending > TASK_STORE_MAX_HOOKS ||
+            rec->n_hook_inputs > TASK_STORE_MAX_HOOKS)
                 return -E2BIG;
 
         /* yajl 2.1's buffer does not check its allocations: under OOM it crashes rather than
@@ -131,6 +172,7 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
         for (size_t i = 0; r == 0 && i < rec->n_hooks_done; i++)
                 r = rec->hooks_done[i] ? gen_string(g, rec->hooks_done[i]) : -EINVAL;
         r = r ?: gen_result(yajl_gen_array_close(g));
+        r = r ?: gen_hooks_pending(g, rec);
         if (rec->have_baseline)
                 r = r ?: gen_snapshot(g, &rec->snapshot);
         r = r ?: gen_result(yajl_gen_map_close(g));
@@ -349,6 +391,110 @@ static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
         return 0;
 }
 
+static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
+        yajl_val v;
+        size_t n;
+        int r;
+
+        r = get(root, "hook_inputs", "", &v, reason);
+        if (r < 0 || is_absent(v))
+                return r;
+        if (!YAJL_IS_ARRAY(v))
+                return fail(reason, "at hook_inputs: expected an array, got %s", type_name(v));
+        n = v->u.array.len;
+        if (n > TASK_STORE_MAX_HOOKS)
+                return fail(reason, "hook_inputs has more than %u entries", TASK_STORE_MAX_HOOKS);
+        if (n == 0)
+                return 0;
+
+        rec->hook_inputs = calloc(n, sizeof(char *));
+        if (!rec->hook_inputs)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                yajl_val e = v->u.array.values[i];
+
+                if (!YAJL_IS_STRING(e))
+                        return fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
+                                    type_name(e));
+                rec->hook_inputs[i] = strdup(e->u.string);
+                if (!rec->hook_inputs[i])
+                        return -ENOMEM;
+                rec->n_hook_inputs = i + 1;
+        }
+        return 0;
+}
+
+static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, TaskPendingHook *p,
+                               char **reason) {
+        char path[PATH_LEN], epath[PATH_LEN + 8];
+        yajl_val v, ev;
+        int r;
+
+        (void) snprintf(path, sizeof path, "hooks_pending[%zu]", i);
+        if (!YAJL_IS_OBJECT(e))
+                return fail(reason, "at %s: expected an object, got %s", path, type_name(e));
+        r = get_string(e, "key", path, true, &p->key, reason);
+        if (r < 0)
+                return r;
+
+        r = get(e, "input", path, &v, reason);
+        if (r < 0)
+                return r;
+        if (!is_absent(v)) {
+                if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+                    (unsigned long long) YAJL_GET_INTEGER(v) >= rec->n_hook_inputs)
+                        return fail(reason, "at %s.input: not an index into hook_inputs", path);
+                p->input = (size_t) YAJL_GET_INTEGER(v);
+        }
+
+        r = get(e, "event", path, &ev, reason);
+        if (r < 0)
+                return r;
+        if (is_absent(ev))
+                return fail(reason, "%s has no \"event\"", path);
+        if (!YAJL_IS_OBJECT(ev))
+                return fail(reason, "at %s.event: expected an object, got %s", path,
+                            type_name(ev));
+        (void) snprintf(epath, sizeof epath, "%s.event", path);
+        r = get_string(ev, "kind", epath, true, &p->kind, reason);
+        for (size_t f = 0; r >= 0 && f < _TASK_HOOK_FIELD_MAX; f++)
+                r = get_string(ev, task_hook_field_name((TaskHookField) f), epath, false,
+                               &p->fields[f], reason);
+        return r;
+}
+
+/* After hook_inputs, which the entries point into. */
+static int decode_hooks_pending(yajl_val root, TaskRecord *rec, char **reason) {
+        yajl_val v;
+        size_t n;
+        int r;
+
+        r = get(root, "hooks_pending", "", &v, reason);
+        if (r < 0 || is_absent(v))
+                return r;
+        if (!YAJL_IS_ARRAY(v))
+                return fail(reason, "at hooks_pending: expected an array, got %s", type_name(v));
+        n = v->u.array.len;
+        if (n > TASK_STORE_MAX_HOOKS)
+                return fail(reason, "hooks_pending has more than %u entries",
+                            TASK_STORE_MAX_HOOKS);
+        if (n == 0)
+                return 0;
+
+        rec->hooks_pending = calloc(n, sizeof(*rec->hooks_pending));
+        if (!rec->hooks_pending)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                rec->hooks_pending[i].input = TASK_HOOK_NO_INPUT;
+                rec->n_hooks_pending = i + 1;
+                r = decode_pending_hook(v->u.array.values[i], i, rec, &rec->hooks_pending[i],
+                                        reason);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
         yajl_val v;
         size_t n;
@@ -458,6 +604,8 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
         r = r ?: get_usec(root, "last_poll_usec", &rec->last_poll, reason);
         r = r ?: get_string(root, "last_error", "", false, &rec->last_error, reason);
         r = r ?: decode_hooks(root, rec, reason);
+        r = r ?: decode_hook_inputs(root, rec, reason);
+        r = r ?: decode_hooks_pending(root, rec, reason);
         r = r ?: decode_snapshot(root, rec, reason);
         if (r >= 0 && !rec->have_baseline)
                 task_store_snapshot_clear(&rec->snapshot); /* as a tracker without one */

@@ -18,9 +18,7 @@ WatchedTask *task_free(WatchedTask *t) {
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
-        for (size_t i = 0; i < t->n_hooks_done; i++)
-                free(t->hooks_done[i]);
-        free(t->hooks_done);
+        task_record_done(&t->hooks);
         free(t);
         return NULL;
 }
@@ -201,7 +199,12 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
         else {
                 if (o.result == POLL_OK)
                         rate_limiter_on_success(&w->limiter);
+                /* The hooks of the events this reply causes read it on stdin. */
+                w->applying = t;
+                w->applying_body = resp->body;
                 delay = o.result == POLL_OK ? task_handle_ok(t, &o) : task_handle_failure(t, &o);
+                w->applying = NULL;
+                w->applying_body = NULL;
                 poll_outcome_done(&o);
         }
         task_check_timeout(t);
@@ -256,6 +259,7 @@ int task_new(WatchedTask **ret, Watcher *w, const char *id) {
         if (!t)
                 return -ENOMEM;
         t->watcher = w;
+        t->hooks.snapshot.phase = TASK_PHASE_UNKNOWN;
         r = task_tracker_init(&t->tracker, id);
         if (r < 0) {
                 free(t);
@@ -279,7 +283,9 @@ int task_new(WatchedTask **ret, Watcher *w, const char *id) {
                         return r;
                 }
         }
-        task_persist_save(t); /* only when a bad file was discarded: new tasks wait for news */
+        task_hooks_resume(t);
+        task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
+                               * new tasks wait for news */
         *ret = t;
         return 0;
 }

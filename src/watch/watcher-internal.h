@@ -40,8 +40,8 @@ struct WatchedTask {
         usec_t state_since;     /* CLOCK_REALTIME when the state last changed */
         usec_t last_poll;       /* CLOCK_REALTIME of the last reply */
         bool timeout_reported;  /* task-timed-out was emitted */
-        char **hooks_done;      /* event keys whose hooks ran */
-        size_t n_hooks_done;
+        TaskRecord hooks;       /* only its hook fields: hooks_done, hooks_pending and
+                                 * hook_inputs (task-hooks.c) */
         bool dirty;             /* something kept in the store changed since the last save */
         bool save_failed;       /* the last save failed (reported once) */
 };
@@ -76,6 +76,11 @@ struct Watcher {
         RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
         bool limiter_ready;
         sd_event_source *rate_timer; /* pumps the queue again when the budget has a token */
+
+        HookRunner *hooks;          /* not owned; NULL: no hooks run */
+        size_t n_hooks_running;     /* submitted events whose hooks have not all finished */
+        WatchedTask *applying;      /* the task whose reply is being applied, and that */
+        const char *applying_body;  /* reply's body: the hooks' stdin */
 };
 
 /* poll-queue.c: due polls wait here in order until the pool has room. */
@@ -108,6 +113,12 @@ int task_persist_restore(WatchedTask *t); /* 1 restored, 0 nothing to restore, -
 void task_persist_save(WatchedTask *t);   /* when dirty; a failure is reported, not returned */
 void task_persist_forget(WatchedTask *t);
 void watcher_persist_prune(Watcher *w);
+
+/* task-hooks.c: hooks run once per event key of a task, pending runs kept in its record. */
+void watcher_on_event(const Event *e, void *userdata);
+void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
+                           void *userdata);
+void task_hooks_resume(WatchedTask *t); /* submits the runs a restart cut off */
 
 /* watcher.c */
 void watcher_check_done(Watcher *w);

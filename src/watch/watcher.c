@@ -8,6 +8,9 @@
 void watcher_check_done(Watcher *w) {
         if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->n_done < w->n_tasks)
                 return;
+        /* The last transitions' hooks (the page for a failure) are why some run at all. */
+        if (w->n_hooks_running > 0)
+                return;
         w->exiting = true;
         watcher_update_status(w);
         (void) sd_event_exit(w->event, watcher_outcome(w));
@@ -42,6 +45,10 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
 Watcher *watcher_free(Watcher *w) {
         if (!w)
                 return NULL;
+        if (w->hooks) {
+                event_sink_remove_listener(w->sink, watcher_on_event, w);
+                hook_runner_set_on_done(w->hooks, NULL, NULL);
+        }
         for (size_t i = 0; i < w->n_tasks; i++)
                 task_free(w->tasks[i]);
         free(w->tasks);
@@ -62,6 +69,24 @@ Watcher *watcher_free(Watcher *w) {
 void watcher_set_store(Watcher *w, TaskStore *store) {
         task_store_free(w->store);
         w->store = store;
+}
+
+int watcher_set_hook_runner(Watcher *w, HookRunner *r) {
+        int k;
+
+        if (w->hooks) {
+                event_sink_remove_listener(w->sink, watcher_on_event, w);
+                hook_runner_set_on_done(w->hooks, NULL, NULL);
+                w->hooks = NULL;
+        }
+        if (!r)
+                return 0;
+        k = event_sink_add_listener(w->sink, watcher_on_event, w);
+        if (k < 0)
+                return k;
+        w->hooks = r;
+        hook_runner_set_on_done(r, watcher_on_hooks_done, w);
+        return 0;
 }
 
 void watcher_credentials_changed(Watcher *w, const char *problem) {

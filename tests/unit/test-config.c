@@ -350,12 +350,12 @@ static void test_unknown_sections_and_keys(void) {
         /* One error for the section, none for the keys under it. */
         ASSERT_ONE_ERROR("[Foo]\nA=1\nB=2\n",
                          "test.conf:1: [Foo]: unknown section (expected [API], [Poll], "
-                         "[Tasks] or [Credentials])");
+                         "[Tasks], [Credentials] or [Hooks])");
         ASSERT_ONE_ERROR("[API]\nRegoin=eu\n",
                          "test.conf:2: Regoin=eu: unknown key in section [API]");
         /* Names are case-sensitive, as in systemd. */
         ASSERT_ONE_ERROR("[api]\n", "test.conf:1: [api]: unknown section (expected [API], "
-                                    "[Poll], [Tasks] or [Credentials])");
+                                    "[Poll], [Tasks], [Credentials] or [Hooks])");
         ASSERT_ONE_ERROR("[API]\nregion=eu\n",
                          "test.conf:2: region=eu: unknown key in section [API]");
         /* A key of one section is unknown in another. */
@@ -611,7 +611,11 @@ static void test_print_round_trip(void) {
                              "SecurityTokenFile=\n"
                              "RoleName=\n"
                              "MetadataURL=\n"
-                             "STSEndpoint=\n",
+                             "STSEndpoint=\n"
+                             "\n"
+                             "[Hooks]\n"
+                             "HookTimeout=5min\n"
+                             "MaxConcurrentHooks=4\n",
                              dir) > 0);
         ASSERT_STR_EQ(out, expected);
 
@@ -675,7 +679,8 @@ static void test_print_defaults(void) {
                            "CAFile=\nRequestTimeout=10s\nMaxConnections=4\nMaxRequestsPerSecond=50\n\n"
                            "[Poll]\nMinInterval=5s\nMaxInterval=2min\nTaskTimeout=infinity\n\n[Tasks]\n\n"
                            "[Credentials]\nSource=auto\nAccessKeyId=\nAccessKeySecretFile=\n"
-                           "SecurityTokenFile=\nRoleName=\nMetadataURL=\nSTSEndpoint=\n");
+                           "SecurityTokenFile=\nRoleName=\nMetadataURL=\nSTSEndpoint=\n\n"
+                           "[Hooks]\nHookTimeout=5min\nMaxConcurrentHooks=4\n");
         ASSERT_OK(config_new(&back));
         ASSERT_OK(config_parse_text(back, out, size, "printed", NULL));
         ASSERT_OK(config_finish(back, NULL));
@@ -794,7 +799,7 @@ static void test_load_errors_of_all_files(void) {
         ASSERT_STR_EQ(d.messages[0], m);
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
-                                 "[Poll], [Tasks] or [Credentials])", dropins) > 0);
+                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
         ASSERT_STR_EQ(d.messages[1], m);
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s/a.conf:2: CAFile=/nonexistent/ca: No such file or "
@@ -959,7 +964,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 17); /* every key */
+        ASSERT_INT_EQ(n_keys, 23); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));

@@ -774,6 +774,171 @@ static void test_hook_keys_are_kept_once(void) {
         ASSERT_NULL(r.task_id);
 }
 
+/* ---- pending hook runs --------------------------------------------------------------------- */
+
+static Event instance_failed(const char *instance) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+
+        e.task_id = "T-1";
+        e.cluster_id = "c-1";
+        e.task_type = "nodepool_scaleout";
+        e.task_state = "running";
+        e.instance_id = instance;
+        e.instance_status = "failed";
+        e.instance_previous_status = "initial";
+        e.error_code = "E\"1\"";
+        e.error_message = AWKWARD_TEXT;
+        e.request_id = "not kept";
+        return e;
+}
+
+static void test_pending_hooks_share_their_input_and_finish_into_done(void) {
+        static const char reply1[] = "{\"task_id\":\"T-1\",\"state\":\"running\"}";
+        static const char reply2[] = "{\"task_id\":\"T-1\",\"state\":\"failed\"}";
+        Event a = instance_failed("i-1"), b = instance_failed("i-2"), c = EVENT_INIT(EVENT_TASK_FAILED);
+        const TaskPendingHook *p;
+        TaskRecord r;
+        Event back;
+
+        c.task_id = "T-1";
+        ASSERT_OK(task_record_init(&r, "T-1"));
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, reply1), 1);
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-2", &b, reply1), 1);
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-failed", &c, reply2), 1);
+        /* Twice the same key: once. */
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-failed", &c, reply2), 0);
+        ASSERT_INT_EQ(r.n_hooks_pending, 3);
+        ASSERT_INT_EQ(r.n_hook_inputs, 2); /* one reply, kept once */
+        ASSERT_INT_EQ(r.hooks_pending[0].input, r.hooks_pending[1].input);
+
+        p = task_record_hook_pending(&r, "T-1/instance-failed/i-2");
+        ASSERT_NOT_NULL(p);
+        ASSERT_STR_EQ(task_record_hook_input(&r, p), reply1);
+        ASSERT_OK(task_pending_hook_to_event(p, "T-1", &back));
+        ASSERT_INT_EQ(back.kind, EVENT_INSTANCE_FAILED);
+        ASSERT_STR_EQ(back.task_id, "T-1");
+        ASSERT_STR_EQ(back.instance_id, "i-2");
+        ASSERT_STR_EQ(back.instance_previous_status, "initial");
+        ASSERT_STR_EQ(back.error_message, AWKWARD_TEXT);
+        ASSERT_NULL(back.task_previous_state);
+        ASSERT_NULL(back.request_id);
+        ASSERT_INT_EQ(back.instances_failed, -1);
+
+        /* The first of the two readers of reply1 finishing keeps it; the second drops it,
+         * and reply2 is renumbered. */
+        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-1"), 1);
+        ASSERT_INT_EQ(r.n_hook_inputs, 2);
+        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-2"), 1);
+        ASSERT_INT_EQ(r.n_hooks_pending, 1);
+        ASSERT_INT_EQ(r.n_hook_inputs, 1);
+        ASSERT_STR_EQ(task_record_hook_input(&r, &r.hooks_pending[0]), reply2);
+        ASSERT_TRUE(task_record_hook_done(&r, "T-1/instance-failed/i-1"));
+        ASSERT_TRUE(!task_record_hook_pending(&r, "T-1/instance-failed/i-1"));
+        /* A key already done is never pending again. */
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, reply1), 0);
+        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/task-failed"), 1);
+        ASSERT_INT_EQ(r.n_hooks_pending, 0);
+        ASSERT_INT_EQ(r.n_hook_inputs, 0);
+        ASSERT_INT_EQ(r.n_hooks_done, 3);
+        task_record_done(&r);
+}
+
+static void test_pending_hooks_round_trip_and_stay_out_of_files_without_them(void) {
+        _cleanup_(task_store_freep) TaskStore *s = NULL;
+        _cleanup_(task_record_freep) TaskRecord *got = NULL, *plain = NULL;
+        _cleanup_(freep) char *json = NULL, *reason = NULL;
+        Event a = instance_failed("i-1"), c = EVENT_INIT(EVENT_TASK_SUCCEEDED);
+        TaskRecord r;
+        Event back;
+
+        setup();
+        s = open_store();
+        fill_record(&r, "T-1", 3);
+        ASSERT_OK(task_record_to_json(&r, &json, NULL));
+        ASSERT_NULL(strstr(json, "hooks_pending"));
+        ASSERT_NULL(strstr(json, "hook_inputs"));
+        free(TAKE_PTR(json));
+
+        c.task_id = "T-1";
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, AWKWARD_TEXT), 1);
+        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-succeeded", &c, NULL), 1);
+        ASSERT_OK(task_store_save(s, &r));
+        ASSERT_OK(task_store_load(s, "T-1", &got, &reason));
+        ASSERT_NULL(reason);
+        ASSERT_INT_EQ(got->n_hooks_done, 2);
+        ASSERT_INT_EQ(got->n_hooks_pending, 2);
+        ASSERT_INT_EQ(got->n_hook_inputs, 1);
+        ASSERT_STR_EQ(got->hooks_pending[0].key, "T-1/instance-failed/i-1");
+        ASSERT_STR_EQ(got->hooks_pending[0].kind, "instance-failed");
+        ASSERT_STR_EQ(task_record_hook_input(got, &got->hooks_pending[0]), AWKWARD_TEXT);
+        for (size_t f = 0; f < _TASK_HOOK_FIELD_MAX; f++)
+                if (r.hooks_pending[0].fields[f])
+                        ASSERT_STR_EQ(got->hooks_pending[0].fields[f], r.hooks_pending[0].fields[f]);
+                else
+                        ASSERT_NULL(got->hooks_pending[0].fields[f]);
+        ASSERT_INT_EQ(got->hooks_pending[1].input, TASK_HOOK_NO_INPUT);
+        ASSERT_NULL(task_record_hook_input(got, &got->hooks_pending[1]));
+        ASSERT_OK(task_pending_hook_to_event(&got->hooks_pending[1], "T-1", &back));
+        ASSERT_INT_EQ(back.kind, EVENT_TASK_SUCCEEDED);
+
+        /* Finished, they leave the file as it was before them. */
+        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-1"), 1);
+        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/task-succeeded"), 1);
+        ASSERT_OK(task_store_save(s, &r));
+        ASSERT_OK(task_store_load(s, "T-1", &plain, NULL));
+        ASSERT_INT_EQ(plain->n_hooks_pending, 0);
+        ASSERT_INT_EQ(plain->n_hook_inputs, 0);
+        ASSERT_INT_EQ(plain->n_hooks_done, 4);
+        task_record_done(&r);
+        teardown();
+}
+
+static void test_pending_hooks_of_unknown_kinds_and_bad_entries(void) {
+        static const char future[] =
+                GOOD_HEAD "\"hook_inputs\":[\"{}\"],\"hooks_pending\":[{\"key\":\"T-1/x\",\"input\":0,"
+                "\"later\":true,\"event\":{\"kind\":\"task-exploded\",\"colour\":\"red\"}}],"
+                "\"snapshot\":{}}";
+        const BadFile bad[] = {
+                { GOOD_HEAD "\"hooks_pending\":{},\"snapshot\":{}}", 0,
+                  "at hooks_pending: expected an array, got an object" },
+                { GOOD_HEAD "\"hooks_pending\":[{\"event\":{\"kind\":\"task-failed\"}}],"
+                  "\"snapshot\":{}}", 0, "hooks_pending[0] has no \"key\"" },
+                { GOOD_HEAD "\"hooks_pending\":[{\"key\":\"k\"}],\"snapshot\":{}}", 0,
+                  "hooks_pending[0] has no \"event\"" },
+                { GOOD_HEAD "\"hooks_pending\":[{\"key\":\"k\",\"event\":{}}],\"snapshot\":{}}", 0,
+                  "hooks_pending[0].event has no \"kind\"" },
+                { GOOD_HEAD "\"hooks_pending\":[{\"key\":\"k\",\"input\":0,"
+                  "\"event\":{\"kind\":\"task-failed\"}}],\"snapshot\":{}}", 0,
+                  "at hooks_pending[0].input: not an index into hook_inputs" },
+                { GOOD_HEAD "\"hook_inputs\":[\"{}\",3],\"snapshot\":{}}", 0,
+                  "at hook_inputs[1]: expected a string, got a number" },
+                { GOOD_HEAD "\"hooks_pending\":[{\"key\":\"k\",\"event\":{\"kind\":\"task-failed\","
+                  "\"instance_id\":4}}],\"snapshot\":{}}", 0,
+                  "at hooks_pending[0].event.instance_id: expected a string, got a number" },
+        };
+        _cleanup_(task_record_freep) TaskRecord *got = NULL;
+        _cleanup_(freep) char *reason = NULL;
+        Event e;
+
+        /* Unknown keys are ignored, an unknown kind is loaded and refused as an event. */
+        ASSERT_OK(task_record_from_json(future, strlen(future), &got, &reason));
+        ASSERT_INT_EQ(got->n_hooks_pending, 1);
+        ASSERT_STR_EQ(task_record_hook_input(got, &got->hooks_pending[0]), "{}");
+        ASSERT_INT_EQ(task_pending_hook_to_event(&got->hooks_pending[0], "T-1", &e), -EINVAL);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(task_record_freep) TaskRecord *r = NULL;
+                _cleanup_(freep) char *why = NULL;
+
+                ASSERT_INT_EQ(task_record_from_json(bad[i].contents, strlen(bad[i].contents), &r,
+                                                    &why), -EBADMSG);
+                ASSERT_NOT_NULL(why);
+                if (!strstr(why, bad[i].reason))
+                        fprintf(stderr, "# got \"%s\"\n", why);
+                ASSERT_NOT_NULL(strstr(why, bad[i].reason));
+        }
+}
+
 TEST_MAIN(TEST_CASE(test_round_trip_of_a_full_record),
           TEST_CASE(test_record_without_baseline_round_trips),
           TEST_CASE(test_restore_then_unchanged_reply_emits_nothing),
@@ -794,4 +959,7 @@ TEST_MAIN(TEST_CASE(test_round_trip_of_a_full_record),
           TEST_CASE(test_a_second_writer_is_refused),
           TEST_CASE(test_creates_a_missing_state_dir),
           TEST_CASE(test_readonly_open_creates_and_moves_nothing),
-          TEST_CASE(test_hook_keys_are_kept_once))
+          TEST_CASE(test_hook_keys_are_kept_once),
+          TEST_CASE(test_pending_hooks_share_their_input_and_finish_into_done),
+          TEST_CASE(test_pending_hooks_round_trip_and_stay_out_of_files_without_them),
+          TEST_CASE(test_pending_hooks_of_unknown_kinds_and_bad_entries))
