@@ -338,6 +338,8 @@ static int daemon_setup_loop(Daemon *d) {
 }
 
 static void daemon_done(Daemon *d) {
+        if (d->pidfile && d->watcher)
+                watcher_remove_runtime_status(d->watcher);
         watcher_free(d->watcher);
         /* Hooks still running are stopped; their runs stay pending in the state directory
          * and run again at the next start. */
@@ -386,8 +388,9 @@ static void daemon_write_pidfile(Daemon *d) {
 
         if (d->options.exit_when_done)
                 return;
-        if (asprintf(&d->pidfile, "%.*s/taskwatchd.pid", rt && *rt ? (int) strcspn(rt, ":") : 13,
-                     rt && *rt ? rt : "/run/taskwatchd") < 0) {
+        const char *dir = rt && *rt ? rt : "/run/taskwatchd";
+        /* $RUNTIME_DIRECTORY may list several directories: the first is ours. */
+        if (asprintf(&d->pidfile, "%.*s/taskwatchd.pid", (int) strcspn(dir, ":"), dir) < 0) {
                 d->pidfile = NULL;
                 return;
         }
@@ -398,6 +401,15 @@ static void daemon_write_pidfile(Daemon *d) {
                         program_invocation_short_name, d->pidfile, strerror(-r));
                 free(d->pidfile);
                 d->pidfile = NULL;
+                return;
+        }
+
+        /* Beside it: when each task is polled next, for `taskwatch status`. */
+        _cleanup_(freep) char *status = NULL;
+        size_t dir_len = strlen(d->pidfile) - strlen("taskwatchd.pid");
+        if (asprintf(&status, "%.*sstatus.json", (int) dir_len, d->pidfile) >= 0) {
+                watcher_set_runtime_file(d->watcher, status);
+                watcher_write_runtime_status_now(d->watcher);
         }
 }
 

@@ -65,5 +65,12 @@ size_t watcher_n_done(const Watcher *w);
  * STATUS=). Polls that came due while there were none are sent now. */
 void watcher_credentials_changed(Watcher *w, const char *problem);
 
+/* Publish when each task is polled next in path ($RUNTIME_DIRECTORY/status.json), for
+ * `taskwatch status`: rewritten at most every 2 s while things change; NULL: none. */
+void watcher_set_runtime_file(Watcher *w, const char *path);
+void watcher_write_runtime_status_now(Watcher *w);
+/* Remove it (at exit). */
+void watcher_remove_runtime_status(Watcher *w);
+
 /* Send STATUS= now (also sent by itself, at most twice a second, as things change). */
 void watcher_update_status(Watcher *w);

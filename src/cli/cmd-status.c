@@ -6,6 +6,7 @@
 #include "cli-args.h"
 #include "cli.h"
 #include "reload.h"
+#include "runtime-status.h"
 #include "summary.h"
 #include "util/strutil.h"
 #include "watch/task-store.h"
@@ -18,12 +19,41 @@ typedef struct StatusRow {
         TaskRecord *record;   /* NULL: no state saved yet */
         char *load_error;     /* why the record could not be read */
         bool configured;      /* in the configuration taskwatch reads */
+        const RuntimeTask *runtime; /* what the running daemon says of its polls, or NULL */
 } StatusRow;
+
+/* The last poll: the daemon's runtime file knows it exactly; the record only keeps the
+ * last one that changed something. */
+static usec_t row_last_poll(const StatusRow *r) {
+        usec_t rec = r->record ? r->record->last_poll : 0, rt = r->runtime ? r->runtime->last_poll : 0;
+        return rt > rec ? rt : rec;
+}
+
+/* "in 12s", "now", "waiting for credentials", "-" (none planned or no daemon). */
+static const char *row_next_poll(const StatusRow *r, usec_t now, char *buf, size_t size) {
+        char age[FORMAT_AGE_MAX];
+
+        if (!r->runtime)
+                return "-";
+        if (r->runtime->in_flight)
+                return "polling now";
+        if (r->runtime->waiting_for) {
+                snprintf(buf, size, "waiting for %s", r->runtime->waiting_for);
+                return buf;
+        }
+        if (r->runtime->next_poll == 0)
+                return "-";
+        if (r->runtime->next_poll <= now)
+                return "now";
+        snprintf(buf, size, "in %s", format_age(age, sizeof(age), r->runtime->next_poll - now));
+        return buf;
+}
 
 static void status_help(void) {
         printf("Usage: taskwatch [--config PATH] status [--json] [--state-dir DIR]\n"
                "Show what taskwatchd watches, from the state it saves for each task: one line per\n"
-               "task with its state, when it was last polled, its instances succeeded/failed/\n"
+               "task with its state and since when, when it was last and will next be polled\n"
+               "(while the daemon runs), its instances succeeded/failed/\n"
                "pending and its last error. Tasks of the configuration without saved state yet,\n"
                "and saved tasks the configuration no longer lists, are shown too.\n\n"
                "      --json            one JSON array, an object per task\n"
@@ -112,7 +142,11 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
                 fprintf(f, ", \"first_seen_usec\": %llu, \"state_since_usec\": %llu, \"last_poll_usec\": %llu",
                         (unsigned long long) (rec ? rec->first_seen : 0),
                         (unsigned long long) (rec ? rec->state_since : 0),
-                        (unsigned long long) (rec ? rec->last_poll : 0));
+                        (unsigned long long) row_last_poll(r));
+                fprintf(f, ", \"next_poll_usec\": %llu, \"polling_now\": %s, \"waiting_for\": ",
+                        (unsigned long long) (r->runtime ? r->runtime->next_poll : 0),
+                        r->runtime && r->runtime->in_flight ? "true" : "false");
+                json_string(f, r->runtime ? r->runtime->waiting_for : NULL);
                 fputs(", \"last_error\": ", f);
                 json_string(f, rec ? rec->last_error : r->load_error);
                 fputc('}', f);
@@ -128,14 +162,15 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 w_id = a > w_id ? a : w_id;
                 w_state = b > w_state ? b : w_state;
         }
-        fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "SINCE",
-                "LAST POLL", "OK/FAILED/PENDING", "LAST ERROR");
+        fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "SINCE",
+                "LAST POLL", "NEXT POLL", "OK/FAILED/PENDING", "LAST ERROR");
         for (size_t i = 0; i < n; i++) {
                 const StatusRow *r = &rows[i];
                 const TaskRecord *rec = r->record;
                 _cleanup_(freep) char *state = printable(row_state(r)), *err = NULL;
                 char age[FORMAT_AGE_MAX], polled[FORMAT_AGE_MAX + 8] = "never", counts[64] = "-";
-                char since[FORMAT_AGE_MAX + 8] = "-";
+                char since[FORMAT_AGE_MAX + 8] = "-", next_buf[64];
+                usec_t last_poll = row_last_poll(r);
                 const char *e = rec ? rec->last_error : r->load_error;
 
                 /* No poll error: the task's own error, if it has one. */
@@ -144,17 +179,17 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 err = printable(e);
                 if (!state || !err)
                         return -ENOMEM;
-                if (rec && rec->last_poll > 0 && rec->last_poll <= now)
-                        snprintf(polled, sizeof(polled), "%s ago",
-                                 format_age(age, sizeof(age), now - rec->last_poll));
+                if (last_poll > 0 && last_poll <= now)
+                        snprintf(polled, sizeof(polled), "%s ago", format_age(age, sizeof(age), now - last_poll));
                 if (rec && rec->state_since > 0 && rec->state_since <= now)
                         snprintf(since, sizeof(since), "%s ago",
                                  format_age(age, sizeof(age), now - rec->state_since));
                 if (rec && rec->have_baseline)
                         snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
                                  rec->snapshot.n_failed, rec->snapshot.n_pending);
-                fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state,
-                        since, polled, counts, err, r->configured ? "" : " (no longer configured)");
+                fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state,
+                        since, polled, row_next_poll(r, now, next_buf, sizeof(next_buf)), counts, err,
+                        r->configured ? "" : " (no longer configured)");
         }
         return 0;
 }
@@ -206,10 +241,30 @@ static int collect_rows(TaskStore *store, const Config *config, StatusRow **ret,
         return 0;
 }
 
+/* The running daemon's runtime file, when it is that daemon's (not one left by another). */
+static int load_runtime(pid_t pid, RuntimeStatus *ret) {
+        _cleanup_(freep) char *text = NULL;
+        size_t len;
+        int r;
+
+        r = cli_read_file(TASKWATCHD_RUNTIME_STATUS, 64U * 1024U * 1024U, &text, &len);
+        if (r < 0)
+                return r;
+        r = runtime_status_parse(text, len, ret);
+        if (r < 0)
+                return r;
+        if (ret->pid != pid) {
+                runtime_status_done(ret);
+                return -ESTALE;
+        }
+        return 0;
+}
+
 int cmd_status(const CliContext *ctx, int argc, char **argv) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(task_store_freep) TaskStore *store = NULL;
         _cleanup_(freep) char *reason = NULL;
+        _cleanup_(runtime_status_done) RuntimeStatus runtime = {};
         StatusRow *rows = NULL;
         const char *dir;
         CommandOptions o;
@@ -239,6 +294,9 @@ int cmd_status(const CliContext *ctx, int argc, char **argv) {
         }
 
         pid = taskwatchd_pid();
+        if (pid > 0 && load_runtime(pid, &runtime) >= 0)
+                for (size_t i = 0; i < n; i++)
+                        rows[i].runtime = runtime_status_find(&runtime, rows[i].task_id);
         if (o.json)
                 print_json(stdout, rows, n, pid);
         else {

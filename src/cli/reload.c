@@ -97,7 +97,7 @@ int cmdline_config_path(const char *cmdline, size_t len, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;
         size_t len = 0;
@@ -130,7 +130,7 @@ pid_t taskwatchd_pid(void) {
         char path[64], *end;
         long pid;
 
-        if (read_file(TASKWATCHD_PID_FILE, 32, &text, NULL) < 0)
+        if (cli_read_file(TASKWATCHD_PID_FILE, 32, &text, NULL) < 0)
                 return 0;
         errno = 0;
         pid = strtol(text, &end, 10);
@@ -138,7 +138,7 @@ pid_t taskwatchd_pid(void) {
                 return 0;
         /* A stale file may name a PID reused by another program: never signal that. */
         snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-        if (read_file(path, 64, &comm, NULL) < 0 || strcmp(strip(comm), "taskwatchd") != 0)
+        if (cli_read_file(path, 64, &comm, NULL) < 0 || strcmp(strip(comm), "taskwatchd") != 0)
                 return 0;
         return (pid_t) pid;
 }
@@ -151,7 +151,7 @@ static int daemon_config_path(pid_t pid, char **ret) {
         int r;
 
         snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long) pid);
-        r = read_file(path, 65536, &cmdline, &len);
+        r = cli_read_file(path, 65536, &cmdline, &len);
         if (r < 0)
                 return r;
         r = cmdline_config_path(cmdline, len, &arg);

@@ -1,11 +1,14 @@
 /* Asking a running taskwatchd to re-read its configuration: systemd first, else its PID file. */
 #pragma once
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #define TASKWATCHD_UNIT "taskwatchd.service"
 /* Written by the daemon: its PID in decimal and a newline, while it runs. */
 #define TASKWATCHD_PID_FILE "/run/taskwatchd/taskwatchd.pid"
+/* Beside it: when the daemon polls each task next (src/watch/runtime-status.c). */
+#define TASKWATCHD_RUNTIME_STATUS "/run/taskwatchd/status.json"
 
 typedef enum ReloadResult {
         RELOAD_BY_SYSTEMD,   /* ReloadUnit(taskwatchd.service) was queued */
@@ -31,3 +34,6 @@ pid_t taskwatchd_pid(void);
 /* From a /proc/PID/cmdline image (NUL-separated, len bytes): the --config/-c argument of a
  * taskwatchd command line, or NULL for the default. Pure, for tests. */
 int cmdline_config_path(const char *cmdline, size_t len, char **ret);
+
+/* Read at most max bytes of path into a NUL-terminated *ret. 0 or -errno. */
+int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -76,6 +76,8 @@ struct Watcher {
         RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
         bool limiter_ready;
         sd_event_source *rate_timer; /* pumps the queue again when the budget has a token */
+        char *runtime_file;        /* runtime-status.c: next polls, for taskwatch status */
+        usec_t runtime_written;    /* CLOCK_MONOTONIC */
 
         HookRunner *hooks;          /* not owned; NULL: no hooks run */
         size_t n_hooks_running;     /* submitted events whose hooks have not all finished */
@@ -119,6 +121,9 @@ void watcher_on_event(const Event *e, void *userdata);
 void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
                            void *userdata);
 void task_hooks_resume(WatchedTask *t); /* submits the runs a restart cut off */
+
+/* runtime-status.c */
+void watcher_write_runtime_status(Watcher *w, bool force);
 
 /* watcher.c */
 void watcher_check_done(Watcher *w);

@@ -65,6 +65,7 @@ void watcher_update_status(Watcher *w) {
                 w->status_text = strbuf_steal(&b);
         }
         w->status_sent = now_usec(CLOCK_MONOTONIC);
+        watcher_write_runtime_status(w, false);
 }
 
 int watcher_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -61,6 +61,7 @@ Watcher *watcher_free(Watcher *w) {
         free(w->endpoint);
         free(w->last_error);
         free(w->status_text);
+        free(w->runtime_file);
         free(w->credentials_problem);
         free(w);
         return NULL;

@@ -47,9 +47,9 @@ class AddRemove(unittest.TestCase):
                            self.tmp.name, env=harness.test_credentials_env())
         self.addCleanup(d.close)
         d.notify.wait_for("READY=1")
-        # TODO: taskwatchd does not write its PID file yet; until it does, the test writes
-        # what the daemon is to write ($RUNTIME_DIRECTORY or /run/taskwatchd/taskwatchd.pid).
-        write_pid_file(d.pid)
+        # The daemon wrote its PID file before READY=1; that is how taskwatch finds it.
+        with open(PID_FILE) as f:
+            self.assertEqual(f.read(), "%d\n" % d.pid)
         self.config = d.config_path
         return d
 
@@ -100,7 +100,7 @@ class AddRemove(unittest.TestCase):
         self.assertNotIn("T-2", self.dropin_text())
         # removed: its polls stop
         polls = self.sim.stats()["per_task"]["T-2"]
-        self.assertTrue(self.sim.wait_polls("T-1", self.sim.stats()["per_task"]["T-1"] + 3, timeout=10))
+        self.assertTrue(self.sim.wait_polls("T-1", self.sim.stats()["per_task"].get("T-1", 0) + 3, timeout=10))
         self.assertLessEqual(self.sim.stats()["per_task"]["T-2"], polls + 1)
 
     def test_remove_of_a_task_another_file_configures_exits_4(self):

@@ -66,13 +66,14 @@ class Status(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
         self.assertIn("No running taskwatchd found", lines[0])
-        self.assertRegex(lines[1], r"^TASK\s+STATE\s+SINCE\s+LAST POLL\s+OK/FAILED/PENDING\s+LAST ERROR$")
+        self.assertRegex(lines[1], r"^TASK\s+STATE\s+SINCE\s+LAST POLL\s+NEXT POLL\s+OK/FAILED/PENDING\s+LAST ERROR$")
         rows = {l.split()[0]: l for l in lines[2:]}
         self.assertEqual(sorted(rows), ["T-1", "T-2", "T-new", "T-old"])
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+10min ago\s+1min 5s ago\s+1/0/2\s+-$")
-        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+10min ago\s+1min 5s ago\s+0/1/0\s+QuotaExceeded.ECS$")
-        self.assertRegex(rows["T-new"], r"^T-new\s+new\s+-\s+never\s+-\s+-$")
-        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+10min ago\s+2h ago\s+0/0/0\s+- \(no longer configured\)$")
+        # No daemon runs: nobody knows the next poll ("-").
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+1/0/2\s+-$")
+        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+0/1/0\s+QuotaExceeded.ECS$")
+        self.assertRegex(rows["T-new"], r"^T-new\s+new\s+-\s+never\s+-\s+-\s+-$")
+        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+10min( \d+s)? ago\s+2h( \d+s)? ago\s+-\s+0/0/0\s+- \(no longer configured\)$")
 
     def test_json(self):
         self.saved_state()
@@ -113,21 +114,56 @@ class Status(unittest.TestCase):
         os.rmdir(self.tasks)
         p = self.status()
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertRegex(p.stdout, r"\nT-new\s+new\s+-\s+never")
+        self.assertRegex(p.stdout, r"\nT-new\s+new\s+-\s+never\s+-")
 
-    def test_a_running_daemon_is_named(self):
-        os.makedirs(os.path.dirname(PID_FILE), exist_ok=True)
-        d = harness.Daemon(harness.daemon_binary(), "[Tasks]\n", self.tmp.name,
-                           env=harness.test_credentials_env())
+    def test_a_running_daemon_is_named_with_its_next_polls(self):
+        sim = harness.Simulator({"tasks": {
+            "T-1": harness.scaleout_task([{"state": "running"}]),
+            "T-2": harness.scaleout_task([{"state": "success"}]),
+        }}, self.tmp.name)
+        self.addCleanup(sim.stop)
+        with open(self.config, "w") as f:
+            f.write(harness.daemon_config(sim, ["T-1", "T-2"], min_interval="2s",
+                                          max_interval="4s"))
+        d = harness.Daemon(harness.daemon_binary(), open(self.config).read(), self.tmp.name,
+                           env=harness.test_credentials_env(), args=("--state-dir", self.state))
         self.addCleanup(d.close)
-        self.addCleanup(os.unlink, PID_FILE)
         d.notify.wait_for("READY=1")
-        # TODO: the daemon does not write its PID file yet; the test writes what it will.
-        with open(PID_FILE, "w") as f:
-            f.write("%d\n" % d.pid)
+        journal = harness.Journal()
+        journal.wait_for(TASKWATCH_EVENT="task-succeeded", TASK_ID="T-2", _PID=str(d.pid))
+        journal.wait_for(TASKWATCH_EVENT="task-baseline", TASK_ID="T-1", _PID=str(d.pid))
+
+        # The daemon writes its PID file and, beside it, when each task is polled next.
+        with open(PID_FILE) as f:
+            self.assertEqual(f.read(), "%d\n" % d.pid)
+
+        def runtime_knows_both():
+            try:
+                with open(os.path.join(os.path.dirname(PID_FILE), "status.json")) as f:
+                    doc = json.load(f)
+            except (OSError, ValueError):
+                return False
+            polls = {t["task_id"]: t for t in doc["tasks"]}
+            return doc["pid"] == d.pid and polls["T-1"]["next_poll_usec"] > 0 and \
+                polls["T-2"]["last_poll_usec"] > 0
+        self.assertTrue(harness._wait_until(runtime_knows_both, 10), "status.json never showed both tasks")
+
         p = self.status()
+        self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("taskwatchd is running (PID %d)" % d.pid, p.stdout)
-        self.assertEqual(json.loads(self.status("--json").stdout)["daemon_pid"], d.pid)
+        rows = {l.split()[0]: l for l in p.stdout.splitlines()[2:]}
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+\S+ ago\s+\S+ ago\s+(in \S+|now|polling now)\s")
+        self.assertRegex(rows["T-2"], r"^T-2\s+success\s+\S+ ago\s+\S+ ago\s+-\s")
+        doc = json.loads(self.status("--json").stdout)
+        self.assertEqual(doc["daemon_pid"], d.pid)
+        t1 = [t for t in doc["tasks"] if t["task_id"] == "T-1"][0]
+        self.assertGreater(t1["next_poll_usec"], t1["last_poll_usec"])
+
+        # Stopped: the PID file and the runtime file go, and status says so.
+        self.assertEqual(d.stop(), 0)
+        self.assertFalse(os.path.exists(PID_FILE))
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(PID_FILE), "status.json")))
+        self.assertIn("No running taskwatchd found", self.status().stdout)
 
     def test_help(self):
         p = subprocess.run([taskwatch_binary(), "status", "--help"], capture_output=True, text=True,

@@ -1,0 +1,99 @@
+/* What the running daemon says about its polls (its runtime status file), for status. The
+ * file is the daemon's own, on tmpfs, but it is still parsed with the same guards as any
+ * other JSON: a reader must not crash on a file cut short or replaced. */
+#include "runtime-status.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "util/cleanup.h"
+#include "util/json-guard.h"
+
+static const JsonLimits limits = { .max_depth = 4, .max_entries = 2000000, .max_values = 20000000 };
+
+static yajl_val member(yajl_val obj, const char *key) {
+        const char *path[] = { key, NULL };
+        return yajl_tree_get(obj, path, yajl_t_any);
+}
+
+static usec_t get_usec(yajl_val obj, const char *key) {
+        yajl_val v = member(obj, key);
+        return v && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0 ? (usec_t) YAJL_GET_INTEGER(v) : 0;
+}
+
+static int compare_tasks(const void *a, const void *b) {
+        return strcmp(((const RuntimeTask *) a)->task_id, ((const RuntimeTask *) b)->task_id);
+}
+
+int runtime_status_parse(const char *text, size_t len, RuntimeStatus *ret) {
+        _cleanup_(freep) char *reason = NULL;
+        RuntimeStatus s = {};
+        yajl_val root, tasks, v;
+        int r;
+
+        r = json_guard_prescan(text, len, &limits, &reason);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+        root = yajl_tree_parse(text, NULL, 0); /* text is NUL-terminated by the reader */
+        if (!root)
+                return -EBADMSG;
+        v = member(root, "version");
+        tasks = member(root, "tasks");
+        if (!YAJL_IS_OBJECT(root) || !v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) != 1 ||
+            !tasks || !YAJL_IS_ARRAY(tasks)) {
+                yajl_tree_free(root);
+                return -EBADMSG;
+        }
+        v = member(root, "pid");
+        s.pid = v && YAJL_IS_INTEGER(v) ? (pid_t) YAJL_GET_INTEGER(v) : 0;
+        s.tasks = calloc(tasks->u.array.len + 1, sizeof(*s.tasks));
+        if (!s.tasks) {
+                yajl_tree_free(root);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < tasks->u.array.len; i++) {
+                yajl_val t = tasks->u.array.values[i], id = member(t, "task_id"), why = member(t, "waiting_for");
+                RuntimeTask *rt = &s.tasks[s.n_tasks];
+
+                const char *id_text = YAJL_IS_OBJECT(t) ? YAJL_GET_STRING(id) : NULL;
+                const char *why_text = YAJL_GET_STRING(why);
+
+                if (!id_text)
+                        continue;
+                rt->task_id = strdup(id_text);
+                rt->waiting_for = why_text ? strdup(why_text) : NULL;
+                rt->next_poll = get_usec(t, "next_poll_usec");
+                rt->last_poll = get_usec(t, "last_poll_usec");
+                rt->in_flight = YAJL_IS_TRUE(member(t, "in_flight"));
+                s.n_tasks++;
+                if (!rt->task_id) {
+                        yajl_tree_free(root);
+                        runtime_status_done(&s);
+                        return -ENOMEM;
+                }
+        }
+        yajl_tree_free(root);
+        qsort(s.tasks, s.n_tasks, sizeof(*s.tasks), compare_tasks);
+        *ret = s;
+        return 0;
+}
+
+void runtime_status_done(RuntimeStatus *s) {
+        for (size_t i = 0; i < s->n_tasks; i++) {
+                free(s->tasks[i].task_id);
+                free(s->tasks[i].waiting_for);
+        }
+        free(s->tasks);
+        *s = (RuntimeStatus) {};
+}
+
+const RuntimeTask *runtime_status_find(const RuntimeStatus *s, const char *task_id) {
+        RuntimeTask key = { .task_id = (char *) task_id };
+
+        if (s->n_tasks == 0)
+                return NULL;
+        return bsearch(&key, s->tasks, s->n_tasks, sizeof(*s->tasks), compare_tasks);
+}

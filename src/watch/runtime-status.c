@@ -1,0 +1,83 @@
+/* The runtime status file: when each task is polled next, for `taskwatch status`. It lives
+ * on tmpfs ($RUNTIME_DIRECTORY), is rewritten at most every RUNTIME_STATUS_INTERVAL while
+ * things change, and needs no fsync: it is rebuilt from memory and dies with the daemon.
+ *
+ * {"version": 1, "pid": 123, "written_usec": R,
+ *  "tasks": [{"task_id": "T-1", "next_poll_usec": R, "last_poll_usec": R,
+ *             "in_flight": false, "waiting_for": null}]}
+ * Times are CLOCK_REALTIME microseconds; next_poll_usec is 0 when no poll is planned (a
+ * final task); waiting_for is "credentials", "connection" or "budget" for a due poll. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "watcher-internal.h"
+
+#define RUNTIME_STATUS_INTERVAL (2 * USEC_PER_SEC)
+
+void watcher_set_runtime_file(Watcher *w, const char *path) {
+        char *copy = path ? strdup(path) : NULL;
+
+        free(w->runtime_file);
+        w->runtime_file = copy; /* on OOM: no file, which taskwatch status survives */
+}
+
+static const char *waiting_for(const WatchedTask *t) {
+        if (t->awaiting_credentials)
+                return "credentials";
+        if (t->queued)
+                return t->watcher->pool && http_pool_has_capacity(t->watcher->pool) ? "budget" : "connection";
+        return NULL;
+}
+
+static int write_file(Watcher *w, const char *tmp) {
+        usec_t real = now_usec(CLOCK_REALTIME), mono = now_usec(CLOCK_MONOTONIC);
+        _cleanup_(fclosep) FILE *f = fopen(tmp, "we");
+
+        if (!f)
+                return -errno;
+        fprintf(f, "{\"version\": 1, \"pid\": %d, \"written_usec\": %llu, \"tasks\": [",
+                (int) getpid(), (unsigned long long) real);
+        for (size_t i = 0; i < w->n_tasks; i++) {
+                const WatchedTask *t = w->tasks[i];
+                usec_t next = 0;
+                const char *why = waiting_for(t);
+
+                if (t->next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
+                        next = t->next_poll > mono ? real + (t->next_poll - mono) : real;
+                /* Task ids are validated ([A-Za-z0-9._-]): nothing to escape. */
+                fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
+                        "\"in_flight\": %s, \"waiting_for\": %s%s%s}",
+                        i ? "," : "", t->tracker.task_id, (unsigned long long) next,
+                        (unsigned long long) t->last_poll, t->request ? "true" : "false",
+                        why ? "\"" : "", why ?: "null", why ? "\"" : "");
+        }
+        fputs("\n]}\n", f);
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        return 0;
+}
+
+void watcher_write_runtime_status(Watcher *w, bool force) {
+        _cleanup_(freep) char *tmp = NULL;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!w->runtime_file || (!force && now - w->runtime_written < RUNTIME_STATUS_INTERVAL &&
+                                 w->runtime_written != 0))
+                return;
+        w->runtime_written = now;
+        if (asprintf(&tmp, "%s.%d.tmp", w->runtime_file, (int) getpid()) < 0)
+                return;
+        if (write_file(w, tmp) < 0 || rename(tmp, w->runtime_file) < 0)
+                (void) unlink(tmp); /* best effort: status then shows the record only */
+}
+
+void watcher_write_runtime_status_now(Watcher *w) {
+        watcher_write_runtime_status(w, true);
+}
+
+void watcher_remove_runtime_status(Watcher *w) {
+        if (w->runtime_file)
+                (void) unlink(w->runtime_file);
+}
