@@ -36,8 +36,8 @@ bool rate_limiter_take(RateLimiter *l, usec_t now, usec_t *ret_wait);
  * burst count once), never below min_rate. */
 void rate_limiter_on_throttled(RateLimiter *l, usec_t now);
 
-/* A request succeeded: additive increase (1/50th of the configured rate) back toward it,
- * and a tenth of a retry token earned back. */
+/* A request succeeded: additive increase back toward the configured rate, 1/50th of it per
+ * second of successes (each adds 1/rate of that), and a tenth of a retry token earned back. */
 void rate_limiter_on_success(RateLimiter *l);
 
 /* May a failed poll be retried sooner than its normal schedule? Takes a retry token if so.

@@ -64,7 +64,13 @@ void rate_limiter_on_throttled(RateLimiter *l, usec_t now) {
 }
 
 void rate_limiter_on_success(RateLimiter *l) {
-        l->rate = fmin(l->max_rate, l->rate + l->max_rate / 50);
+        /* 1/50th of the configured rate per second, not per success: successes arrive at
+         * about `rate` a second, so each adds step/rate (capped at step below 1/s). Per
+         * success, 40 successes a second would undo a halving within the second, and the
+         * rate would never settle below what the API allows. */
+        double step = l->max_rate / 50;
+
+        l->rate = fmin(l->max_rate, l->rate + step * fmin(1, 1 / l->rate));
         if (l->retry_tenths < l->retry_max_tenths)
                 l->retry_tenths++;
 }

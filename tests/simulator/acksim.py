@@ -9,7 +9,20 @@ Writes DIR/ca.pem (+ server cert/key), listens with TLS, then writes DIR/ready.j
 line on stdout. metadata_url is a fake ECS metadata server (plain HTTP, its own port);
 sts_url serves AssumeRoleWithOIDC on the HTTPS port (see credsim.py).
 Control endpoints (no signature) live under /_sim/ on the same port: see
-Handler.handle_control(); tests/integration/harness.py wraps them (class Simulator)."""
+Handler.handle_control(); tests/integration/harness.py wraps them (class Simulator).
+
+Account-wide throttling: POST /_sim/throttle {"rps": N, "retry_after_ms": M} answers
+Throttling.User (HTTP 400, with x-acs-retry-after when M is given) to any API request beyond
+N accepted in the last second, as the real API's flow control does; {"rps": 0} turns it off.
+
+TLS failure: POST /_sim/tls {"untrusted_for": S} makes every TLS handshake for the next S
+seconds present a certificate chain that ready.json's CA did not sign (same names, so only
+the chain is wrong), and closes the open API connections so that clients must handshake
+again. Control calls fail too during the window: a test waits it out on something else
+(the journal). A scenario with "untrusted_listener": true also gets a second port that
+always presents that chain: "untrusted_url" in ready.json. Log entries say which chain the
+connection had ("tls"); /_sim/stats counts "untrusted_handshakes" started and
+"untrusted_handshakes_completed" (a verifying client never completes one)."""
 
 import argparse
 import copy
@@ -43,7 +56,7 @@ LOG_CAP = 200000
 TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 FAULTS = {"throttle", "error", "reset", "stall", "truncated", "short_body", "huge", "deep",
-          "nul", "wrong_types", "other_task", "not_found", "html"}
+          "nul", "wrong_types", "other_task", "not_found", "html", "expired_signature"}
 STEP_CONTROL_KEYS = {"polls", "seconds", "hold", "fault", "reply_extra"}
 TERMINAL = {"success", "fail", "failed", "canceled", "cancelled"}
 
@@ -95,6 +108,15 @@ def make_certificates(directory):
     run("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
         "-CAcreateserial", "-out", p("server.pem"), "-days", "7", "-extfile", p("server.ext"))
     return p("ca.pem"), p("server.pem"), p("server.key")
+
+
+def make_untrusted_certificates(directory):
+    """The same names as make_certificates(), signed by another throwaway CA: a chain that a
+    client trusting only ca.pem must refuse. In directory/untrusted/."""
+    sub = os.path.join(directory, "untrusted")
+    os.makedirs(sub, exist_ok=True)
+    _, cert, key = make_certificates(sub)
+    return cert, key
 
 
 # ---- scenario ---------------------------------------------------------------------------------
@@ -244,6 +266,8 @@ class Connection:
         self.number = number
         self.handshake = False
         self.kind = None  # None until its first request: "api" or "control"
+        self.tls = "trusted"  # or "untrusted": the chain this connection was offered
+        self.sock = None  # the TLS socket, to close API connections on /_sim/tls
 
 
 class Sim:
@@ -273,6 +297,14 @@ class Sim:
         self.issuer = credsim.CredentialIssuer(self, scenario.get("issuer"))
         self.sts = credsim.StsState(scenario.get("sts"))
         self.metadata = None  # the MetadataServer, started by main()
+        self.throttle_rps = 0  # account-wide flow control (/_sim/throttle); 0 = off
+        self.throttle_fault = None
+        self.accepted_times = []  # monotonic times of the requests accepted in the last second
+        self.throttled = 0
+        self.untrusted_until = 0.0  # monotonic; handshakes before it get the untrusted chain
+        self.untrusted_handshakes = 0
+        self.untrusted_completed = 0
+        self.live = set()  # open Connections
 
     # scenario changes
     def set_credentials(self, creds):
@@ -306,6 +338,60 @@ class Sim:
         with self.cond:
             conn.handshake = True
             self.handshakes_total += 1
+            if conn.tls == "untrusted":
+                self.untrusted_completed += 1
+
+    def choose_chain(self, conn, always_untrusted=False):
+        """Whether this connection's handshake offers the untrusted chain (and count it)."""
+        with self.cond:
+            if always_untrusted or time.monotonic() < self.untrusted_until:
+                conn.tls = "untrusted"
+                self.untrusted_handshakes += 1
+                return True
+            return False
+
+    def set_untrusted(self, seconds):
+        """Untrusted chain for seconds from now; the open API connections are closed so that
+        the clients handshake again (a request caught mid-way is retried by a client on a new
+        connection, which then meets the untrusted chain)."""
+        with self.cond:
+            self.untrusted_until = time.monotonic() + max(0.0, float(seconds))
+            victims = [c for c in self.live if c.kind == "api" and c.sock is not None]
+        for c in victims:
+            try:
+                c.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(victims)
+
+    def set_throttle(self, data):
+        rps = float(data.get("rps") or 0)
+        fault = {"fault": "throttle"}
+        for k in ("retry_after_ms", "status", "code", "message"):
+            if data.get(k) is not None:
+                fault[k] = data[k]
+        with self.cond:
+            self.throttle_rps = rps
+            self.throttle_fault = fault if rps > 0 else None
+            self.accepted_times = []
+        return {"rps": rps}
+
+    def flow_control(self, now):
+        """Under self.cond: the throttle fault for a request beyond the account's rate, or
+        None (and the request counts as accepted)."""
+        if self.throttle_fault is None:
+            return None
+        cut = now - 1.0
+        i = 0
+        while i < len(self.accepted_times) and self.accepted_times[i] <= cut:
+            i += 1
+        if i:
+            del self.accepted_times[:i]
+        if len(self.accepted_times) >= self.throttle_rps:
+            self.throttled += 1
+            return self.throttle_fault
+        self.accepted_times.append(now)
+        return None
 
     def classify(self, conn, control):
         with self.cond:
@@ -332,6 +418,9 @@ class Sim:
                 "metadata": self.metadata.state.describe() if self.metadata else None,
                 "sts": self.sts.describe(),
                 "issued": self.issuer.describe()["issued"],
+                "throttled": self.throttled,
+                "untrusted_handshakes": self.untrusted_handshakes,
+                "untrusted_handshakes_completed": self.untrusted_completed,
             }
 
     # per request
@@ -610,6 +699,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif route == ("POST", "/_sim/issuer"):
                 sim.issuer.configure(data)
                 self.send_json(200, sim.issuer.describe())
+            elif route == ("POST", "/_sim/throttle"):
+                self.send_json(200, sim.set_throttle(data))
+            elif route == ("POST", "/_sim/tls"):
+                closed = sim.set_untrusted(data.get("untrusted_for", 0))
+                self.send_json(200, {"untrusted_for": data.get("untrusted_for", 0),
+                                     "closed": closed})
             elif route == ("GET", "/_sim/wait"):
                 self.control_wait(q)
             else:
@@ -654,7 +749,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         task_id = urllib.parse.unquote(m.group(1)) if m else None
         entry = {"task": task_id, "status": None, "fault": None, "conn": self.conn.number,
                  "auth": "ok", "key": None, "request_id": rid, "method": self.command,
-                 "path": path}
+                 "path": path, "tls": self.conn.tls}
 
         key_id, err = sim.verify(self.command, path, query, self.headers, body)
         entry["key"] = key_id
@@ -680,7 +775,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         now = time.monotonic()
         stall = 0.0
         with sim.cond:
-            fault = sim.take_injected(task_id)
+            # the account's flow control first: a refused request takes no injected fault
+            # and does not move the timeline
+            fault = sim.flow_control(now)
+            if fault is not None:
+                entry["throttled"] = "account"
+            else:
+                fault = sim.take_injected(task_id)
             if fault is not None and fault["fault"] == "stall":
                 stall = float(fault.get("seconds", 3600))
                 entry["fault"] = "stall"
@@ -757,6 +858,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  fault.get("message", "The request processing has failed due "
                                                       "to some unknown error."),
                                  rid, host, want_xml, casing)
+        elif name == "expired_signature":
+            # what verify() answers to an x-acs-date older than the allowed skew
+            self.send_error_body(400, "InvalidTimeStamp.Expired",
+                                 "Specified time stamp or date value is expired.", rid, host,
+                                 want_xml, casing)
         elif name == "not_found":
             self.send_error_body(404, fault.get("code", "ErrorTaskNotFound"),
                                  "task %s not found" % task_id, rid, host, want_xml, casing)
@@ -832,6 +938,8 @@ def fault_status(fault):
         return int(fault.get("status", 500))
     if name == "not_found":
         return 404
+    if name == "expired_signature":
+        return 400
     if name == "html":
         return int(fault.get("status", 502))
     return 200
@@ -842,8 +950,10 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address, ctx, sim):
+    def __init__(self, address, ctx, sim, untrusted=None, always_untrusted=False):
         self.ctx = ctx
+        self.untrusted = untrusted  # a callable giving the untrusted chain's context
+        self.always_untrusted = always_untrusted
         self.sim = sim
         super().__init__(address, Handler)
 
@@ -852,9 +962,15 @@ class Server(http.server.ThreadingHTTPServer):
         conn = self.sim.new_connection()
         tls = None
         handler = None
+        with self.sim.cond:
+            self.sim.live.add(conn)
         try:
             sock.settimeout(HANDSHAKE_TIMEOUT)
-            tls = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            ctx = self.ctx
+            if self.untrusted is not None and self.sim.choose_chain(conn, self.always_untrusted):
+                ctx = self.untrusted()
+            tls = ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            conn.sock = tls
             tls.do_handshake()
             self.sim.handshake_done(conn)
             tls.settimeout(IDLE_TIMEOUT)
@@ -867,6 +983,9 @@ class Server(http.server.ThreadingHTTPServer):
         except Exception as e:  # keep serving whatever a handler does
             log_stderr("connection %d: %r", conn.number, e)
         finally:
+            with self.sim.cond:
+                self.sim.live.discard(conn)
+                conn.sock = None
             try:
                 if tls is not None:
                     tls.close()
@@ -912,15 +1031,36 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    server = Server((args.host, args.port), ctx, sim)
+    untrusted_lock = threading.Lock()
+    untrusted_ctx = []
+
+    def untrusted():
+        """The untrusted chain's context, made on first use (two more openssl runs)."""
+        with untrusted_lock:
+            if not untrusted_ctx:
+                c, k = make_untrusted_certificates(directory)
+                u = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                u.load_cert_chain(c, k)
+                u.set_alpn_protocols(["http/1.1"])
+                untrusted_ctx.append(u)
+            return untrusted_ctx[0]
+
+    server = Server((args.host, args.port), ctx, sim, untrusted)
     port = server.server_address[1]
+    servers = [server]
+    if scenario.get("untrusted_listener"):
+        untrusted()
+        bad = Server((args.host, 0), ctx, sim, untrusted, always_untrusted=True)
+        servers.append(bad)
     sim.metadata = credsim.MetadataServer(args.host, sim.issuer, scenario.get("metadata"))
     info = {"port": port, "url": "https://%s:%d" % (args.host, port), "ca": ca,
             "pid": os.getpid(), "metadata_url": sim.metadata.url,
             "sts_url": "https://%s:%d" % (args.host, port)}
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
+    if len(servers) > 1:
+        info["untrusted_url"] = "https://%s:%d" % (args.host, servers[1].server_address[1])
+    for s in servers:
+        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
     tmp = ready + ".tmp"
     with open(tmp, "w") as f:
         json.dump(info, f)
@@ -931,8 +1071,9 @@ def main(argv=None):
         pass
     with sim.cond:
         sim.cond.notify_all()  # wake /_sim/wait callers
-    server.shutdown()
-    server.server_close()
+    for s in servers:
+        s.shutdown()
+        s.server_close()
     sim.metadata.shutdown()
     sim.metadata.server_close()
     try:

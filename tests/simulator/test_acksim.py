@@ -486,6 +486,84 @@ class TestCountersAndWait(unittest.TestCase):
         tls.close()
 
 
+    def test_expired_signature(self):
+        st, _ = self.sim.control("POST", "/_sim/inject",
+                                 {"task": "T-plain", "fault": {"fault": "expired_signature"}})
+        self.assertEqual(st, 200)
+        status, _, err = call_json(self.sim, "T-plain")
+        self.assertEqual((status, err["Code"]), (400, "InvalidTimeStamp.Expired"))
+        self.assertEqual(self.sim.log()[-1]["fault"], "expired_signature")
+        self.assertEqual(call(self.sim, "T-plain")[0], 200)
+
+    def test_account_throttle(self):
+        st, _ = self.sim.control("POST", "/_sim/throttle", {"rps": 3, "retry_after_ms": 700})
+        self.assertEqual(st, 200)
+        try:
+            c = self.sim.conn()
+            got = [call(self.sim, "T-plain", conn=c) for _ in range(5)]
+            c.close()
+        finally:
+            self.sim.control("POST", "/_sim/throttle", {"rps": 0})
+        # 5 requests well within a second: 3 accepted, then refused, with the server's wait
+        self.assertEqual([g[0] for g in got], [200, 200, 200, 400, 400])
+        self.assertEqual(json.loads(got[3][2])["Code"], "Throttling.User")
+        self.assertEqual(got[4][1].getheader("x-acs-retry-after"), "700")
+        log = self.sim.log()[-5:]
+        self.assertEqual([e.get("throttled") for e in log], [None] * 3 + ["account"] * 2)
+        self.assertEqual(self.sim.stats()["throttled"], 2)
+        self.assertEqual(call(self.sim, "T-plain")[0], 200)  # off again
+
+    def test_untrusted_window(self):
+        c = self.sim.conn()  # an open API connection: closed by the switch
+        self.assertEqual(call(self.sim, "T-plain", conn=c)[0], 200)
+        st, res = self.sim.control("POST", "/_sim/tls", {"untrusted_for": 1.0})
+        self.assertEqual((st, res["closed"]), (200, 1))
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            call(self.sim, "T-plain")
+        with self.assertRaises((ConnectionError, ssl.SSLError, http.client.RemoteDisconnected)):
+            call(self.sim, "T-plain", conn=c)
+        c.close()
+        # an unverifying client sees the same names from another CA
+        s = socket.create_connection(("127.0.0.1", self.sim.port), timeout=10)
+        unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        with unverified.wrap_socket(s) as tls:
+            der = tls.getpeercert(binary_form=True)
+        self.assertTrue(der)
+        deadline = time.monotonic() + 10
+        while True:  # bounded: the window is 1 s
+            try:
+                self.assertEqual(call(self.sim, "T-plain")[0], 200)
+                break
+            except ssl.SSLCertVerificationError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.1)
+        stats = self.sim.stats()
+        self.assertGreaterEqual(stats["untrusted_handshakes"], 2)
+        self.assertGreaterEqual(stats["untrusted_handshakes_completed"], 1)  # the unverified one
+        self.assertEqual([e["tls"] for e in self.sim.log()], ["trusted"] * len(self.sim.log()))
+
+
+class TestUntrustedListener(unittest.TestCase):
+    def test_second_port_is_never_trusted(self):
+        scenario = dict(SCENARIO, untrusted_listener=True)
+        sim = Sim(scenario)
+        try:
+            url = urllib.parse.urlsplit(sim.info["untrusted_url"])
+            self.assertNotEqual(url.port, sim.port)
+            s = socket.create_connection(("127.0.0.1", url.port), timeout=10)
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                sim.ctx.wrap_socket(s, server_hostname="127.0.0.1")
+            s.close()
+            self.assertEqual(call(sim, "T-plain")[0], 200)  # the main port is fine
+            stats = sim.stats()
+            self.assertEqual((stats["untrusted_handshakes"],
+                              stats["untrusted_handshakes_completed"]), (1, 0))
+        finally:
+            sim.close()
+
+
 class TestStartup(unittest.TestCase):
     def test_bad_scenario_fails(self):
         with tempfile.TemporaryDirectory() as tmp:

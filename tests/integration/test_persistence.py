@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Persisted state (--state-dir): a restart reports nothing twice and misses nothing that
+happened while the daemon was down; terminal and lost tasks stay settled; a corrupt record
+is moved aside with one state-discarded event and the task is watched afresh; a state
+directory that cannot be written is one state-save-failed event and watching goes on;
+records of tasks the configuration no longer lists are pruned."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import instances, scaleout_task  # noqa: E402
+
+# Everything a task's watch may say about it (transitions, errors, bookkeeping).
+TASK_EVENTS = ("task-baseline", "task-succeeded", "task-failed", "task-canceled",
+               "task-state-changed", "task-unknown-state", "task-stage-changed",
+               "task-progress", "instance-added", "instance-succeeded", "instance-failed",
+               "instance-status-changed", "task-not-found", "task-timed-out",
+               "state-discarded", "state-save-failed", "api-auth-error", "api-throttled",
+               "api-server-error", "api-client-error", "api-network-error", "api-bad-reply",
+               "api-recovered")
+
+
+def held(*steps):
+    """A timeline whose every step but the last holds until advanced."""
+    steps = [dict(s) for s in steps]
+    for s in steps[:-1]:
+        s["hold"] = True
+    return scaleout_task(steps)
+
+
+class Persistence(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.journal = harness.Journal()
+        self.state = os.path.join(self.tmp.name, "state")
+        self.tasks_dir = os.path.join(self.state, "tasks")
+
+    # ---- helpers ----
+    def simulator(self, tasks):
+        sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
+        self.addCleanup(sim.stop)
+        return sim
+
+    def daemon(self, sim, watched):
+        d = harness.Daemon(harness.daemon_binary(), harness.daemon_config(sim, watched),
+                           self.tmp.name, env=harness.test_credentials_env(),
+                           args=("--state-dir", self.state))
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1")
+        return d
+
+    def event(self, d, name, task, timeout=15, **fields):
+        return self.journal.wait_for(TASKWATCH_EVENT=name, TASK_ID=task, _PID=str(d.pid),
+                                     timeout=timeout, **fields)
+
+    def events(self, d, task):
+        """[(event, task state, previous state, instance, status)] of d about task, in order."""
+        return [(e["TASKWATCH_EVENT"], e.get("TASK_STATE"), e.get("TASK_PREVIOUS_STATE"),
+                 e.get("INSTANCE_ID"), e.get("INSTANCE_STATUS"))
+                for e in self.journal.entries(TASK_ID=task, _PID=str(d.pid))
+                if e.get("TASKWATCH_EVENT") in TASK_EVENTS]
+
+    def kinds(self, d, task):
+        return [e[0] for e in self.events(d, task)]
+
+    def stop(self, d):
+        self.assertTrue(d.running(), d.stderr_text())
+        self.assertEqual(d.stop(timeout=15), 0, d.stderr_text())
+
+    def polls(self, sim, task):
+        return sim.stats()["per_task"].get(task, 0)
+
+    def record(self, task):
+        with open(os.path.join(self.tasks_dir, task + ".json")) as f:
+            return json.load(f)
+
+    # ---- tests ----
+    def test_restart_reports_nothing_twice_and_what_happened_meanwhile(self):
+        sim = self.simulator({
+            # changes once while watched, then nothing: a restart must stay quiet
+            "P-steady": held({"state": "running", "current_stage": "Create",
+                              "task_result": instances(i_1="initial")},
+                             {"current_stage": "Join", "task_result": instances(i_1="success")},
+                             {"state": "success"}),
+            # ends while the daemon is down
+            "P-meanwhile": held({"state": "running", "task_result": instances(i_1="initial")},
+                                {"state": "success", "task_result": instances(i_1="success")}),
+            # ends before the restart: never polled again
+            "P-ended": held({"state": "running"}, {"state": "failed",
+                                                   "error": {"code": "E", "message": "m"}}),
+        })
+        watched = ["P-steady", "P-meanwhile", "P-ended", "P-lost"]  # P-lost: not in the API
+        d1 = self.daemon(sim, watched)
+        for t in ("P-steady", "P-meanwhile", "P-ended"):
+            self.event(d1, "task-baseline", t)
+        sim.advance("P-steady")
+        sim.advance("P-ended")
+        self.event(d1, "instance-succeeded", "P-steady", INSTANCE_ID="i-1")
+        self.event(d1, "task-stage-changed", "P-steady")
+        self.event(d1, "task-failed", "P-ended")
+        self.event(d1, "task-not-found", "P-lost")
+        self.stop(d1)
+        ended_polls = self.polls(sim, "P-ended")
+        lost_polls = self.polls(sim, "P-lost")
+        steady_polls = self.polls(sim, "P-steady")
+        self.assertEqual(self.record("P-ended")["snapshot"]["state"], "failed")
+        self.assertTrue(self.record("P-lost")["lost"])
+
+        # Meanwhile: P-meanwhile succeeds (served from its next poll on).
+        self.assertEqual(sim.advance("P-meanwhile"), "released")
+
+        d2 = self.daemon(sim, watched)
+        done = self.event(d2, "task-succeeded", "P-meanwhile")
+        self.assertEqual(done["TASK_PREVIOUS_STATE"], "running")
+        inst = self.event(d2, "instance-succeeded", "P-meanwhile", INSTANCE_ID="i-1")
+        self.assertEqual(inst["INSTANCE_PREVIOUS_STATUS"], "initial")
+        # P-steady polled a few times more, P-lost looked for again (3 answers confirm it)
+        self.assertTrue(sim.wait_polls("P-steady", steady_polls + 3, timeout=10))
+        self.assertTrue(sim.wait_polls("P-lost", lost_polls + 4, timeout=15))
+        self.assertTrue(d2.running(), d2.stderr_text())
+
+        self.assertEqual(self.polls(sim, "P-ended"), ended_polls, "a terminal task was polled")
+        self.assertEqual(self.kinds(d2, "P-steady"), [])
+        self.assertEqual(self.kinds(d2, "P-ended"), [])
+        self.assertEqual(self.kinds(d2, "P-lost"), [])
+        self.assertEqual(sorted(self.kinds(d2, "P-meanwhile")),
+                         ["instance-succeeded", "task-progress", "task-succeeded"])
+        # Across both runs, each transition once.
+        for t, want in (("P-steady", ["task-baseline", "instance-succeeded", "task-progress",
+                                      "task-stage-changed"]),
+                        ("P-ended", ["task-baseline", "task-failed"]),
+                        ("P-lost", ["task-not-found"]),
+                        ("P-meanwhile", ["task-baseline", "instance-succeeded",
+                                         "task-progress", "task-succeeded"])):
+            with self.subTest(task=t):
+                got = self.kinds(d1, t) + self.kinds(d2, t)
+                self.assertEqual(sorted(got), sorted(want))
+        self.stop(d2)
+
+    def test_lost_task_that_appears_after_restart(self):
+        sim = self.simulator({})
+        d1 = self.daemon(sim, ["P-late"])
+        self.event(d1, "task-not-found", "P-late")
+        self.stop(d1)
+        sim.add_tasks({"P-late": held({"state": "running"}, {"state": "success"})})
+        d2 = self.daemon(sim, ["P-late"])
+        self.event(d2, "task-baseline", "P-late")
+        sim.advance("P-late")
+        self.event(d2, "task-succeeded", "P-late")
+        self.assertEqual(sorted(self.kinds(d2, "P-late")), ["task-baseline", "task-succeeded"])
+        self.assertFalse(self.record("P-late")["lost"])
+        self.stop(d2)
+
+    def test_corrupt_record_is_moved_aside_and_the_task_watched_afresh(self):
+        sim = self.simulator({"P-corrupt": held({"state": "running"}, {"state": "success"}),
+                              "P-fine": held({"state": "running"}, {"state": "success"})})
+        d1 = self.daemon(sim, ["P-corrupt", "P-fine"])
+        self.event(d1, "task-baseline", "P-corrupt")
+        self.event(d1, "task-baseline", "P-fine")
+        self.stop(d1)
+        path = os.path.join(self.tasks_dir, "P-corrupt.json")
+        with open(path, "wb") as f:
+            f.write(b'{"version": 1, "task_id": "P-corrupt", "have_baseline": tr\x00\xff garbage')
+
+        d2 = self.daemon(sim, ["P-corrupt", "P-fine"])
+        e = self.event(d2, "state-discarded", "P-corrupt")
+        self.assertIn(path, e["MESSAGE"])
+        self.assertIn("corrupt-", e["MESSAGE"])
+        self.event(d2, "task-baseline", "P-corrupt")  # watched afresh
+        aside = glob.glob(path + ".corrupt-*")
+        self.assertEqual(len(aside), 1, os.listdir(self.tasks_dir))
+        self.assertIn(aside[0], e["MESSAGE"])
+        with open(aside[0], "rb") as f:
+            self.assertIn(b"garbage", f.read())  # kept for a person to look at
+        sim.advance("P-corrupt")
+        sim.advance("P-fine")
+        self.event(d2, "task-succeeded", "P-corrupt")
+        self.event(d2, "task-succeeded", "P-fine")
+        self.assertEqual(self.record("P-corrupt")["snapshot"]["state"], "success")
+        self.assertEqual(sorted(self.kinds(d2, "P-corrupt")),
+                         ["state-discarded", "task-baseline", "task-succeeded"])
+        self.assertEqual(self.kinds(d2, "P-fine"), ["task-succeeded"])  # no second baseline
+        self.stop(d2)
+
+        # The third run starts from the good record written since: quiet.
+        d3 = self.daemon(sim, ["P-corrupt", "P-fine"])
+        self.assertFalse(sim.wait_polls("P-corrupt", self.polls(sim, "P-corrupt") + 1,
+                                        timeout=1.5), "a terminal task was polled")
+        self.assertEqual(self.kinds(d3, "P-corrupt"), [])
+        self.stop(d3)
+
+    def test_records_of_removed_tasks_are_pruned(self):
+        sim = self.simulator({t: held({"state": "running"}, {"state": "success"})
+                              for t in ("P-keep", "P-gone", "P-hup")})
+        d1 = self.daemon(sim, ["P-keep", "P-gone", "P-hup"])
+        for t in ("P-keep", "P-gone", "P-hup"):
+            self.event(d1, "task-baseline", t)
+        self.stop(d1)
+        self.assertEqual(sorted(os.listdir(self.tasks_dir)),
+                         ["P-gone.json", "P-hup.json", "P-keep.json"])
+        # a restart with a config that no longer lists P-gone
+        d2 = self.daemon(sim, ["P-keep", "P-hup"])
+        self.assertEqual(sorted(os.listdir(self.tasks_dir)), ["P-hup.json", "P-keep.json"])
+        # a reload that drops P-hup
+        with open(d2.config_path, "w") as f:
+            f.write(harness.daemon_config(sim, ["P-keep"]))
+        mark = d2.notify.mark()
+        d2.reload()
+        d2.notify.wait_for("READY=1", start=mark)
+        self.event(d2, "task-removed", "P-hup")
+        self.assertEqual(os.listdir(self.tasks_dir), ["P-keep.json"])
+        self.assertEqual(self.kinds(d2, "P-keep"), [])
+        self.stop(d2)
+
+    def test_unwritable_state_directory(self):
+        # Root writes through any mode bits, and the daemon keeps an fd on tasks/ (a bind
+        # mount over the path would not reach it): the state directory is a tmpfs of its own
+        # (we are in a private mount namespace) that is remounted read-only under the daemon.
+        os.makedirs(self.state)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", self.state],
+                       check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", self.state])
+
+        def remount(mode):
+            # EBUSY while a save has a file open for writing: try again
+            deadline = time.monotonic() + 10
+            while True:
+                p = subprocess.run(["mount", "-o", "remount,bind," + mode, self.state],
+                                   capture_output=True, text=True)
+                if p.returncode == 0:
+                    return
+                self.assertLess(time.monotonic(), deadline, p.stderr)
+                time.sleep(0.05)
+
+        sim = self.simulator({"P-ro": held(
+            {"state": "running", "current_stage": "A"}, {"current_stage": "B"},
+            {"current_stage": "C"}, {"current_stage": "D"}, {"state": "success"})})
+        d = self.daemon(sim, ["P-ro"])
+        self.event(d, "task-baseline", "P-ro")
+        remount("ro")
+        sim.advance("P-ro")
+        e = self.event(d, "state-save-failed", "P-ro")
+        self.assertEqual(e["PRIORITY"], "3")
+        self.assertIn("Read-only file system", e["MESSAGE"])
+        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="B")
+        sim.advance("P-ro")  # a second failing save: not reported again
+        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="C")
+        self.assertTrue(sim.wait_polls("P-ro", self.polls(sim, "P-ro") + 2, timeout=10))
+        self.assertEqual(self.record("P-ro")["snapshot"]["stage"], "A")  # the old record
+        remount("rw")
+        sim.advance("P-ro")
+        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="D")
+        sim.advance("P-ro")
+        self.event(d, "task-succeeded", "P-ro")
+        self.assertEqual(self.record("P-ro")["snapshot"]["state"], "success")
+        self.assertEqual(self.kinds(d, "P-ro").count("state-save-failed"), 1)
+        self.assertEqual(self.kinds(d, "P-ro").count("task-baseline"), 1)
+        self.stop(d)
+
+
+if __name__ == "__main__":
+    harness.enter_private_namespace()
+    unittest.main(verbosity=2)
