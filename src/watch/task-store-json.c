@@ -267,6 +267,9 @@ static int get(yajl_val obj, const char *key, const char *path, yajl_val *ret, c
         yajl_val found = NULL;
         bool seen = false;
 
+        /* Set on failure too: GCC at -O3 cannot tell that fail() returns < 0 and warns
+         * that the callers' value may be used uninitialised. */
+        *ret = NULL;
         for (size_t i = 0; i < obj->u.object.len; i++) {
                 if (strcmp(obj->u.object.keys[i], key) != 0)
                         continue;
