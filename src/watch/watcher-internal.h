@@ -34,6 +34,10 @@ struct WatchedTask {
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
         char canonical_request_hash[65]; /* of the poll in flight, for signature reports */
+        /* The last reply applied to the tracker, as hash and length (0: none), so that the
+         * same bytes again are not decoded: see task_reply_is_known() for the risk. */
+        uint64_t reply_hash;
+        uint32_t reply_len;
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
         usec_t first_seen;      /* CLOCK_REALTIME when watching began (TaskTimeout=) */
