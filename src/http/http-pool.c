@@ -10,10 +10,15 @@
 
 #include "util/strutil.h"
 
+/* A DescribeTaskInfo reply is ~1.2 KB: the body buffer starts this big. */
+#define BODY_PRESIZE 2048
+
 struct HttpRequest {
         HttpPool *pool;
         CURL *easy;
-        struct curl_slist *headers;
+        struct curl_slist *headers; /* one block (headers_new()), headers_size bytes */
+        size_t headers_size;
+        bool plain_get;   /* a GET with the pool's settings: its handle stays configured */
         StrBuf body;
         char *send;       /* the request body, wiped when done */
         size_t send_len;
@@ -25,6 +30,13 @@ struct HttpRequest {
         HttpRequest *prev, *next; /* in pool->active */
 };
 
+/* A kept easy handle. configured: it still holds every option of a plain GET (see
+ * request_configure()), so the next plain GET sets only what differs per request. */
+typedef struct IdleHandle {
+        CURL *easy;
+        bool configured;
+} IdleHandle;
+
 struct HttpPool {
         sd_event *event;
         CURLM *multi;
@@ -34,7 +46,7 @@ struct HttpPool {
         char *ca_file;
         HttpRequest *active;
         size_t in_flight;
-        CURL **idle; /* easy handles kept for reuse, at most max_connections */
+        IdleHandle *idle; /* easy handles kept for reuse, at most max_connections */
         size_t n_idle;
         unsigned long connections_opened;
         sd_event_source **ios; /* every io source we gave libcurl, to free what it forgets */
@@ -203,11 +215,45 @@ static long parse_retry_after_ms(const char *v) {
         return ms;
 }
 
+/* The list libcurl wants, nodes and lines in one allocation rather than two per line
+ * (curl_slist_append()); libcurl only reads it. NULL for no headers. */
+static int headers_new(char *const *headers, struct curl_slist **ret, size_t *ret_size) {
+        size_t n = 0, size = 0;
+        struct curl_slist *l;
+        char *text;
+
+        for (char *const *h = headers; h && *h; h++) {
+                n++;
+                size += strlen(*h) + 1;
+        }
+        if (n == 0) {
+                *ret = NULL;
+                *ret_size = 0;
+                return 0;
+        }
+        size += n * sizeof(struct curl_slist);
+        l = malloc(size);
+        if (!l)
+                return -ENOMEM;
+        text = (char *) (l + n);
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(headers[i]) + 1;
+
+                memcpy(text, headers[i], len);
+                l[i] = (struct curl_slist) { .data = text, .next = i + 1 < n ? &l[i + 1] : NULL };
+                text += len;
+        }
+        *ret = l;
+        *ret_size = size;
+        return 0;
+}
+
 /* Header lines carry the security token: wipe them before they go back to malloc. */
-static void headers_wipe_free(struct curl_slist *l) {
-        for (struct curl_slist *i = l; i; i = i->next)
-                explicit_bzero(i->data, strlen(i->data));
-        curl_slist_free_all(l);
+static void headers_wipe_free(struct curl_slist *l, size_t size) {
+        if (!l)
+                return;
+        explicit_bzero(l, size);
+        free(l);
 }
 
 static void request_unlink(HttpRequest *req) {
@@ -230,13 +276,20 @@ static void request_release(HttpRequest *req) {
         if (req->easy) {
                 (void) curl_multi_remove_handle(p->multi, req->easy);
                 if (p->n_idle < p->options.max_connections) {
-                        curl_easy_reset(req->easy);
-                        p->idle[p->n_idle++] = req->easy;
+                        if (req->plain_get) {
+                                /* Nothing may point into the request once it is freed. */
+                                (void) curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, NULL);
+                                (void) curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, NULL);
+                                (void) curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, NULL);
+                                (void) curl_easy_setopt(req->easy, CURLOPT_PRIVATE, NULL);
+                        } else
+                                curl_easy_reset(req->easy);
+                        p->idle[p->n_idle++] = (IdleHandle) { req->easy, req->plain_get };
                 } else
                         curl_easy_cleanup(req->easy);
                 req->easy = NULL;
         }
-        headers_wipe_free(req->headers);
+        headers_wipe_free(req->headers, req->headers_size);
         /* Replies from STS and the metadata server carry secrets. */
         strbuf_wipe(&req->body);
         if (req->send) {
@@ -362,7 +415,7 @@ HttpPool *http_pool_free(HttpPool *p) {
                 request_release(req);
         }
         for (size_t i = 0; i < p->n_idle; i++)
-                curl_easy_cleanup(p->idle[i]);
+                curl_easy_cleanup(p->idle[i].easy);
         free(p->idle);
         /* Closes the cached connections, which may call curl_on_socket(REMOVE). */
         p->closing = true;
@@ -396,7 +449,10 @@ void http_pool_set_on_capacity(HttpPool *p, void (*cb)(void *userdata), void *us
         p->on_capacity_userdata = userdata;
 }
 
-static int request_configure(HttpRequest *req, const char *url, const HttpRequestOptions *ro) {
+/* configured: the handle holds a plain GET's options already, only the request's own are
+ * set. */
+static int request_configure(HttpRequest *req, const char *url, const HttpRequestOptions *ro,
+                             bool configured) {
         const HttpPoolOptions *o = &req->pool->options;
         usec_t timeout = ro->timeout > 0 ? ro->timeout : o->timeout;
         long timeout_ms = (long) (timeout / USEC_PER_MSEC);
@@ -416,9 +472,11 @@ static int request_configure(HttpRequest *req, const char *url, const HttpReques
         SET(CURLOPT_URL, url);
         SET(CURLOPT_PRIVATE, (char *) req);
         SET(CURLOPT_HTTPHEADER, req->headers);
-        SET(CURLOPT_WRITEFUNCTION, request_on_data);
         SET(CURLOPT_WRITEDATA, req);
         SET(CURLOPT_ERRORBUFFER, req->errbuf);
+        if (configured)
+                return 0;
+        SET(CURLOPT_WRITEFUNCTION, request_on_data);
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_PROTOCOLS_STR,
             o->allow_plain_http || ro->allow_plain_http ? "http,https" : "https");
@@ -460,6 +518,7 @@ int http_pool_request(HttpPool *p, const char *url, char *const *headers,
                       HttpRequest **ret) {
         static const HttpRequestOptions defaults = {};
         HttpRequest *req;
+        bool configured = false;
         int r;
 
         if (!o)
@@ -487,21 +546,41 @@ int http_pool_request(HttpPool *p, const char *url, char *const *headers,
                 req->send_len = o->body_len;
         }
 
-        for (char *const *h = headers; h && *h; h++) {
-                struct curl_slist *l = curl_slist_append(req->headers, *h);
-                if (!l) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                req->headers = l;
+        /* Room for a typical reply up front, instead of doubling from 64 bytes. */
+        size_t presize = p->options.max_body > 0 && p->options.max_body < BODY_PRESIZE
+                ? p->options.max_body + 1 : BODY_PRESIZE;
+        req->body.data = malloc(presize);
+        if (!req->body.data) {
+                r = -ENOMEM;
+                goto fail;
         }
+        req->body.data[0] = '\0';
+        req->body.alloc = presize;
 
-        req->easy = p->n_idle > 0 ? p->idle[--p->n_idle] : curl_easy_init();
+        r = headers_new(headers, &req->headers, &req->headers_size);
+        if (r < 0)
+                goto fail;
+
+        req->plain_get = !o->method && o->timeout == 0 && !o->allow_plain_http;
+        if (p->n_idle > 0) {
+                /* A plain GET prefers a handle that is configured for one already. */
+                size_t i = p->n_idle - 1;
+                while (req->plain_get && i > 0 && !p->idle[i].configured)
+                        i--;
+                configured = p->idle[i].configured;
+                req->easy = p->idle[i].easy;
+                p->idle[i] = p->idle[--p->n_idle];
+                if (configured && !req->plain_get) {
+                        curl_easy_reset(req->easy);
+                        configured = false;
+                }
+        } else
+                req->easy = curl_easy_init();
         if (!req->easy) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = request_configure(req, url, o);
+        r = request_configure(req, url, o, configured);
         if (r < 0)
                 goto fail;
         if (curl_multi_add_handle(p->multi, req->easy) != CURLM_OK) {
@@ -522,7 +601,8 @@ fail:
         if (req->easy)
                 curl_easy_cleanup(req->easy);
         req->easy = NULL;
-        headers_wipe_free(req->headers);
+        headers_wipe_free(req->headers, req->headers_size);
+        free(req->body.data);
         if (req->send) {
                 explicit_bzero(req->send, req->send_len);
                 free(req->send);

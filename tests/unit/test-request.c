@@ -1,5 +1,6 @@
 /* Tests for the signed DescribeTaskInfo request: URL, headers, vectors, validation, wiping. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "ack/request.h"
@@ -25,7 +26,8 @@ static const char vector2_authorization[] =
 
 /* To see that ack_request_free() wipes what it frees, this binary replaces free(): it checks
  * the watched buffers are all zero just before handing them to the real allocator (ASan's
- * when built with it, else glibc's). */
+ * when built with it, else glibc's). A watched buffer may be a part of the block freed (the
+ * header lines share one allocation). */
 #if defined(__SANITIZE_ADDRESS__)
 void __interceptor_free(void *p);
 #define real_free __interceptor_free
@@ -41,8 +43,11 @@ static struct {
 static size_t n_watched, n_watched_freed, n_watched_dirty;
 
 void free(void *p) {
+        size_t size = p && n_watched > 0 ? malloc_usable_size(p) : 0;
+
         for (size_t i = 0; p && i < n_watched; i++)
-                if (p == watched[i].ptr) {
+                if (watched[i].ptr && watched[i].ptr >= (const char *) p &&
+                    watched[i].ptr < (const char *) p + size) {
                         for (size_t j = 0; j < watched[i].len; j++)
                                 if (watched[i].ptr[j] != 0) {
                                         n_watched_dirty++;
