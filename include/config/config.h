@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "hooks/hook-config.h"
@@ -27,6 +28,12 @@ typedef enum CredentialsSource {
 const char *credentials_source_to_string(CredentialsSource s);
 /* The source, or -EINVAL. */
 int credentials_source_from_string(const char *s);
+
+/* Where a task id was configured: origin_files[file], line. */
+typedef struct ConfigOrigin {
+        uint32_t file;
+        uint32_t line;
+} ConfigOrigin;
 
 typedef struct Config {
         /* [API] */
@@ -61,8 +68,12 @@ typedef struct Config {
         /* [Hooks]: the commands, HookTimeout= and MaxConcurrentHooks= */
         HookConfig hooks;
 
-        /* Where each task id was configured ("file:line"), parallel to tasks; for errors. */
-        char **task_origins;
+        /* Where each task id was configured, parallel to tasks, for errors: 8 bytes a task
+         * rather than a "file:line" string each (a daemon may hold 10 000);
+         * config_task_origin() formats one. */
+        ConfigOrigin *task_origins;
+        char **origin_files; /* the files named there, each once; NULL-terminated */
+        size_t n_origin_files;
 
         /* Where these were last assigned ("file:line", NULL: default), for config_finish(). */
         char *ca_file_origin;
@@ -91,6 +102,10 @@ int config_parse_text(Config *c, const char *text, size_t len, const char *filen
 /* Cross-key checks (MinInterval <= MaxInterval, Endpoint syntax, CAFile readable, ...) and
  * derivation of the effective endpoint. -EINVAL with diagnostics when invalid. */
 int config_finish(Config *c, ConfigDiagnostics *diag);
+
+/* "file:line" where tasks[i] was configured, written into buf (cut to size); NULL when i is
+ * out of range. */
+const char *config_task_origin(const Config *c, size_t i, char *buf, size_t size);
 
 /* path NULL means CONFIG_DEFAULT_PATH. Reads path, then path.d/ *.conf in lexical order
  * ("PATH.d" is taken as "/etc/taskwatchd/taskwatchd.conf.d" for the default), then

@@ -1,5 +1,6 @@
 /* taskwatch add / remove: edit the drop-in 50-taskwatch.conf, then have taskwatchd reload. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cli-args.h"
@@ -40,11 +41,13 @@ static Config *load_config_quiet(const char *path) {
         return c;
 }
 
-/* Where c configures id ("file:line"), or NULL. */
+/* Where c configures id ("file:line"), or NULL; valid until the next call. */
 static const char *config_origin(const Config *c, const char *id) {
+        static char buf[PATH_MAX + 16];
+
         for (size_t i = 0; c && i < c->n_tasks; i++)
                 if (strcmp(c->tasks[i], id) == 0)
-                        return c->task_origins[i] ? c->task_origins[i] : "?";
+                        return config_task_origin(c, i, buf, sizeof(buf)) ?: "?";
         return NULL;
 }
 

@@ -91,8 +91,7 @@ int config_new(Config **ret) {
 
         c->region = strdup(DEFAULT_REGION);
         c->tasks = calloc(1, sizeof(char *));
-        c->task_origins = calloc(1, sizeof(char *));
-        if (!c->region || !c->tasks || !c->task_origins)
+        if (!c->region || !c->tasks)
                 return -ENOMEM;
         c->request_timeout = DEFAULT_REQUEST_TIMEOUT;
         c->max_connections = DEFAULT_MAX_CONNECTIONS;
@@ -113,7 +112,8 @@ Config *config_free(Config *c) {
         free(c->endpoint);
         free(c->ca_file);
         strv_free(c->tasks);
-        strv_free(c->task_origins);
+        free(c->task_origins);
+        strv_free(c->origin_files);
         free(c->ca_file_origin);
         free(c->min_interval_origin);
         free(c->max_interval_origin);
@@ -614,18 +614,47 @@ static int task_index_reserve(ParseContext *ctx) {
 static void tasks_reset(ParseContext *ctx) {
         Config *c = ctx->config;
 
-        for (size_t i = 0; i < c->n_tasks; i++) {
+        for (size_t i = 0; i < c->n_tasks; i++)
                 free(c->tasks[i]);
-                free(c->task_origins[i]);
-        }
         c->n_tasks = 0;
-        c->tasks[0] = c->task_origins[0] = NULL;
+        c->tasks[0] = NULL;
         if (ctx->slots)
                 memset(ctx->slots, 0, ctx->n_slots * sizeof(size_t));
 }
 
+/* The index of filename in c->origin_files, added when new (files come one after the other,
+ * so the last is the likely one). */
+static int origin_file(Config *c, const char *filename, uint32_t *ret) {
+        for (size_t i = c->n_origin_files; i > 0; i--)
+                if (streq(c->origin_files[i - 1], filename)) {
+                        *ret = (uint32_t) (i - 1);
+                        return 0;
+                }
+        if (c->n_origin_files >= UINT32_MAX)
+                return -E2BIG;
+        char **l = reallocarray(c->origin_files, c->n_origin_files + 2, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        c->origin_files = l;
+        l[c->n_origin_files] = strdup(filename);
+        if (!l[c->n_origin_files])
+                return -ENOMEM;
+        l[c->n_origin_files + 1] = NULL;
+        *ret = (uint32_t) c->n_origin_files++;
+        return 0;
+}
+
+const char *config_task_origin(const Config *c, size_t i, char *buf, size_t size) {
+        if (!c || i >= c->n_tasks || size == 0)
+                return NULL;
+        (void) snprintf(buf, size, "%s:%u", c->origin_files[c->task_origins[i].file],
+                        (unsigned) c->task_origins[i].line);
+        return buf;
+}
+
 static int task_add(ParseContext *ctx, const char *id, const char *filename, unsigned line) {
         Config *c = ctx->config;
+        uint32_t file;
         size_t *slot;
         int r;
 
@@ -643,20 +672,23 @@ static int task_add(ParseContext *ctx, const char *id, const char *filename, uns
                 if (!t)
                         return -ENOMEM;
                 c->tasks = t;
-                t = reallocarray(c->task_origins, n, sizeof(char *));
-                if (!t)
+                ConfigOrigin *o = reallocarray(c->task_origins, n, sizeof(ConfigOrigin));
+                if (!o)
                         return -ENOMEM;
-                c->task_origins = t;
+                c->task_origins = o;
                 ctx->tasks_alloc = n;
         }
 
-        _cleanup_(freep) char *copy = strdup(id), *origin = NULL;
-        if (!copy || asprintf(&origin, "%s:%u", filename, line) < 0)
+        r = origin_file(c, filename, &file);
+        if (r < 0)
+                return r;
+        char *copy = strdup(id);
+        if (!copy)
                 return -ENOMEM;
-        c->tasks[c->n_tasks] = TAKE_PTR(copy);
-        c->task_origins[c->n_tasks] = TAKE_PTR(origin);
+        c->tasks[c->n_tasks] = copy;
+        c->task_origins[c->n_tasks] = (ConfigOrigin) { file, line };
         c->n_tasks++;
-        c->tasks[c->n_tasks] = c->task_origins[c->n_tasks] = NULL;
+        c->tasks[c->n_tasks] = NULL;
         *slot = c->n_tasks;
         return 0;
 }

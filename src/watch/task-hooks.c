@@ -31,6 +31,23 @@ static char *key_task_id(const char *key) {
         return id;
 }
 
+TaskRecord *task_hooks_record(WatchedTask *t) {
+        if (!t->hooks) {
+                t->hooks = calloc(1, sizeof(*t->hooks));
+                if (t->hooks)
+                        t->hooks->snapshot.phase = TASK_PHASE_UNKNOWN;
+        }
+        return t->hooks;
+}
+
+static bool hook_done(const WatchedTask *t, const char *key) {
+        return t->hooks && task_record_hook_done(t->hooks, key);
+}
+
+static bool hook_pending(const WatchedTask *t, const char *key) {
+        return t->hooks && task_record_hook_pending(t->hooks, key);
+}
+
 /* Returns what hook_runner_submit() does; counts what the runner will report back. */
 static int task_hooks_submit(WatchedTask *t, const Event *e, const char *key, const char *json) {
         Watcher *w = t->watcher;
@@ -58,7 +75,7 @@ void watcher_on_event(const Event *e, void *userdata) {
                 t = watcher_find(w, e->task_id);
         if (!t || hook_event_key(e, &key) < 0)
                 return;
-        if (task_record_hook_done(&t->hooks, key) || task_record_hook_pending(&t->hooks, key))
+        if (hook_done(t, key) || hook_pending(t, key))
                 return; /* ran already (before a restart, say), or running */
 
         n = task_hooks_submit(t, e, key, json);
@@ -66,7 +83,7 @@ void watcher_on_event(const Event *e, void *userdata) {
                 return; /* no hook for this event; or out of memory, and nothing to record */
         /* Should this fail (out of memory, too many pending), the hooks still run once now;
          * only a restart before they finish would not run them again. */
-        if (task_record_add_hook_pending(&t->hooks, key, e, json) > 0)
+        if (task_hooks_record(t) && task_record_add_hook_pending(t->hooks, key, e, json) > 0)
                 t->dirty = true; /* saved once the whole reply is applied */
 }
 
@@ -79,8 +96,8 @@ void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutco
         if (w->n_hooks_running > 0)
                 w->n_hooks_running--;
         /* A task removed by a reload meanwhile has no record left to update. */
-        if (t) {
-                (void) task_record_finish_hook(&t->hooks, event_key);
+        if (t && task_hooks_record(t)) {
+                (void) task_record_finish_hook(t->hooks, event_key);
                 t->dirty = true;
                 task_persist_save(t);
         }
@@ -91,31 +108,31 @@ void task_hooks_resume(WatchedTask *t) {
         Watcher *w = t->watcher;
         size_t i = 0;
 
-        if (!w->hooks)
-                return; /* they stay pending for a daemon that runs hooks */
+        if (!w->hooks || !t->hooks)
+                return; /* they stay pending for a daemon that runs hooks; or none are */
 
-        while (i < t->hooks.n_hooks_pending) {
-                const TaskPendingHook *p = &t->hooks.hooks_pending[i];
+        while (i < t->hooks->n_hooks_pending) {
+                const TaskPendingHook *p = &t->hooks->hooks_pending[i];
                 _cleanup_(freep) char *key = strdup(p->key); /* p goes when it is finished */
                 Event e;
                 int n;
 
                 if (!key)
                         return; /* the rest stay pending, for the next start */
-                if (task_record_hook_done(&t->hooks, key))
+                if (task_record_hook_done(t->hooks, key))
                         n = 0;
                 else if (task_pending_hook_to_event(p, t->tracker.task_id, &e) < 0)
                         n = 0; /* a kind this release does not know: nothing would run */
                 else
-                        n = task_hooks_submit(t, &e, key, task_record_hook_input(&t->hooks, p));
+                        n = task_hooks_submit(t, &e, key, task_record_hook_input(t->hooks, p));
                 if (n != 0) {
                         i++; /* running again; or out of memory: left for the next start */
                         continue;
                 }
                 /* Nothing to run now (its hooks were removed from the configuration, say): it
                  * is as good as done. This moves the entry out, so i stays. */
-                if (task_record_finish_hook(&t->hooks, key) < 0 &&
-                    task_record_hook_pending(&t->hooks, key))
+                if (task_record_finish_hook(t->hooks, key) < 0 &&
+                    task_record_hook_pending(t->hooks, key))
                         i++;
                 t->dirty = true;
         }

@@ -62,15 +62,19 @@ int task_persist_restore(WatchedTask *t) {
                 if (!t->last_error)
                         return -ENOMEM;
         }
-        /* The hook bookkeeping changes hands whole (task-hooks.c). */
-        t->hooks.hooks_done = TAKE_PTR(rec->hooks_done);
-        t->hooks.n_hooks_done = rec->n_hooks_done;
+        /* The hook bookkeeping changes hands whole (task-hooks.c), when there is any. */
+        if (rec->n_hooks_done == 0 && rec->n_hooks_pending == 0 && rec->n_hook_inputs == 0)
+                return 1;
+        if (!task_hooks_record(t))
+                return -ENOMEM;
+        t->hooks->hooks_done = TAKE_PTR(rec->hooks_done);
+        t->hooks->n_hooks_done = rec->n_hooks_done;
         rec->n_hooks_done = 0;
-        t->hooks.hooks_pending = TAKE_PTR(rec->hooks_pending);
-        t->hooks.n_hooks_pending = rec->n_hooks_pending;
+        t->hooks->hooks_pending = TAKE_PTR(rec->hooks_pending);
+        t->hooks->n_hooks_pending = rec->n_hooks_pending;
         rec->n_hooks_pending = 0;
-        t->hooks.hook_inputs = TAKE_PTR(rec->hook_inputs);
-        t->hooks.n_hook_inputs = rec->n_hook_inputs;
+        t->hooks->hook_inputs = TAKE_PTR(rec->hook_inputs);
+        t->hooks->n_hook_inputs = rec->n_hook_inputs;
         rec->n_hook_inputs = 0;
         return 1;
 }
@@ -88,27 +92,30 @@ void task_persist_save(WatchedTask *t) {
                 r = task_record_from_tracker(&rec, &t->tracker);
         if (r >= 0)
                 r = task_record_set_last_error(&rec, t->last_error);
+        if (r >= 0 && t->hooks) {
+                /* Borrowed for the save; handed back before the record is freed. */
+                rec.hooks_done = t->hooks->hooks_done;
+                rec.n_hooks_done = t->hooks->n_hooks_done;
+                rec.hooks_pending = t->hooks->hooks_pending;
+                rec.n_hooks_pending = t->hooks->n_hooks_pending;
+                rec.hook_inputs = t->hooks->hook_inputs;
+                rec.n_hook_inputs = t->hooks->n_hook_inputs;
+        }
         if (r >= 0) {
                 rec.lost = t->lost;
                 rec.timeout_reported = t->timeout_reported;
                 rec.first_seen = t->first_seen;
                 rec.state_since = t->state_since;
                 rec.last_poll = t->last_poll;
-                /* Borrowed for the save; handed back before the record is freed. */
-                rec.hooks_done = t->hooks.hooks_done;
-                rec.n_hooks_done = t->hooks.n_hooks_done;
-                rec.hooks_pending = t->hooks.hooks_pending;
-                rec.n_hooks_pending = t->hooks.n_hooks_pending;
-                rec.hook_inputs = t->hooks.hook_inputs;
-                rec.n_hook_inputs = t->hooks.n_hook_inputs;
                 r = task_store_save(w->store, &rec);
-                rec.hooks_done = NULL;
-                rec.n_hooks_done = 0;
-                rec.hooks_pending = NULL;
-                rec.n_hooks_pending = 0;
-                rec.hook_inputs = NULL;
-                rec.n_hook_inputs = 0;
         }
+        /* Handed back: the record must not free what it borrowed. */
+        rec.hooks_done = NULL;
+        rec.n_hooks_done = 0;
+        rec.hooks_pending = NULL;
+        rec.n_hooks_pending = 0;
+        rec.hook_inputs = NULL;
+        rec.n_hook_inputs = 0;
         task_record_done(&rec);
 
         if (r < 0) {

@@ -68,7 +68,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                          * secret, another hash a request changed on the way or a signer bug. */
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); our string to sign hashed the canonical request to %s; check the access key secret; retrying in %s",
-                                    e.task_id, summary ?: what, t->canonical_request_hash, retry);
+                                    e.task_id, summary ?: what, t->ack ? t->ack->canonical_request_hash : "", retry);
                 else
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",

@@ -19,7 +19,8 @@ WatchedTask *task_free(WatchedTask *t) {
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
-        task_record_done(&t->hooks);
+        ack_request_free(t->ack);
+        task_record_free(t->hooks);
         free(t);
         return NULL;
 }
@@ -279,6 +280,7 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
                 w->applying_body = NULL;
                 poll_outcome_done(&o);
         }
+        t->ack = ack_request_free(t->ack); /* its reports are out */
         task_check_timeout(t);
         task_persist_save(t);
 
@@ -312,12 +314,13 @@ void task_start_poll(WatchedTask *t) {
         }
 
         r = ack_request_describe_task(&req, w->endpoint, t->tracker.task_id, creds, time(NULL), NULL);
-        if (r >= 0) {
-                memcpy(t->canonical_request_hash, req->canonical_request_hash,
-                       sizeof(t->canonical_request_hash));
+        if (r >= 0)
                 r = http_pool_get(w->pool, req->url, req->headers, task_on_response, t, &t->request);
-        }
-        if (r < 0) {
+        if (r >= 0) {
+                /* Kept while in flight: a signature report quotes its canonical request hash. */
+                ack_request_free(t->ack);
+                t->ack = TAKE_PTR(req);
+        } else {
                 t->request = NULL;
                 (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
         }
@@ -331,7 +334,6 @@ int task_new(WatchedTask **ret, Watcher *w, const char *id) {
         if (!t)
                 return -ENOMEM;
         t->watcher = w;
-        t->hooks.snapshot.phase = TASK_PHASE_UNKNOWN;
         r = task_tracker_init(&t->tracker, id);
         if (r < 0) {
                 free(t);

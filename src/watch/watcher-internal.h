@@ -1,6 +1,7 @@
 /* The watcher's private types, shared by the files that implement it. */
 #pragma once
 
+#include "ack/request.h"
 #include "http/http-pool.h"
 #include "util/strutil.h"
 #include "watch/backoff.h"
@@ -17,37 +18,41 @@
 
 typedef struct WatchedTask WatchedTask;
 
+/* ~10 000 of these in a big setup: hot fields first, packed; what few tasks need (the hook
+ * bookkeeping) and what only a poll in flight needs (its signed request) sit behind pointers. */
 struct WatchedTask {
         Watcher *watcher;
         TaskTracker tracker;
         sd_event_source *timer;
         HttpRequest *request;        /* in flight, or NULL */
+        AckRequest *ack;             /* its signed request (for the canonical request hash in
+                                      * signature reports), or NULL */
         WatchedTask *q_prev, *q_next; /* in the queue of due polls */
-        bool queued;
-        unsigned unchanged; /* good polls in a row without a change */
-        unsigned failures;  /* failed polls in a row */
-        unsigned not_found; /* "not found" answers in a row */
-        bool lost;          /* not found, confirmed and reported */
-        bool done;          /* terminal or lost: counts toward --exit-when-done */
-        bool awaiting_credentials; /* was due, parked until watcher_credentials_changed() */
         char *error_key;    /* the last error reported, to report each fault once */
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
-        char canonical_request_hash[65]; /* of the poll in flight, for signature reports */
         /* The last reply applied to the tracker, as hash and length (0: none), so that the
          * same bytes again are not decoded: see task_reply_is_known() for the risk. */
         uint64_t reply_hash;
         uint32_t reply_len;
+        unsigned unchanged; /* good polls in a row without a change */
+        unsigned failures;  /* failed polls in a row */
+        unsigned not_found; /* "not found" answers in a row */
+        bool queued;
+        bool lost;          /* not found, confirmed and reported */
+        bool done;          /* terminal or lost: counts toward --exit-when-done */
+        bool awaiting_credentials; /* was due, parked until watcher_credentials_changed() */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
+        bool timeout_reported;  /* task-timed-out was emitted */
+        bool dirty;             /* something kept in the store changed since the last save */
+        bool save_failed;       /* the last save failed (reported once) */
         usec_t first_seen;      /* CLOCK_REALTIME when watching began (TaskTimeout=) */
         usec_t state_since;     /* CLOCK_REALTIME when the state last changed */
         usec_t last_poll;       /* CLOCK_REALTIME of the last reply */
-        bool timeout_reported;  /* task-timed-out was emitted */
-        TaskRecord hooks;       /* only its hook fields: hooks_done, hooks_pending and
-                                 * hook_inputs (task-hooks.c) */
-        bool dirty;             /* something kept in the store changed since the last save */
-        bool save_failed;       /* the last save failed (reported once) */
+        TaskRecord *hooks;      /* only its hook fields: hooks_done, hooks_pending and
+                                 * hook_inputs (task-hooks.c); NULL until a hook ran or is
+                                 * pending (task_hooks_record()) */
 };
 
 struct Watcher {
@@ -125,6 +130,7 @@ void watcher_on_event(const Event *e, void *userdata);
 void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
                            void *userdata);
 void task_hooks_resume(WatchedTask *t); /* submits the runs a restart cut off */
+TaskRecord *task_hooks_record(WatchedTask *t); /* allocates t->hooks; NULL: out of memory */
 
 /* runtime-status.c */
 void watcher_write_runtime_status(Watcher *w, bool force);

@@ -12,6 +12,9 @@
 #include "config/ini.h"
 #include "test.h"
 
+/* "file:line" of c->tasks[i], or NULL. */
+#define ORIGIN(c, i) config_task_origin((c), (i), (char[512]) {}, 512)
+
 #define EXAMPLE_TASK "T-5faa48fb31b6b8078d000006"
 
 static void diag_clearp(ConfigDiagnostics *d) {
@@ -113,8 +116,7 @@ static void test_defaults(void) {
         ASSERT_INT_EQ(c->n_tasks, 0);
         ASSERT_NOT_NULL(c->tasks);
         ASSERT_NULL(c->tasks[0]);
-        ASSERT_NOT_NULL(c->task_origins);
-        ASSERT_NULL(c->task_origins[0]);
+        ASSERT_NULL(ORIGIN(c, 0));
 }
 
 static void test_empty_text_is_valid(void) {
@@ -162,7 +164,7 @@ static void test_every_key(void) {
         ASSERT_U64_EQ(c->max_interval, USEC_PER_HOUR);
         ASSERT_INT_EQ(c->n_tasks, 1);
         ASSERT_STR_EQ(c->tasks[0], EXAMPLE_TASK);
-        ASSERT_STR_EQ(c->task_origins[0], "test.conf:11");
+        ASSERT_STR_EQ(ORIGIN(c, 0), "test.conf:11");
 }
 
 static void test_region_derives_endpoint(void) {
@@ -218,7 +220,7 @@ static void test_comments_whitespace_and_line_endings(void) {
         ASSERT_INT_EQ(c->n_tasks, 4);
         ASSERT_STR_EQ(c->tasks[2], "T-3");
         ASSERT_STR_EQ(c->tasks[3], "T-4");
-        ASSERT_STR_EQ(c->task_origins[3], "test.conf:9");
+        ASSERT_STR_EQ(ORIGIN(c, 3), "test.conf:9");
 }
 
 static void test_tasks_accumulate_without_duplicates(void) {
@@ -232,10 +234,10 @@ static void test_tasks_accumulate_without_duplicates(void) {
         ASSERT_STR_EQ(c->tasks[2], "T-c");
         ASSERT_NULL(c->tasks[3]);
         /* The first mention is the origin. */
-        ASSERT_STR_EQ(c->task_origins[0], "test.conf:2");
-        ASSERT_STR_EQ(c->task_origins[1], "test.conf:3");
-        ASSERT_STR_EQ(c->task_origins[2], "test.conf:6");
-        ASSERT_NULL(c->task_origins[3]);
+        ASSERT_STR_EQ(ORIGIN(c, 0), "test.conf:2");
+        ASSERT_STR_EQ(ORIGIN(c, 1), "test.conf:3");
+        ASSERT_STR_EQ(ORIGIN(c, 2), "test.conf:6");
+        ASSERT_NULL(ORIGIN(c, 3));
 }
 
 static void test_tasks_reset(void) {
@@ -244,14 +246,14 @@ static void test_tasks_reset(void) {
         ASSERT_OK(parse("[Tasks]\nTask=T-a T-b\nTask=\nTask=T-b T-c\n", &c, NULL));
         ASSERT_INT_EQ(c->n_tasks, 2);
         ASSERT_STR_EQ(c->tasks[0], "T-b");
-        ASSERT_STR_EQ(c->task_origins[0], "test.conf:4");
+        ASSERT_STR_EQ(ORIGIN(c, 0), "test.conf:4");
         ASSERT_STR_EQ(c->tasks[1], "T-c");
 
         /* A reset in a later text clears what an earlier one added. */
         ASSERT_OK(feed(c, "[Tasks]\nTask=\n", "drop.conf"));
         ASSERT_INT_EQ(c->n_tasks, 0);
         ASSERT_NULL(c->tasks[0]);
-        ASSERT_NULL(c->task_origins[0]);
+        ASSERT_NULL(ORIGIN(c, 0));
 }
 
 static void test_many_tasks(void) {
@@ -267,7 +269,7 @@ static void test_many_tasks(void) {
         ASSERT_OK(parse(text, &c, NULL));
         ASSERT_INT_EQ(c->n_tasks, 5000);
         ASSERT_STR_EQ(c->tasks[4999], "T-4999");
-        ASSERT_STR_EQ(c->task_origins[4999], "test.conf:5001");
+        ASSERT_STR_EQ(ORIGIN(c, 4999), "test.conf:5001");
         ASSERT_NULL(c->tasks[5000]);
 
         /* The duplicate index is rebuilt for each text. */
@@ -729,11 +731,11 @@ static void test_load_main_and_dropins(void) {
         ASSERT_STR_EQ(c->tasks[2], "T-a");
         free(o);
         ASSERT_TRUE(asprintf(&o, "%s/9-a.conf:5", dropins) > 0);
-        ASSERT_STR_EQ(c->task_origins[0], o);
-        ASSERT_STR_EQ(c->task_origins[1], o);
+        ASSERT_STR_EQ(ORIGIN(c, 0), o);
+        ASSERT_STR_EQ(ORIGIN(c, 1), o);
         free(o);
         ASSERT_TRUE(asprintf(&o, "%s/a.conf:2", dropins) > 0);
-        ASSERT_STR_EQ(c->task_origins[2], o);
+        ASSERT_STR_EQ(ORIGIN(c, 2), o);
 }
 
 static void test_load_without_dropin_dir(void) {
