@@ -15,7 +15,7 @@ WatchedTask *task_free(WatchedTask *t) {
                 t->watcher->n_done--;
         queue_remove(t->watcher, t);
         http_request_cancel(t->request);
-        sd_event_source_disable_unref(t->timer);
+        task_unschedule(t);
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
@@ -25,11 +25,96 @@ WatchedTask *task_free(WatchedTask *t) {
         return NULL;
 }
 
-static int task_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        WatchedTask *t = userdata;
+/* ---- the planned polls: a min-heap on next_poll (watcher-internal.h) ---------------- */
 
-        queue_push(t->watcher, t);
-        watcher_pump(t->watcher);
+static void timers_set(Watcher *w, size_t i, WatchedTask *t) {
+        w->timers[i] = t;
+        t->timer_index = (uint32_t) (i + 1);
+}
+
+static void timers_up(Watcher *w, size_t i) {
+        WatchedTask *t = w->timers[i];
+
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+                if (w->timers[parent]->next_poll <= t->next_poll)
+                        break;
+                timers_set(w, i, w->timers[parent]);
+                i = parent;
+        }
+        timers_set(w, i, t);
+}
+
+static void timers_down(Watcher *w, size_t i) {
+        WatchedTask *t = w->timers[i];
+
+        for (;;) {
+                size_t c = 2 * i + 1;
+                if (c >= w->n_timers)
+                        break;
+                if (c + 1 < w->n_timers && w->timers[c + 1]->next_poll < w->timers[c]->next_poll)
+                        c++;
+                if (t->next_poll <= w->timers[c]->next_poll)
+                        break;
+                timers_set(w, i, w->timers[c]);
+                i = c;
+        }
+        timers_set(w, i, t);
+}
+
+static void timers_remove(Watcher *w, WatchedTask *t) {
+        size_t i = t->timer_index - 1;
+        WatchedTask *last = w->timers[--w->n_timers];
+
+        t->timer_index = 0;
+        if (i == w->n_timers)
+                return;
+        timers_set(w, i, last);
+        timers_up(w, i);
+        timers_down(w, last->timer_index - 1);
+}
+
+static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The timer goes off for the earliest poll, within that poll's accuracy, so that sd-event can
+ * merge it with other wake-ups; every poll due by then goes with it. */
+static int timers_arm(Watcher *w) {
+        WatchedTask *head;
+        int r;
+
+        if (w->n_timers == 0)
+                return w->poll_timer ? sd_event_source_set_enabled(w->poll_timer, SD_EVENT_OFF) : 0;
+        head = w->timers[0];
+        if (!w->poll_timer) {
+                r = sd_event_add_time(w->event, &w->poll_timer, CLOCK_MONOTONIC, head->next_poll,
+                                      head->timer_accuracy, watcher_on_poll_timer, w);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(w->poll_timer, "task-poll");
+                return 0;
+        }
+        r = sd_event_source_set_time(w->poll_timer, head->next_poll);
+        if (r >= 0)
+                r = sd_event_source_set_time_accuracy(w->poll_timer, head->timer_accuracy);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->poll_timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watcher *w = userdata;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+
+        while (w->n_timers > 0 && w->timers[0]->next_poll <= now) {
+                WatchedTask *t = w->timers[0];
+
+                timers_remove(w, t);
+                queue_push(w, t);
+        }
+        if (timers_arm(w) < 0)
+                /* Without the timer no poll would start again: try once more from the loop. */
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        watcher_pump(w);
         return 0;
 }
 
@@ -37,28 +122,45 @@ int task_schedule(WatchedTask *t, usec_t delay) {
         Watcher *w = t->watcher;
         /* Let sd-event coalesce wake-ups of many tasks; a tenth of the delay is noise. */
         usec_t accuracy = delay / 10;
-        int r;
+        bool was_head = t->timer_index == 1;
 
         if (accuracy > 250 * USEC_PER_MSEC)
                 accuracy = 250 * USEC_PER_MSEC;
         if (accuracy < USEC_PER_MSEC)
                 accuracy = USEC_PER_MSEC;
 
-        t->next_poll = now_usec(CLOCK_MONOTONIC) + delay;
-        if (!t->timer) {
-                r = sd_event_add_time(w->event, &t->timer, CLOCK_MONOTONIC, t->next_poll, accuracy,
-                                      task_on_timer, t);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(t->timer, "task-poll");
-                return 0;
+        if (t->timer_index == 0) {
+                if (w->n_timers >= UINT32_MAX - 1)
+                        return -E2BIG;
+                if (w->n_timers == w->cap_timers) {
+                        size_t n = w->cap_timers > 0 ? w->cap_timers * 2 : 64;
+                        WatchedTask **a = reallocarray(w->timers, n, sizeof(*a));
+                        if (!a)
+                                return -ENOMEM;
+                        w->timers = a;
+                        w->cap_timers = n;
+                }
+                timers_set(w, w->n_timers++, t);
         }
-        r = sd_event_source_set_time(t->timer, t->next_poll);
-        if (r >= 0)
-                r = sd_event_source_set_time_accuracy(t->timer, accuracy);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(t->timer, SD_EVENT_ONESHOT);
-        return r;
+        t->next_poll = now_usec(CLOCK_MONOTONIC) + delay;
+        t->timer_accuracy = (uint32_t) accuracy;
+        timers_up(w, t->timer_index - 1);
+        timers_down(w, t->timer_index - 1);
+        if (was_head || t->timer_index == 1)
+                return timers_arm(w);
+        return 0;
+}
+
+/* No poll planned (a terminal task, or one going away); next_poll is the caller's. */
+void task_unschedule(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        bool was_head = t->timer_index == 1;
+
+        if (t->timer_index == 0)
+                return;
+        timers_remove(w, t);
+        if (was_head)
+                (void) timers_arm(w);
 }
 
 void task_set_done(WatchedTask *t, bool done) {
@@ -286,7 +388,7 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
 
         if (delay == USEC_INFINITY) {
                 /* Terminal: no more polls. */
-                (void) sd_event_source_set_enabled(t->timer, SD_EVENT_OFF);
+                task_unschedule(t);
                 t->next_poll = USEC_INFINITY;
         } else if (task_schedule(t, delay) < 0) {
                 /* Without a timer the task would be silently forgotten: poll again now. */

@@ -23,7 +23,6 @@ typedef struct WatchedTask WatchedTask;
 struct WatchedTask {
         Watcher *watcher;
         TaskTracker tracker;
-        sd_event_source *timer;
         HttpRequest *request;        /* in flight, or NULL */
         AckRequest *ack;             /* its signed request (for the canonical request hash in
                                       * signature reports), or NULL */
@@ -38,6 +37,8 @@ struct WatchedTask {
         unsigned unchanged; /* good polls in a row without a change */
         unsigned failures;  /* failed polls in a row */
         unsigned not_found; /* "not found" answers in a row */
+        uint32_t timer_index;    /* 1 + place in w->timers, 0: no poll planned */
+        uint32_t timer_accuracy; /* µs the poll may come after next_poll (wake-ups merge) */
         bool queued;
         bool lost;          /* not found, confirmed and reported */
         bool done;          /* terminal or lost: counts toward --exit-when-done */
@@ -71,6 +72,11 @@ struct Watcher {
         size_t n_tasks;
         size_t n_done;
         WatchedTask *q_head, *q_tail;
+        /* The planned polls: a binary min-heap on next_poll behind one sd-event timer, not a
+         * timer source per task (~330 bytes each). */
+        WatchedTask **timers;
+        size_t n_timers, cap_timers;
+        sd_event_source *poll_timer;
 
         bool exit_when_done;
         bool exiting;
@@ -105,6 +111,7 @@ void task_set_done(WatchedTask *t, bool done);
 int task_new(WatchedTask **ret, Watcher *w, const char *id);
 WatchedTask *task_free(WatchedTask *t);
 int task_schedule(WatchedTask *t, usec_t delay);
+void task_unschedule(WatchedTask *t);
 void task_start_poll(WatchedTask *t);
 WatchedTask *watcher_find(const Watcher *w, const char *id);
 int compare_task_id(const void *key, const void *elem);

@@ -52,6 +52,8 @@ Watcher *watcher_free(Watcher *w) {
         for (size_t i = 0; i < w->n_tasks; i++)
                 task_free(w->tasks[i]);
         free(w->tasks);
+        free(w->timers);
+        sd_event_source_disable_unref(w->poll_timer);
         http_pool_free(w->pool);
         task_store_free(w->store);
         sd_event_source_disable_unref(w->rate_timer);
