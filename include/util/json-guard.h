@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cleanup.h"
+
 /* The deepest limit json_guard_prescan() can enforce (its stack lives on the C stack). */
 #define JSON_GUARD_DEPTH_MAX 256U
 
@@ -24,3 +26,8 @@ typedef struct JsonLimits {
  * 250000 values", "empty body", ...) unless *reason was already set, which is kept.
  * -ENOMEM when the reason cannot be allocated; -EINVAL for limits it cannot enforce. */
 int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char **reason);
+
+/* Sets *reason to one formatted line (unless a reason is there already: later ones would
+ * describe knock-on effects) and returns -EBADMSG; -ENOMEM when it cannot be allocated.
+ * For every decoder that refuses input with a reason. */
+int json_fail(char **reason, const char *fmt, ...) _printf_(2, 3);

@@ -9,53 +9,13 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "ack/json-reason.h"
 #include "ack/task-info.h"
 #include "util/cleanup.h"
 #include "util/json-guard.h"
 
-/* Reasons end up in the journal: a quoted yajl message is cut to this many bytes. */
-#define REASON_QUOTE_MAX 64
 /* Longest path a reason names, e.g. "task_result[99999].status". */
 #define PATH_LEN 64
-
-static void yajl_tree_freep(yajl_val *v) {
-        if (*v)
-                yajl_tree_free(*v);
-}
-
-/* Keeps the first reason only: later ones would describe knock-on effects. */
-_printf_(2, 3) static int fail(char **reason, const char *fmt, ...) {
-        char buf[256];
-        va_list ap;
-
-        if (*reason)
-                return -EBADMSG;
-        va_start(ap, fmt);
-        (void) vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        *reason = strdup(buf);
-        return *reason ? -EBADMSG : -ENOMEM;
-}
-
-static const char *type_name(yajl_val v) {
-        switch (v->type) {
-        case yajl_t_string:
-                return "a string";
-        case yajl_t_number:
-                return "a number";
-        case yajl_t_object:
-                return "an object";
-        case yajl_t_array:
-                return "an array";
-        case yajl_t_true:
-        case yajl_t_false:
-                return "a boolean";
-        case yajl_t_null:
-                return "null";
-        default:
-                return "an unknown value";
-        }
-}
 
 /* The limits the text is checked against before yajl sees it (util/json-guard.h says why). */
 static const JsonLimits reply_limits = {
@@ -63,33 +23,6 @@ static const JsonLimits reply_limits = {
         .max_entries = TASK_INFO_MAX_ENTRIES,
         .max_values = TASK_INFO_MAX_VALUES,
 };
-
-/* yajl's messages start with "lexical error: " or "parse error: " and continue, after a
- * newline, with a picture of the input around the error: only the first line is kept. */
-static int fail_from_yajl(const char *msg, char **reason) {
-        const char *p = msg, *colon;
-        size_t n;
-
-        if (strstr(msg, "premature EOF"))
-                return fail(reason, "truncated JSON");
-        if (strstr(msg, "trailing garbage"))
-                return fail(reason, "trailing garbage after the JSON value");
-        /* yajl_tree's callbacks only cancel the parse when an allocation failed. */
-        if (strstr(msg, "client cancelled parse"))
-                return -ENOMEM;
-
-        colon = strstr(p, "error: ");
-        if (colon)
-                p = colon + strlen("error: ");
-        n = strcspn(p, "\n");
-        while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ' '))
-                n--;
-        if (n == 0)
-                return fail(reason, "invalid JSON");
-        if (n > REASON_QUOTE_MAX)
-                n = REASON_QUOTE_MAX;
-        return fail(reason, "invalid JSON: %.*s", (int) n, p);
-}
 
 /* The guards every body goes through before yajl sees it. */
 static int parse_guarded(const char *body, size_t len, yajl_val *ret, char **reason) {
@@ -99,10 +32,10 @@ static int parse_guarded(const char *body, size_t len, yajl_val *ret, char **rea
         int r;
 
         if (len > TASK_INFO_MAX_BODY)
-                return fail(reason, "body of %zu bytes is larger than the limit of %u bytes", len,
+                return json_fail(reason, "body of %zu bytes is larger than the limit of %u bytes", len,
                             TASK_INFO_MAX_BODY);
         if (len == 0)
-                return fail(reason, "empty body");
+                return json_fail(reason, "empty body");
         r = json_guard_prescan(body, len, &reply_limits, reason);
         if (r < 0)
                 return r;
@@ -116,7 +49,7 @@ static int parse_guarded(const char *body, size_t len, yajl_val *ret, char **rea
 
         v = yajl_tree_parse(copy, err, sizeof err);
         if (!v)
-                return fail_from_yajl(err, reason);
+                return json_fail_from_yajl(err, reason);
         *ret = v;
         return 0;
 }
@@ -274,12 +207,12 @@ static int decode_text(yajl_val v, FieldKind kind, char **slot, const char *path
                 (void) snprintf(buf, sizeof buf, "%lld", YAJL_GET_INTEGER(v));
                 s = strdup(buf);
         } else if (kind == FIELD_TEXT_OR_INT && YAJL_IS_NUMBER(v))
-                return fail(reason, "at %s: expected a string or an integer, got a non-integer "
+                return json_fail(reason, "at %s: expected a string or an integer, got a non-integer "
                                     "number", path);
         else
-                return fail(reason, "at %s: expected %s, got %s", path,
+                return json_fail(reason, "at %s: expected %s, got %s", path,
                             kind == FIELD_TEXT_OR_INT ? "a string or an integer" : "a string",
-                            type_name(v));
+                            json_type_name(v));
         if (!s)
                 return -ENOMEM;
         *slot = s;
@@ -297,7 +230,7 @@ static int decode_object(yajl_val obj, const Field *fields, size_t n_fields, voi
         int r;
 
         if (!YAJL_IS_OBJECT(obj))
-                return fail(reason, "at %s: expected an object, got %s", path, type_name(obj));
+                return json_fail(reason, "at %s: expected an object, got %s", path, json_type_name(obj));
 
         for (size_t i = 0; i < obj->u.object.len; i++) {
                 const char *key = obj->u.object.keys[i];
@@ -309,7 +242,7 @@ static int decode_object(yajl_val obj, const Field *fields, size_t n_fields, voi
                         continue;
                 path_push(sub, path, key, 0);
                 if (seen & (UINT32_C(1) << f))
-                        return fail(reason, "at %s: duplicate key", sub);
+                        return json_fail(reason, "at %s: duplicate key", sub);
                 seen |= UINT32_C(1) << f;
                 if (!v || YAJL_IS_NULL(v))
                         continue;
@@ -342,7 +275,7 @@ static int decode_array(yajl_val v, const ArraySpec *spec, TaskInfo *t, const ch
         int r;
 
         if (!YAJL_IS_ARRAY(v))
-                return fail(reason, "at %s: expected an array, got %s", path, type_name(v));
+                return json_fail(reason, "at %s: expected an array, got %s", path, json_type_name(v));
         n = v->u.array.len; /* at most TASK_INFO_MAX_ENTRIES: prescan() saw to it */
         if (n == 0)
                 return 0;
@@ -361,7 +294,7 @@ static int decode_array(yajl_val v, const ArraySpec *spec, TaskInfo *t, const ch
                 if (!e || YAJL_IS_NULL(e)) {
                         if (spec->skip_null)
                                 continue;
-                        return fail(reason, "at %s: expected an object, got null", sub);
+                        return json_fail(reason, "at %s: expected an object, got null", sub);
                 }
 
                 item = items + count * spec->item_size;
@@ -373,7 +306,7 @@ static int decode_array(yajl_val v, const ArraySpec *spec, TaskInfo *t, const ch
                 if (spec->required) {
                         size_t f = field_index(spec->fields, spec->n_fields, spec->required);
                         if (!*text_slot(item, &spec->fields[f]))
-                                return fail(reason, "at %s: entry has no \"%s\"", sub,
+                                return json_fail(reason, "at %s: entry has no \"%s\"", sub,
                                             spec->required);
                 }
         }
@@ -393,7 +326,7 @@ int task_info_parse(const char *body, size_t len, TaskInfo **ret, char **ret_rea
 
         r = parse_guarded(body, len, &root, &reason);
         if (r >= 0 && !YAJL_IS_OBJECT(root))
-                r = fail(&reason, "reply is not a JSON object but %s", type_name(root));
+                r = json_fail(&reason, "reply is not a JSON object but %s", json_type_name(root));
         if (r >= 0) {
                 t = calloc(1, sizeof *t);
                 if (!t)
@@ -403,7 +336,7 @@ int task_info_parse(const char *body, size_t len, TaskInfo **ret, char **ret_rea
                 r = decode_object(root, task_info_fields, ELEMENTSOF(task_info_fields), t, "",
                                   &reason);
         if (r >= 0 && !t->state)
-                r = fail(&reason, "reply has no state");
+                r = json_fail(&reason, "reply has no state");
         if (r < 0) {
                 task_info_free(t);
                 if (ret_reason && r == -EBADMSG)

@@ -12,7 +12,7 @@
 #include "util/cleanup.h"
 
 /* Keeps the first reason only: later ones would describe knock-on effects. */
-_printf_(2, 3) static int fail(char **reason, const char *fmt, ...) {
+int json_fail(char **reason, const char *fmt, ...) {
         char buf[256];
         va_list ap;
 
@@ -44,7 +44,7 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                 return -EINVAL;
 
         if (len > 0 && memchr(s, '\0', len))
-                return fail(reason, "contains a NUL byte");
+                return json_fail(reason, "contains a NUL byte");
 
         for (size_t i = 0; i < len; i++)
                 switch (s[i]) {
@@ -53,7 +53,7 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                         for (i++; i < len && s[i] != '"'; i++)
                                 if (s[i] == '\\') {
                                         if (len - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
-                                                return fail(reason, "contains an escaped NUL "
+                                                return json_fail(reason, "contains an escaped NUL "
                                                                     "(\\u0000)");
                                         i++;
                                 }
@@ -69,14 +69,14 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                                         ;
                                 /* yajl lets a complete value be followed by an open one. */
                                 if (i >= len)
-                                        return fail(reason, "unterminated comment");
+                                        return json_fail(reason, "unterminated comment");
                                 i++; /* onto the closing slash */
                         }
                         break;
                 case '[':
                 case '{':
                         if (depth >= limits->max_depth)
-                                return fail(reason, "nested deeper than %u levels",
+                                return json_fail(reason, "nested deeper than %u levels",
                                             limits->max_depth);
                         commas[depth] = 0;
                         is_array[depth] = s[i] == '[';
@@ -93,13 +93,13 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                          * an allocator without mremap that is quadratic. Refusing here also
                          * spares building a tree only to refuse it. */
                         if (depth > 0 && ++commas[depth - 1] >= limits->max_entries)
-                                return fail(reason, "%s has more than %" PRIu32 " entries",
+                                return json_fail(reason, "%s has more than %" PRIu32 " entries",
                                             is_array[depth - 1] ? "an array" : "an object",
                                             limits->max_entries);
                         /* yajl's tree costs ~45 bytes per value: 8 MiB of "0," would take
                          * ~380 MB. Bounding the values bounds the tree, whatever the size. */
                         if (++values >= limits->max_values)
-                                return fail(reason, "has more than %zu values",
+                                return json_fail(reason, "has more than %zu values",
                                             limits->max_values);
                         break;
                 case ' ':
@@ -112,6 +112,6 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                 }
 
         if (!seen_value)
-                return fail(reason, "empty body");
+                return json_fail(reason, "empty body");
         return 0;
 }

@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "ack/json-reason.h"
 #include "task-store-internal.h"
 #include "util/json-guard.h"
 #include "watch/task-store.h"
@@ -20,7 +21,6 @@
 /* Two per instance, one per hook done and up to 16 per hook pending, plus the few fields:
  * bounds yajl's tree (~45 bytes a value) to tens of MB even for a hostile file. */
 #define MAX_VALUES (2U * TASK_STORE_MAX_INSTANCES + 17U * TASK_STORE_MAX_HOOKS + 10000U)
-#define REASON_QUOTE_MAX 64
 #define PATH_LEN 96
 
 static const JsonLimits file_limits = {
@@ -196,85 +196,20 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
 
 /* ---- decoding --------------------------------------------------------------------------- */
 
-static void yajl_tree_freep(yajl_val *v) {
-        if (*v)
-                yajl_tree_free(*v);
-}
-
-/* Keeps the first reason only: later ones would describe knock-on effects. */
-_printf_(2, 3) static int fail(char **reason, const char *fmt, ...) {
-        char buf[256];
-        va_list ap;
-
-        if (*reason)
-                return -EBADMSG;
-        va_start(ap, fmt);
-        (void) vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        *reason = strdup(buf);
-        return *reason ? -EBADMSG : -ENOMEM;
-}
-
-static const char *type_name(yajl_val v) {
-        switch (v->type) {
-        case yajl_t_string:
-                return "a string";
-        case yajl_t_number:
-                return "a number";
-        case yajl_t_object:
-                return "an object";
-        case yajl_t_array:
-                return "an array";
-        case yajl_t_true:
-        case yajl_t_false:
-                return "a boolean";
-        case yajl_t_null:
-                return "null";
-        default:
-                return "an unknown value";
-        }
-}
-
-/* yajl's messages continue, after a newline, with a picture of the input: only the first
- * line is kept, and cut short, since the reason goes into the journal. */
-static int fail_from_yajl(const char *msg, char **reason) {
-        const char *p = msg, *colon;
-        size_t n;
-
-        if (strstr(msg, "premature EOF"))
-                return fail(reason, "truncated JSON");
-        if (strstr(msg, "trailing garbage"))
-                return fail(reason, "trailing garbage after the JSON value");
-        if (strstr(msg, "client cancelled parse")) /* only when an allocation failed */
-                return -ENOMEM;
-
-        colon = strstr(p, "error: ");
-        if (colon)
-                p = colon + strlen("error: ");
-        n = strcspn(p, "\n");
-        while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ' '))
-                n--;
-        if (n == 0)
-                return fail(reason, "invalid JSON");
-        if (n > REASON_QUOTE_MAX)
-                n = REASON_QUOTE_MAX;
-        return fail(reason, "invalid JSON: %.*s", (int) n, p);
-}
-
 /* The value of key in obj (NULL when absent); a key given twice is refused, since which
  * one counts would be a guess. */
 static int get(yajl_val obj, const char *key, const char *path, yajl_val *ret, char **reason) {
         yajl_val found = NULL;
         bool seen = false;
 
-        /* Set on failure too: GCC at -O3 cannot tell that fail() returns < 0 and warns
+        /* Set on failure too: GCC at -O3 cannot tell that json_fail() returns < 0 and warns
          * that the callers' value may be used uninitialised. */
         *ret = NULL;
         for (size_t i = 0; i < obj->u.object.len; i++) {
                 if (strcmp(obj->u.object.keys[i], key) != 0)
                         continue;
                 if (seen)
-                        return fail(reason, "at %s%s%s: duplicate key", path, *path ? "." : "",
+                        return json_fail(reason, "at %s%s%s: duplicate key", path, *path ? "." : "",
                                     key);
                 seen = true;
                 found = obj->u.object.values[i];
@@ -297,12 +232,12 @@ static int get_string(yajl_val obj, const char *key, const char *path, bool requ
                 return r;
         if (is_absent(v)) {
                 if (required)
-                        return fail(reason, "%s%shas no \"%s\"", path, *path ? " " : "", key);
+                        return json_fail(reason, "%s%shas no \"%s\"", path, *path ? " " : "", key);
                 return 0;
         }
         if (!YAJL_IS_STRING(v))
-                return fail(reason, "at %s%s%s: expected a string, got %s", path,
-                            *path ? "." : "", key, type_name(v));
+                return json_fail(reason, "at %s%s%s: expected a string, got %s", path,
+                            *path ? "." : "", key, json_type_name(v));
         *ret = strdup(v->u.string);
         return *ret ? 0 : -ENOMEM;
 }
@@ -316,11 +251,11 @@ static int get_bool(yajl_val obj, const char *key, bool required, bool *ret, cha
                 return r;
         if (is_absent(v)) {
                 if (required)
-                        return fail(reason, "has no \"%s\"", key);
+                        return json_fail(reason, "has no \"%s\"", key);
                 return 0;
         }
         if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-                return fail(reason, "at %s: expected a boolean, got %s", key, type_name(v));
+                return json_fail(reason, "at %s: expected a boolean, got %s", key, json_type_name(v));
         *ret = YAJL_IS_TRUE(v);
         return 0;
 }
@@ -335,8 +270,8 @@ static int get_usec(yajl_val obj, const char *key, usec_t *ret, char **reason) {
         if (is_absent(v))
                 return 0;
         if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0)
-                return fail(reason, "at %s: expected a non-negative integer, got %s", key,
-                            YAJL_IS_NUMBER(v) ? "another number" : type_name(v));
+                return json_fail(reason, "at %s: expected a non-negative integer, got %s", key,
+                            YAJL_IS_NUMBER(v) ? "another number" : json_type_name(v));
         *ret = (usec_t) YAJL_GET_INTEGER(v);
         return 0;
 }
@@ -349,15 +284,15 @@ static int check_version(yajl_val root, char **reason) {
         if (r < 0)
                 return r;
         if (is_absent(v))
-                return fail(reason, "has no \"version\"");
+                return json_fail(reason, "has no \"version\"");
         if (!YAJL_IS_INTEGER(v))
-                return fail(reason, "at version: expected an integer, got %s",
-                            YAJL_IS_NUMBER(v) ? "another number" : type_name(v));
+                return json_fail(reason, "at version: expected an integer, got %s",
+                            YAJL_IS_NUMBER(v) ? "another number" : json_type_name(v));
         if (YAJL_GET_INTEGER(v) > TASK_STORE_VERSION)
-                return fail(reason, "format version %lld is newer than this taskwatchd reads (%d)",
+                return json_fail(reason, "format version %lld is newer than this taskwatchd reads (%d)",
                             YAJL_GET_INTEGER(v), TASK_STORE_VERSION);
         if (YAJL_GET_INTEGER(v) < 1)
-                return fail(reason, "unknown format version %lld", YAJL_GET_INTEGER(v));
+                return json_fail(reason, "unknown format version %lld", YAJL_GET_INTEGER(v));
         return 0;
 }
 
@@ -370,10 +305,10 @@ static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
         if (r < 0 || is_absent(v))
                 return r;
         if (!YAJL_IS_ARRAY(v))
-                return fail(reason, "at hooks_done: expected an array, got %s", type_name(v));
+                return json_fail(reason, "at hooks_done: expected an array, got %s", json_type_name(v));
         n = v->u.array.len;
         if (n > TASK_STORE_MAX_HOOKS)
-                return fail(reason, "hooks_done has more than %u entries", TASK_STORE_MAX_HOOKS);
+                return json_fail(reason, "hooks_done has more than %u entries", TASK_STORE_MAX_HOOKS);
         if (n == 0)
                 return 0;
 
@@ -384,8 +319,8 @@ static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
                 yajl_val e = v->u.array.values[i];
 
                 if (!YAJL_IS_STRING(e))
-                        return fail(reason, "at hooks_done[%zu]: expected a string, got %s", i,
-                                    type_name(e));
+                        return json_fail(reason, "at hooks_done[%zu]: expected a string, got %s", i,
+                                    json_type_name(e));
                 rec->hooks_done[i] = strdup(e->u.string);
                 if (!rec->hooks_done[i])
                         return -ENOMEM;
@@ -403,10 +338,10 @@ static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
         if (r < 0 || is_absent(v))
                 return r;
         if (!YAJL_IS_ARRAY(v))
-                return fail(reason, "at hook_inputs: expected an array, got %s", type_name(v));
+                return json_fail(reason, "at hook_inputs: expected an array, got %s", json_type_name(v));
         n = v->u.array.len;
         if (n > TASK_STORE_MAX_HOOKS)
-                return fail(reason, "hook_inputs has more than %u entries", TASK_STORE_MAX_HOOKS);
+                return json_fail(reason, "hook_inputs has more than %u entries", TASK_STORE_MAX_HOOKS);
         if (n == 0)
                 return 0;
 
@@ -417,8 +352,8 @@ static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
                 yajl_val e = v->u.array.values[i];
 
                 if (!YAJL_IS_STRING(e))
-                        return fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
-                                    type_name(e));
+                        return json_fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
+                                    json_type_name(e));
                 rec->hook_inputs[i] = strdup(e->u.string);
                 if (!rec->hook_inputs[i])
                         return -ENOMEM;
@@ -435,7 +370,7 @@ static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, Task
 
         (void) snprintf(path, sizeof path, "hooks_pending[%zu]", i);
         if (!YAJL_IS_OBJECT(e))
-                return fail(reason, "at %s: expected an object, got %s", path, type_name(e));
+                return json_fail(reason, "at %s: expected an object, got %s", path, json_type_name(e));
         r = get_string(e, "key", path, true, &p->key, reason);
         if (r < 0)
                 return r;
@@ -446,7 +381,7 @@ static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, Task
         if (!is_absent(v)) {
                 if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
                     (unsigned long long) YAJL_GET_INTEGER(v) >= rec->n_hook_inputs)
-                        return fail(reason, "at %s.input: not an index into hook_inputs", path);
+                        return json_fail(reason, "at %s.input: not an index into hook_inputs", path);
                 p->input = (size_t) YAJL_GET_INTEGER(v);
         }
 
@@ -454,10 +389,10 @@ static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, Task
         if (r < 0)
                 return r;
         if (is_absent(ev))
-                return fail(reason, "%s has no \"event\"", path);
+                return json_fail(reason, "%s has no \"event\"", path);
         if (!YAJL_IS_OBJECT(ev))
-                return fail(reason, "at %s.event: expected an object, got %s", path,
-                            type_name(ev));
+                return json_fail(reason, "at %s.event: expected an object, got %s", path,
+                            json_type_name(ev));
         (void) snprintf(epath, sizeof epath, "%s.event", path);
         r = get_string(ev, "kind", epath, true, &p->kind, reason);
         for (size_t f = 0; r >= 0 && f < _TASK_HOOK_FIELD_MAX; f++)
@@ -476,10 +411,10 @@ static int decode_hooks_pending(yajl_val root, TaskRecord *rec, char **reason) {
         if (r < 0 || is_absent(v))
                 return r;
         if (!YAJL_IS_ARRAY(v))
-                return fail(reason, "at hooks_pending: expected an array, got %s", type_name(v));
+                return json_fail(reason, "at hooks_pending: expected an array, got %s", json_type_name(v));
         n = v->u.array.len;
         if (n > TASK_STORE_MAX_HOOKS)
-                return fail(reason, "hooks_pending has more than %u entries",
+                return json_fail(reason, "hooks_pending has more than %u entries",
                             TASK_STORE_MAX_HOOKS);
         if (n == 0)
                 return 0;
@@ -507,11 +442,11 @@ static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
         if (r < 0 || is_absent(v))
                 return r;
         if (!YAJL_IS_ARRAY(v))
-                return fail(reason, "at snapshot.instances: expected an array, got %s",
-                            type_name(v));
+                return json_fail(reason, "at snapshot.instances: expected an array, got %s",
+                            json_type_name(v));
         n = v->u.array.len;
         if (n > TASK_STORE_MAX_INSTANCES)
-                return fail(reason, "snapshot.instances has more than %u entries",
+                return json_fail(reason, "snapshot.instances has more than %u entries",
                             TASK_STORE_MAX_INSTANCES);
         if (n == 0)
                 return 0;
@@ -526,8 +461,8 @@ static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
 
                 (void) snprintf(path, sizeof path, "snapshot.instances[%zu]", i);
                 if (!YAJL_IS_OBJECT(e))
-                        return fail(reason, "at %s: expected an object, got %s", path,
-                                    type_name(e));
+                        return json_fail(reason, "at %s: expected an object, got %s", path,
+                                    json_type_name(e));
                 s->n_instances = i + 1;
                 r = get_string(e, "id", path, true, &in->id, reason);
                 if (r < 0)
@@ -563,11 +498,11 @@ static int decode_snapshot(yajl_val root, TaskRecord *rec, char **reason) {
         if (is_absent(v)) {
                 /* Before the first reply there is nothing to keep. */
                 if (rec->have_baseline)
-                        return fail(reason, "has a baseline but no \"snapshot\"");
+                        return json_fail(reason, "has a baseline but no \"snapshot\"");
                 return 0;
         }
         if (!YAJL_IS_OBJECT(v))
-                return fail(reason, "at snapshot: expected an object, got %s", type_name(v));
+                return json_fail(reason, "at snapshot: expected an object, got %s", json_type_name(v));
 
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = get_string(v, strings[i].key, "snapshot", false,
@@ -581,7 +516,7 @@ static int decode_snapshot(yajl_val root, TaskRecord *rec, char **reason) {
 
         r = task_store_snapshot_normalize(s, &first, &second);
         if (r == -EEXIST)
-                return fail(reason, "snapshot.instances[%zu] repeats the id of "
+                return json_fail(reason, "snapshot.instances[%zu] repeats the id of "
                                     "snapshot.instances[%zu]", second, first);
         return r;
 }
@@ -590,7 +525,7 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
         int r;
 
         if (!YAJL_IS_OBJECT(root))
-                return fail(reason, "not a JSON object but %s", type_name(root));
+                return json_fail(reason, "not a JSON object but %s", json_type_name(root));
         /* First, so that a newer file is refused for what it is, not for a changed field. */
         r = check_version(root, reason);
         if (r < 0)
@@ -598,7 +533,7 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
 
         r = get_string(root, "task_id", "", true, &rec->task_id, reason);
         if (r >= 0 && !*rec->task_id)
-                r = fail(reason, "at task_id: empty");
+                r = json_fail(reason, "at task_id: empty");
         r = r ?: get_bool(root, "have_baseline", true, &rec->have_baseline, reason);
         r = r ?: get_bool(root, "lost", false, &rec->lost, reason);
         r = r ?: get_bool(root, "timeout_reported", false, &rec->timeout_reported, reason);
@@ -628,9 +563,9 @@ int task_record_from_json(const char *buf, size_t len, TaskRecord **ret, char **
                 *ret_reason = NULL;
 
         if (len > TASK_STORE_MAX_FILE)
-                r = fail(&reason, "larger than the limit of %u bytes", TASK_STORE_MAX_FILE);
+                r = json_fail(&reason, "larger than the limit of %u bytes", TASK_STORE_MAX_FILE);
         else if (len == 0)
-                r = fail(&reason, "empty file");
+                r = json_fail(&reason, "empty file");
         else
                 r = json_guard_prescan(buf, len, &file_limits, &reason);
         if (r < 0)
@@ -644,7 +579,7 @@ int task_record_from_json(const char *buf, size_t len, TaskRecord **ret, char **
         copy[len] = '\0';
         root = yajl_tree_parse(copy, err, sizeof err);
         if (!root) {
-                r = fail_from_yajl(err, &reason);
+                r = json_fail_from_yajl(err, &reason);
                 goto fail;
         }
 
