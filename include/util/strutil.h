@@ -32,3 +32,6 @@ void free_secret(char *s);
 static inline void free_secretp(char **s) {
         free_secret(*s);
 }
+
+/* A deep copy of a NULL-terminated list of strings (strv_free() it); NULL on OOM. */
+char **strv_copy(char *const *l);

@@ -23,22 +23,6 @@ const char *cli_profile_mode_to_string(CliProfileMode m) {
         return m < ELEMENTSOF(mode_names) ? mode_names[m] : NULL;
 }
 
-_printf_(2, 3) static int fail(char **error, const char *fmt, ...) {
-        va_list ap;
-
-        if (!error)
-                return -EBADMSG;
-        free(*error);
-        va_start(ap, fmt);
-        if (vasprintf(error, fmt, ap) < 0) {
-                *error = NULL;
-                va_end(ap);
-                return -ENOMEM;
-        }
-        va_end(ap);
-        return -EBADMSG;
-}
-
 CliProfile *cli_profile_free(CliProfile *p) {
         if (!p)
                 return NULL;
@@ -88,7 +72,7 @@ static int take(yajl_val v, const char *key, bool required, const char *profile,
 
         if (!s || !*s) {
                 if (required)
-                        return fail(error, "profile %s: %s is missing or empty", profile, key);
+                        return creds_error(error, "profile %s: %s is missing or empty", profile, key);
                 return 0;
         }
         *field = strdup(s);
@@ -106,21 +90,21 @@ int cli_profile_parse(const char *json, size_t len, const char *name, CliProfile
 
         r = creds_json_parse(json, len, &root, &reason);
         if (r == -EBADMSG)
-                return fail(error, "%s", reason);
+                return creds_error(error, "%s", reason);
         if (r < 0)
                 return r;
         if (root->type != yajl_t_object)
-                return fail(error, "not a JSON object");
+                return creds_error(error, "not a JSON object");
 
         if (!name || !*name)
                 name = creds_json_string(root, "current");
         if (!name || !*name)
                 name = "default";
         if (!is_printable(name))
-                return fail(error, "the profile name is not printable");
+                return creds_error(error, "the profile name is not printable");
         v = find_profile(root, name);
         if (!v)
-                return fail(error, "no profile named %s", name);
+                return creds_error(error, "no profile named %s", name);
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -141,7 +125,7 @@ int cli_profile_parse(const char *json, size_t len, const char *name, CliProfile
         else if (strcmp(mode, "OIDC") == 0)
                 p->mode = CLI_PROFILE_OIDC;
         else
-                return fail(error, "profile %s: unsupported profile mode %s (supported: AK, "
+                return creds_error(error, "profile %s: unsupported profile mode %s (supported: AK, "
                             "StsToken, EcsRamRole, OIDC)", name,
                             is_printable(mode) ? mode : "(unprintable)");
 

@@ -13,22 +13,6 @@
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
-_printf_(2, 3) static int fail(char **error, const char *fmt, ...) {
-        va_list ap;
-
-        if (!error)
-                return -EBADMSG;
-        free(*error);
-        va_start(ap, fmt);
-        if (vasprintf(error, fmt, ap) < 0) {
-                *error = NULL;
-                va_end(ap);
-                return -ENOMEM;
-        }
-        va_end(ap);
-        return -EBADMSG;
-}
-
 static int digits(const char **p, size_t n, int *ret) {
         int v = 0;
 
@@ -103,18 +87,18 @@ static int decode_credentials(yajl_val v, const char *what, const char *source,
         usec_t until;
 
         if (!id || !*id)
-                return fail(error, "%s has no AccessKeyId", what);
+                return creds_error(error, "%s has no AccessKeyId", what);
         if (!secret || !*secret)
-                return fail(error, "%s has no AccessKeySecret", what);
+                return creds_error(error, "%s has no AccessKeySecret", what);
         if (!token || !*token)
-                return fail(error, "%s has no SecurityToken", what);
+                return creds_error(error, "%s has no SecurityToken", what);
         if (!expiration)
-                return fail(error, "%s has no Expiration", what);
+                return creds_error(error, "%s has no Expiration", what);
         if (parse_iso8601_utc(expiration, &until) < 0)
-                return fail(error, "%s has an Expiration that is not an ISO-8601 time", what);
+                return creds_error(error, "%s has an Expiration that is not an ISO-8601 time", what);
         /* An id goes into a header and the journal: printable, no blanks, bounded. */
         if (strlen(id) > 256 || strspn(id, NAME_CHARS) != strlen(id))
-                return fail(error, "%s has an AccessKeyId with unexpected characters", what);
+                return creds_error(error, "%s has an AccessKeyId with unexpected characters", what);
         return credentials_new(ret, id, secret, token, until, source);
 }
 
@@ -127,19 +111,19 @@ int creds_parse_metadata_reply(const char *body, size_t len, const char *source,
 
         r = creds_json_parse(body, len, &v, &reason);
         if (r == -EBADMSG)
-                return fail(error, "metadata reply %s", reason);
+                return creds_error(error, "metadata reply %s", reason);
         if (r < 0)
                 return r;
         if (v->type != yajl_t_object)
-                return fail(error, "metadata reply is not a JSON object");
+                return creds_error(error, "metadata reply is not a JSON object");
         code = creds_json_string(v, "Code");
         if (!code)
-                return fail(error, "metadata reply has no Code");
+                return creds_error(error, "metadata reply has no Code");
         if (strcmp(code, "Success") != 0) {
                 /* Codes are short words; anything else is not worth quoting. */
                 if (strlen(code) > 64 || strspn(code, NAME_CHARS) != strlen(code))
                         code = "(unprintable)";
-                return fail(error, "metadata reply has Code %s, not Success", code);
+                return creds_error(error, "metadata reply has Code %s, not Success", code);
         }
         return decode_credentials(v, "metadata reply", source, ret, error);
 }
@@ -166,13 +150,13 @@ int creds_parse_sts_reply(long http_status, const char *body, size_t len, const 
                 return r;
         if (r < 0 || v->type != yajl_t_object) {
                 if (http_status != 200)
-                        return fail(error, "STS answered HTTP %ld", http_status);
-                return fail(error, "STS reply %s", reason ? : "is not a JSON object");
+                        return creds_error(error, "STS answered HTTP %ld", http_status);
+                return creds_error(error, "STS reply %s", reason ? : "is not a JSON object");
         }
         if (http_status == 200) {
                 yajl_val c = creds_json_member(v, "Credentials");
                 if (!c || c->type != yajl_t_object)
-                        return fail(error, "STS reply has no Credentials object");
+                        return creds_error(error, "STS reply has no Credentials object");
                 return decode_credentials(c, "STS reply", source, ret, error);
         }
 
@@ -182,6 +166,6 @@ int creds_parse_sts_reply(long http_status, const char *body, size_t len, const 
         sanitize(code, sizeof code - 1);
         sanitize(message, sizeof message - 1);
         sanitize(rid, sizeof rid - 1);
-        return fail(error, "STS answered HTTP %ld%s%s%s%s%s%s", http_status, *code ? " " : "", code,
+        return creds_error(error, "STS answered HTTP %ld%s%s%s%s%s%s", http_status, *code ? " " : "", code,
                     *message ? ": " : "", message, *rid ? ", request id " : "", rid);
 }

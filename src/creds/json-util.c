@@ -152,3 +152,19 @@ const char *creds_json_string(yajl_val v, const char *key) {
         yajl_val m = creds_json_member(v, key);
         return m && m->type == yajl_t_string ? m->u.string : NULL;
 }
+
+int creds_error(char **error, const char *fmt, ...) {
+        va_list ap;
+
+        if (!error)
+                return -EBADMSG;
+        free(*error);
+        va_start(ap, fmt);
+        if (vasprintf(error, fmt, ap) < 0) {
+                *error = NULL;
+                va_end(ap);
+                return -ENOMEM;
+        }
+        va_end(ap);
+        return -EBADMSG;
+}

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "util/cleanup.h"
+
 #include <yajl/yajl_tree.h>
 
 /* Nesting, size and value caps: these documents are small and flat. */
@@ -24,3 +26,7 @@ static inline void creds_json_freep(yajl_val *v) {
 const char *creds_json_string(yajl_val v, const char *key);
 /* The member key of object v whatever its type, or NULL. */
 yajl_val creds_json_member(yajl_val v, const char *key);
+
+/* Replaces *error (when error is not NULL) with a formatted message and returns -EBADMSG;
+ * -ENOMEM when it cannot be allocated. For parsers whose last error is the one to show. */
+int creds_error(char **error, const char *fmt, ...) _printf_(2, 3);

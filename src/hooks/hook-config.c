@@ -56,21 +56,6 @@ size_t hook_config_n_commands(const HookConfig *c) {
         return n;
 }
 
-static char **strv_copy(char *const *l) {
-        size_t n = 0;
-        char **v;
-
-        while (l[n])
-                n++;
-        v = calloc(n + 1, sizeof(char *));
-        if (!v)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(v[i] = strdup(l[i])))
-                        return strv_free(v);
-        return v;
-}
-
 int hook_config_copy(HookConfig *dst, const HookConfig *src) {
         HookConfig c;
 

@@ -36,21 +36,6 @@ static bool strv_equal(char *const *a, char *const *b) {
         return !*a && !*b;
 }
 
-static char **strv_dup(char *const *l) {
-        size_t n = 0;
-        char **v;
-
-        while (l[n])
-                n++;
-        v = calloc(n + 1, sizeof(char *));
-        if (!v)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(v[i] = strdup(l[i])))
-                        return strv_free(v);
-        return v;
-}
-
 /* The commands e fires, each once, in trigger then configuration order. */
 static int job_add_commands(HookJob *j, const HookConfig *c, unsigned triggers) {
         size_t max = hook_config_n_commands(c);
@@ -75,7 +60,7 @@ static int job_add_commands(HookJob *j, const HookConfig *c, unsigned triggers) 
 
                         HookCommand *d = &j->commands[j->n_runs];
                         d->line = strdup(cmd->line);
-                        d->argv = strv_dup(cmd->argv);
+                        d->argv = strv_copy(cmd->argv);
                         if (asprintf(&j->names[j->n_runs], "%s#%zu",
                                      hook_trigger_to_string((HookTrigger) t), i + 1) < 0)
                                 j->names[j->n_runs] = NULL;

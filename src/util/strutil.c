@@ -186,3 +186,18 @@ void free_secret(char *s) {
         explicit_bzero(s, strlen(s));
         free(s);
 }
+
+char **strv_copy(char *const *l) {
+        size_t n = 0;
+        char **v;
+
+        while (l[n])
+                n++;
+        v = calloc(n + 1, sizeof(char *));
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(v[i] = strdup(l[i])))
+                        return strv_free(v);
+        return v;
+}
