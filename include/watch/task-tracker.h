@@ -6,24 +6,7 @@
 
 #include "ack/task-info.h"
 #include "report/event.h"
-
-typedef struct TrackedInstance {
-        char *id;
-        char *status; /* as the API sent it */
-        InstancePhase phase;
-} TrackedInstance;
-
-/* Everything we know of a task from one reply (and the instances earlier ones listed). */
-typedef struct TaskSnapshot {
-        char *state; /* as the API sent it */
-        TaskPhase phase;
-        char *stage;
-        char *cluster_id, *task_type;
-        char *error_code, *error_message;
-        TrackedInstance *instances; /* sorted by id, for lookup */
-        size_t n_instances;
-        size_t n_succeeded, n_failed, n_pending;
-} TaskSnapshot;
+#include "watch/task-snapshot.h"
 
 typedef struct TaskTracker {
         char *task_id;

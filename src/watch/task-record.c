@@ -8,21 +8,6 @@
 #include "util/strutil.h"
 #include "watch/task-store.h"
 
-void task_store_snapshot_clear(TaskSnapshot *s) {
-        free(s->state);
-        free(s->stage);
-        free(s->cluster_id);
-        free(s->task_type);
-        free(s->error_code);
-        free(s->error_message);
-        for (size_t i = 0; i < s->n_instances; i++) {
-                free(s->instances[i].id);
-                free(s->instances[i].status);
-        }
-        free(s->instances);
-        *s = (TaskSnapshot) { .phase = TASK_PHASE_UNKNOWN };
-}
-
 /* Orders positions by the id found there, then by position, so the result does not depend on
  * what qsort does with equal keys. */
 static int compare_position(const void *a, const void *b, void *userdata) {
@@ -95,10 +80,10 @@ static int dup_field(char **dst, const char *src) {
         return *dst ? 0 : -ENOMEM;
 }
 
-/* A deep copy of src, normalized: a record may have been filled by hand or by an older
- * release, and the tracker relies on sorted instances and consistent counts. */
+/* A deep copy of src, normalized and packed: a record may have been filled by hand or by an
+ * older release, and the tracker relies on sorted instances and consistent counts. */
 static int snapshot_copy(TaskSnapshot *dst, const TaskSnapshot *src) {
-        _cleanup_(task_store_snapshot_clear) TaskSnapshot s = { .phase = TASK_PHASE_UNKNOWN };
+        _cleanup_(task_snapshot_clear) TaskSnapshot s = { .phase = TASK_PHASE_UNKNOWN };
         size_t first, second;
         int r = 0;
 
@@ -131,9 +116,7 @@ static int snapshot_copy(TaskSnapshot *dst, const TaskSnapshot *src) {
                 return -EINVAL;
         if (r < 0)
                 return r;
-        *dst = s;
-        s = (TaskSnapshot) {};
-        return 0;
+        return task_snapshot_pack(dst, &s);
 }
 
 int task_record_init(TaskRecord *r, const char *task_id) {
@@ -160,7 +143,7 @@ int task_record_new(TaskRecord **ret, const char *task_id) {
 
 void task_record_done(TaskRecord *r) {
         free(r->task_id);
-        task_store_snapshot_clear(&r->snapshot);
+        task_snapshot_clear(&r->snapshot);
         free(r->last_error);
         for (size_t i = 0; i < r->n_hooks_done; i++)
                 free(r->hooks_done[i]);
@@ -413,14 +396,14 @@ int task_record_from_tracker(TaskRecord *r, const TaskTracker *t) {
         }
         id = strdup(t->task_id);
         if (!id) {
-                task_store_snapshot_clear(&s);
+                task_snapshot_clear(&s);
                 return -ENOMEM;
         }
 
         free(r->task_id);
         r->task_id = id;
         r->have_baseline = t->have_baseline;
-        task_store_snapshot_clear(&r->snapshot);
+        task_snapshot_clear(&r->snapshot);
         r->snapshot = s;
         return 0;
 }
@@ -438,7 +421,7 @@ int task_tracker_restore(TaskTracker *t, const TaskRecord *r) {
                         return k;
         }
 
-        task_store_snapshot_clear(&t->now);
+        task_snapshot_clear(&t->now);
         t->now = s;
         t->have_baseline = r->have_baseline;
         return 0;

@@ -546,7 +546,7 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
         r = r ?: decode_hooks_pending(root, rec, reason);
         r = r ?: decode_snapshot(root, rec, reason);
         if (r >= 0 && !rec->have_baseline)
-                task_store_snapshot_clear(&rec->snapshot); /* as a tracker without one */
+                task_snapshot_clear(&rec->snapshot); /* as a tracker without one */
         return r;
 }
 

@@ -6,25 +6,6 @@
 
 #include "util/strutil.h"
 
-static void instances_free(TrackedInstance *v, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(v[i].id);
-                free(v[i].status);
-        }
-        free(v);
-}
-
-static void snapshot_done(TaskSnapshot *s) {
-        free(s->state);
-        free(s->stage);
-        free(s->cluster_id);
-        free(s->task_type);
-        free(s->error_code);
-        free(s->error_message);
-        instances_free(s->instances, s->n_instances);
-        *s = (TaskSnapshot) { .phase = TASK_PHASE_UNKNOWN };
-}
-
 int task_tracker_init(TaskTracker *t, const char *task_id) {
         *t = (TaskTracker) { .now.phase = TASK_PHASE_UNKNOWN };
         t->task_id = strdup(task_id);
@@ -33,7 +14,7 @@ int task_tracker_init(TaskTracker *t, const char *task_id) {
 
 void task_tracker_done(TaskTracker *t) {
         free(t->task_id);
-        snapshot_done(&t->now);
+        task_snapshot_clear(&t->now);
         *t = (TaskTracker) {};
 }
 
@@ -41,11 +22,13 @@ static int compare_instance(const void *a, const void *b) {
         return strcmp(((const TrackedInstance *) a)->id, ((const TrackedInstance *) b)->id);
 }
 
-static int instance_set(TrackedInstance *i, const char *id, const char *status) {
-        i->id = strdup(id);
-        i->status = strdup(status ? status : "");
-        i->phase = instance_phase_from_status(status);
-        return i->id && i->status ? 0 : -ENOMEM;
+/* The view borrows id and status from the reply or the old snapshot. */
+static void instance_set(TrackedInstance *i, const char *id, const char *status) {
+        *i = (TrackedInstance) {
+                .id = (char *) id,
+                .status = (char *) (status ?: ""),
+                .phase = instance_phase_from_status(status),
+        };
 }
 
 static const TrackedInstance *find_instance(const TrackedInstance *v, size_t n, const char *id) {
@@ -68,12 +51,12 @@ static int compare_reply_position(const void *a, const void *b, void *userdata) 
 
 /* The reply's instances, plus any we knew that the reply no longer lists: an instance
  * missing from one reply keeps its last status rather than vanishing and coming back
- * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. */
-static int snapshot_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+ * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. Fills
+ * s->instances with a new array of borrowed entries; the caller frees the array. */
+static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
         _cleanup_(freep) size_t *order = NULL;
         size_t n = 0, n_reply, cap = info->n_instances + old->n_instances;
         TrackedInstance *v;
-        int r;
 
         v = calloc(cap ? cap : 1, sizeof(*v));
         order = calloc(info->n_instances ? info->n_instances : 1, sizeof(*order));
@@ -96,10 +79,7 @@ static int snapshot_instances(TaskSnapshot *s, const TaskSnapshot *old, const Ta
                 if (k + 1 < info->n_instances &&
                     streq_ptr(in->id, info->instances[order[k + 1]].id))
                         continue; /* a later entry for the same id follows */
-                r = instance_set(&v[n++], in->id, in->status);
-                s->n_instances = n;
-                if (r < 0)
-                        return r;
+                instance_set(&v[n++], in->id, in->status);
         }
 
         n_reply = n;
@@ -107,13 +87,11 @@ static int snapshot_instances(TaskSnapshot *s, const TaskSnapshot *old, const Ta
                 const TrackedInstance *o = &old->instances[i];
                 if (find_instance(v, n_reply, o->id))
                         continue;
-                r = instance_set(&v[n++], o->id, o->status);
-                s->n_instances = n;
-                if (r < 0)
-                        return r;
+                instance_set(&v[n++], o->id, o->status);
         }
         if (n > n_reply)
                 qsort(v, n, sizeof(*v), compare_instance);
+        s->n_instances = n;
 
         for (size_t i = 0; i < n; i++)
                 switch (v[i].phase) {
@@ -129,22 +107,26 @@ static int snapshot_instances(TaskSnapshot *s, const TaskSnapshot *old, const Ta
         return 0;
 }
 
+/* The new snapshot, packed into one block: first a view that borrows every string from
+ * the reply and the old snapshot, then one copy of it. */
 static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
-        *s = (TaskSnapshot) { .phase = task_phase_from_state(info->state) };
+        TaskSnapshot view = {
+                .phase = task_phase_from_state(info->state),
+                .state = (char *) info->state,
+                .stage = (char *) info->current_stage,
+                /* Identity fields rarely come and go; keep what we knew if a reply omits them. */
+                .cluster_id = (char *) (info->cluster_id ?: old->cluster_id),
+                .task_type = (char *) (info->task_type ?: old->task_type),
+                .error_code = (char *) info->error_code,
+                .error_message = (char *) info->error_message,
+        };
+        int r;
 
-        s->state = strdup_or_null(info->state);
-        s->stage = strdup_or_null(info->current_stage);
-        /* Identity fields rarely come and go; keep what we knew if a reply omits them. */
-        s->cluster_id = strdup_or_null(info->cluster_id ? info->cluster_id : old->cluster_id);
-        s->task_type = strdup_or_null(info->task_type ? info->task_type : old->task_type);
-        s->error_code = strdup_or_null(info->error_code);
-        s->error_message = strdup_or_null(info->error_message);
-        if ((info->state && !s->state) || (info->current_stage && !s->stage) ||
-            ((info->cluster_id || old->cluster_id) && !s->cluster_id) ||
-            ((info->task_type || old->task_type) && !s->task_type) ||
-            (info->error_code && !s->error_code) || (info->error_message && !s->error_message))
-                return -ENOMEM;
-        return snapshot_instances(s, old, info);
+        r = view_instances(&view, old, info);
+        if (r >= 0)
+                r = task_snapshot_pack(s, &view);
+        free(view.instances);
+        return r;
 }
 
 typedef struct Emitter {
@@ -335,10 +317,8 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
         int r;
 
         r = snapshot_build(&s, &t->now, info);
-        if (r < 0) {
-                snapshot_done(&s);
+        if (r < 0)
                 return r;
-        }
 
         Emitter em = { .t = t, .s = &s, .request_id = request_id, .sink = sink };
         if (!t->have_baseline) {
@@ -348,7 +328,7 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
                 changed = emit_changes(&em);
 
         /* The new picture replaces the old, which is freed. */
-        snapshot_done(&t->now);
+        task_snapshot_clear(&t->now);
         t->now = s;
         t->have_baseline = true;
         return changed ? 1 : 0;

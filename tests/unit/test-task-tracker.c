@@ -257,6 +257,8 @@ static void test_many_instances_are_tracked(void) {
         ASSERT_INT_EQ(tracker.now.n_instances, 2000);
         ASSERT_INT_EQ(tracker.now.n_succeeded, 667);
         ASSERT_INT_EQ(tracker.now.n_pending, 1333);
+        ASSERT_NOT_NULL(tracker.now.block); /* one allocation, however many instances */
+        ASSERT_TRUE((void *) tracker.now.instances == tracker.now.block);
         teardown();
 }
 
