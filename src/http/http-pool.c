@@ -41,6 +41,7 @@ struct HttpPool {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
+        sd_event_source *kick;  /* defer: libcurl's "time out now", without the timerfd */
         sd_event_source *drain; /* defer: reads finished transfers outside libcurl */
         HttpPoolOptions options;
         char *ca_file;
@@ -56,6 +57,15 @@ struct HttpPool {
         void *on_capacity_userdata;
 };
 
+/* Finished transfers are read from the drain source, outside libcurl. Most actions only
+ * send or read part of a reply: fewer transfers running than we have in flight is the sign
+ * that one ended, and only then is a loop iteration spent on the drain. On an error, drain
+ * anyway. */
+static void pool_drain_if_done(HttpPool *p, int running) {
+        if (running < 0 || (size_t) running < p->in_flight)
+                (void) sd_event_source_set_enabled(p->drain, SD_EVENT_ONESHOT);
+}
+
 static int pool_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         HttpPool *p = userdata;
         int action = 0, running;
@@ -68,8 +78,9 @@ static int pool_on_io(sd_event_source *s, int fd, uint32_t revents, void *userda
         if (revents & (EPOLLERR | EPOLLHUP))
                 action |= CURL_CSELECT_ERR;
 
-        (void) curl_multi_socket_action(p->multi, fd, action, &running);
-        (void) sd_event_source_set_enabled(p->drain, SD_EVENT_ONESHOT);
+        if (curl_multi_socket_action(p->multi, fd, action, &running) != CURLM_OK)
+                running = -1;
+        pool_drain_if_done(p, running);
         return 0;
 }
 
@@ -77,9 +88,14 @@ static int pool_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         HttpPool *p = userdata;
         int running;
 
-        (void) curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        (void) sd_event_source_set_enabled(p->drain, SD_EVENT_ONESHOT);
+        if (curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+                running = -1;
+        pool_drain_if_done(p, running);
         return 0;
+}
+
+static int pool_on_kick(sd_event_source *s, void *userdata) {
+        return pool_on_timer(s, 0, userdata);
 }
 
 static void pool_forget_io(HttpPool *p, sd_event_source *io) {
@@ -145,6 +161,13 @@ static int curl_on_timer(CURLM *multi, long timeout_ms, void *userdata) {
 
         if (timeout_ms < 0)
                 return sd_event_source_set_enabled(p->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+
+        /* "Now" comes with every new transfer. Arming the timer for it moved the timerfd
+         * twice per poll (to now, then back to the next poll); a defer source costs no
+         * syscall. The timer keeps its old deadline: should that pass first, libcurl just
+         * finds nothing expired and asks again. */
+        if (timeout_ms == 0)
+                return sd_event_source_set_enabled(p->kick, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
 
         /* Round up: firing early makes libcurl ask again for the rest, a busy loop. */
         when = now_usec(CLOCK_MONOTONIC) + (usec_t) timeout_ms * USEC_PER_MSEC + USEC_PER_MSEC - 1;
@@ -385,6 +408,11 @@ int http_pool_new(HttpPool **ret, sd_event *event, const HttpPoolOptions *o) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(p->timer, "curl-timer");
+        r = sd_event_add_defer(event, &p->kick, pool_on_kick, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(p->kick, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(p->kick, "curl-kick");
         r = sd_event_add_defer(event, &p->drain, pool_on_drain, p);
         if (r < 0)
                 return r;
@@ -425,6 +453,7 @@ HttpPool *http_pool_free(HttpPool *p) {
                 sd_event_source_disable_unref(p->ios[i]);
         free(p->ios);
         sd_event_source_disable_unref(p->timer);
+        sd_event_source_disable_unref(p->kick);
         sd_event_source_disable_unref(p->drain);
         sd_event_unref(p->event);
         free(p->ca_file);
