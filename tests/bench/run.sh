@@ -1,8 +1,8 @@
 #!/bin/bash
 # The benchmark's entry point: build taskwatchd (release), fetch nginx and the SDK, run, report.
 #
-#   sudo tests/bench/run.sh [--quick] [--reps N] [--phases matrix,simulator,full,startup,latency,profile]
-#   sudo tests/bench/run.sh --from-json tests/bench/.work/results.json   # only rewrite RESULTS.md
+#   tests/bench/run.sh [--quick] [--reps N] [--phases matrix,default,simulator,full,startup,latency,profile]
+#   tests/bench/run.sh --from-json tests/bench/.work/results.json   # only rewrite RESULTS.md
 #
 # Prints the table and rewrites tests/bench/RESULTS.md. Scratch output (the npm install, the
 # certificates, reply files, logs, perf data, results.json) goes to tests/bench/.work/,
