@@ -237,7 +237,7 @@ static void put_escaped(FILE *out, const char *s) {
                         fputc(*p, out);
 }
 
-static void send_to_stream(FILE *out, const Event *e) {
+static void put_line(FILE *out, const Event *e) {
         char stamp[32];
         struct tm tm;
         time_t t = time(NULL);
@@ -246,7 +246,26 @@ static void send_to_stream(FILE *out, const Event *e) {
         fprintf(out, "%s %-7s ", stamp, priority_name(event_kind_priority(e->kind)));
         put_escaped(out, e->message ? e->message : event_kind_name(e->kind));
         fputc('\n', out);
-        fflush(out);
+}
+
+/* stderr is unbuffered: written straight to it, a line cost a write() per character (about
+ * a hundred), so the line is put together first and written at once, which also keeps
+ * lines whole when another process writes to the same file. */
+static void send_to_stream(FILE *out, const Event *e) {
+        _cleanup_(freep) char *line = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+
+        if (m) {
+                put_line(m, e);
+                if (fclose(m) == 0) {
+                        (void) fwrite(line, 1, len, out);
+                        (void) fflush(out);
+                        return;
+                }
+        }
+        put_line(out, e); /* out of memory: slower, but the line still goes out */
+        (void) fflush(out);
 }
 
 void event_sink_set_journal(EventSink *s, bool enable) {
