@@ -11,10 +11,15 @@
 /*
  * Layout. <state_dir>/tasks/ (mode 0700) holds one file per task, <uri_encode(task_id)>.json
  * (mode 0600), so a change rewrites one small file however many tasks there are. A save
- * writes "#tmp-<random>" in the same directory, fsyncs it, renames it over the task's file
- * and fsyncs the directory: after a crash the file is either the old record or the new one,
- * never a mix. A file that cannot be loaded is renamed to "<name>.corrupt-<realtime usec>"
- * and kept for a person to look at.
+ * writes "#tmp-<random>" in the same directory and renames it over the task's file: after a
+ * crash of the daemon the file is either the old record or the new one, never a mix.
+ * Durability against a crash of the machine is batched: task_store_sync() (one syncfs())
+ * makes every save since the last one durable; the watcher calls it within a second of a
+ * save, at once for records with hook bookkeeping, and when the store is freed. A save that
+ * a power loss catches unsynced may come back as the old record (its events are reported
+ * again) or as an empty file, which is moved aside like any file that cannot be loaded (the
+ * task is watched afresh, and a failure it had is reported again). A file that cannot be
+ * loaded is renamed to "<name>.corrupt-<realtime usec>" and kept for a person to look at.
  *
  * Format, version 1 (one JSON object; the key order is not significant):
  *   { "version": 1, "task_id": "T-1", "have_baseline": true,
@@ -178,13 +183,14 @@ int task_store_open(TaskStore **ret, const char *state_dir, char **ret_reason);
  * locks anything. -ENOENT when there is no <state_dir>/tasks/ (nothing was ever saved). Saving and
  * removing through it fail with -EROFS; a corrupt file is reported but left in place. */
 int task_store_open_readonly(TaskStore **ret, const char *state_dir, char **ret_reason);
+/* Syncs what was saved (task_store_sync()), then closes. */
 TaskStore *task_store_free(TaskStore *s);
 DEFINE_POINTER_CLEANUP(TaskStore, task_store_free)
 /* The tasks/ directory, for messages. */
 const char *task_store_path(const TaskStore *s);
 
-/* Write r atomically and durably (see the layout above), replacing any earlier record of
- * the task. 0, the errors of task_record_to_json(), -ENAMETOOLONG (task id too long for a
+/* Write r atomically (see the layout above), replacing any earlier record of the task;
+ * durable from the next task_store_sync(). 0, the errors of task_record_to_json(), -ENAMETOOLONG (task id too long for a
  * file name), -EROFS (read-only store), or the -errno of the failing file operation (the
  * old record, if any, is then intact). */
 int task_store_save(TaskStore *s, const TaskRecord *r);
@@ -199,9 +205,14 @@ int task_store_save(TaskStore *s, const TaskRecord *r);
  * -ENAMETOOLONG for a task id that cannot have a file. */
 int task_store_load(TaskStore *s, const char *task_id, TaskRecord **ret, char **ret_reason);
 
-/* Delete the record of task_id (a task removed from the config). 1 when it was there, 0
- * when not, -EROFS, or -errno. */
+/* Delete the record of task_id (a task removed from the config); durable from the next
+ * task_store_sync(). 1 when it was there, 0 when not, -EROFS, or -errno. */
 int task_store_remove(TaskStore *s, const char *task_id);
+
+/* Make every save and removal since the last sync durable against a crash of the machine:
+ * one syncfs() of the store's file system, nothing when there is nothing to sync. 0 or
+ * -errno (the saves stay in place; the next sync tries again). */
+int task_store_sync(TaskStore *s);
 
 /* The ids of all stored tasks, sorted (strcmp), as a NULL-terminated list to free with
  * strv_free(). Temp files, moved-aside files and names that are not a task's are skipped.

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <systemd/sd-event.h>
+
 #include "util/strutil.h"
 #include "watcher-internal.h"
 
@@ -79,6 +81,41 @@ int task_persist_restore(WatchedTask *t) {
         return 1;
 }
 
+/* Within this long of a save, what was saved is synced (task_store_sync()): the loss a
+ * power cut can cause, against one syncfs() for a whole burst of saves. */
+#define STATE_SYNC_DELAY (1 * USEC_PER_SEC)
+
+static int persist_on_sync_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watcher *w = userdata;
+        int r;
+
+        r = task_store_sync(w->store);
+        if (r < 0 && !w->sync_failed) {
+                Event e = EVENT_INIT(EVENT_STATE_SAVE_FAILED);
+
+                e.error_message = strerror(-r);
+                event_emitf(w->sink, &e, "%s: cannot sync the saved task states: %s; watching goes on, "
+                            "but after a power loss recent transitions may be reported again",
+                            task_store_path(w->store), strerror(-r));
+        }
+        w->sync_failed = r < 0;
+        return 0;
+}
+
+static int persist_sync_soon(Watcher *w) {
+        int enabled = SD_EVENT_OFF;
+
+        if (!w->sync_timer)
+                return sd_event_add_time_relative(w->event, &w->sync_timer, CLOCK_MONOTONIC,
+                                                  STATE_SYNC_DELAY, STATE_SYNC_DELAY / 4,
+                                                  persist_on_sync_timer, w);
+        if (sd_event_source_get_enabled(w->sync_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return 0; /* a sync is planned: it covers this save too */
+        if (sd_event_source_set_time_relative(w->sync_timer, STATE_SYNC_DELAY) < 0)
+                return -ENOMEM;
+        return sd_event_source_set_enabled(w->sync_timer, SD_EVENT_ONESHOT);
+}
+
 void task_persist_save(WatchedTask *t) {
         Watcher *w = t->watcher;
         TaskRecord rec;
@@ -109,6 +146,10 @@ void task_persist_save(WatchedTask *t) {
                 rec.last_poll = t->last_poll;
                 r = task_store_save(w->store, &rec);
         }
+        /* Hook bookkeeping is what runs a hook exactly once: synced at once, not within a
+         * second, and the fallback when no sync can be planned. */
+        if (r >= 0 && (t->hooks || persist_sync_soon(w) < 0))
+                r = task_store_sync(w->store);
         /* Handed back: the record must not free what it borrowed. */
         rec.hooks_done = NULL;
         rec.n_hooks_done = 0;
@@ -132,8 +173,11 @@ void task_persist_save(WatchedTask *t) {
 }
 
 void task_persist_forget(WatchedTask *t) {
-        if (t->watcher->store)
-                (void) task_store_remove(t->watcher->store, t->tracker.task_id);
+        Watcher *w = t->watcher;
+
+        if (w->store && task_store_remove(w->store, t->tracker.task_id) > 0 &&
+            persist_sync_soon(w) < 0)
+                (void) task_store_sync(w->store);
 }
 
 /* Records of tasks the configuration no longer lists: left from an earlier run, they would

@@ -87,6 +87,8 @@ struct Watcher {
         char *credentials_problem; /* why there are no credentials, NULL when there are */
 
         TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
+        sd_event_source *sync_timer; /* task-persist.c: syncs the store soon after saves */
+        bool sync_failed;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
         RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
         bool limiter_ready;

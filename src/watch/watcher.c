@@ -55,7 +55,8 @@ Watcher *watcher_free(Watcher *w) {
         free(w->timers);
         sd_event_source_disable_unref(w->poll_timer);
         http_pool_free(w->pool);
-        task_store_free(w->store);
+        sd_event_source_disable_unref(w->sync_timer);
+        task_store_free(w->store); /* syncs what the timer had yet to */
         sd_event_source_disable_unref(w->rate_timer);
         sd_event_source_disable_unref(w->status_timer);
         sd_event_unref(w->event);

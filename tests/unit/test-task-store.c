@@ -437,6 +437,29 @@ static void test_remove(void) {
         teardown();
 }
 
+static void test_sync_covers_saves_and_removals_and_is_idle_without_them(void) {
+        _cleanup_(task_store_freep) TaskStore *s = NULL, *ro = NULL;
+        _cleanup_(task_record_freep) TaskRecord *r = NULL, *got = NULL;
+
+        setup();
+        s = open_store();
+        ASSERT_OK(task_store_sync(s)); /* nothing saved yet */
+        ASSERT_OK(task_record_new(&r, "T-1"));
+        ASSERT_OK(task_store_save(s, r));
+        ASSERT_OK(task_store_sync(s));
+        ASSERT_OK(task_store_sync(s)); /* synced already */
+        ASSERT_OK(task_store_save(s, r));
+        ASSERT_INT_EQ(task_store_remove(s, "T-1"), 1);
+        ASSERT_OK(task_store_sync(s));
+        ASSERT_OK(task_store_save(s, r));
+        s = task_store_free(s); /* syncs what is left */
+
+        ASSERT_OK(task_store_open_readonly(&ro, tmp, NULL));
+        ASSERT_OK(task_store_load(ro, "T-1", &got, NULL));
+        ASSERT_OK(task_store_sync(ro)); /* a reader has nothing to sync */
+        teardown();
+}
+
 /* ---- reading ------------------------------------------------------------------------------- */
 
 static void test_missing_record_is_enoent(void) {
@@ -948,6 +971,7 @@ TEST_MAIN(TEST_CASE(test_round_trip_of_a_full_record),
           TEST_CASE(test_open_deletes_stale_temp_files_only),
           TEST_CASE(test_save_refuses_what_could_not_be_read_back),
           TEST_CASE(test_remove),
+          TEST_CASE(test_sync_covers_saves_and_removals_and_is_idle_without_them),
           TEST_CASE(test_missing_record_is_enoent),
           TEST_CASE(test_unknown_keys_are_ignored_and_optional_keys_default),
           TEST_CASE(test_bad_files_are_moved_aside_and_named),
