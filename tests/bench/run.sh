@@ -1,7 +1,7 @@
 #!/bin/bash
 # The benchmark's entry point: build taskwatchd (release), fetch nginx and the SDK, run, report.
 #
-#   tests/bench/run.sh [--quick] [--reps N] [--phases matrix,default,simulator,full,startup,latency,profile]
+#   tests/bench/run.sh [--quick] [--reps N] [--phases matrix,default,state,simulator,full,startup,latency,profile]
 #   tests/bench/run.sh --from-json tests/bench/.work/results.json   # only rewrite RESULTS.md
 #
 # Prints the table and rewrites tests/bench/RESULTS.md. Scratch output (the npm install, the
