@@ -172,6 +172,62 @@ void task_persist_save(WatchedTask *t) {
         t->dirty = false;
 }
 
+/* Restoring stops after this long and goes on in the next loop iteration, so that polls,
+ * signals and the watchdog are served meanwhile; and a restore that failed for want of
+ * memory or file descriptors is tried again after RESTORE_RETRY. */
+#define RESTORE_SLICE (10 * USEC_PER_MSEC)
+#define RESTORE_RETRY (1 * USEC_PER_SEC)
+
+static int restore_arm(Watcher *w, usec_t delay);
+
+static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watcher *w = userdata;
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+
+        while (w->restore_cursor < w->n_tasks) {
+                WatchedTask *t = w->tasks[w->restore_cursor++];
+
+                if (!t->restored && task_start(t) < 0)
+                        w->restore_failed = true;
+                if (now_usec(CLOCK_MONOTONIC) - start >= RESTORE_SLICE)
+                        break;
+        }
+        watcher_pump(w);
+        watcher_status_changed(w);
+        if (w->restore_cursor < w->n_tasks)
+                return restore_arm(w, 0);
+        if (w->restore_failed) {
+                w->restore_failed = false;
+                w->restore_cursor = 0;
+                return restore_arm(w, RESTORE_RETRY);
+        }
+        watcher_check_done(w);
+        return 0;
+}
+
+static int restore_arm(Watcher *w, usec_t delay) {
+        int r;
+
+        if (!w->restore_timer)
+                return sd_event_add_time_relative(w->event, &w->restore_timer, CLOCK_MONOTONIC,
+                                                  delay, 1, persist_on_restore_timer, w);
+        r = sd_event_source_set_time_relative(w->restore_timer, delay);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->restore_timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+void watcher_restore_pending(Watcher *w) {
+        w->restore_cursor = 0;
+        if (restore_arm(w, 0) >= 0)
+                return;
+        /* No timer: all of them now, as a daemon without this would have at start. */
+        for (size_t i = 0; i < w->n_tasks; i++)
+                if (!w->tasks[i]->restored)
+                        (void) task_start(w->tasks[i]);
+        w->restore_cursor = w->n_tasks;
+}
+
 void task_persist_forget(WatchedTask *t) {
         Watcher *w = t->watcher;
 

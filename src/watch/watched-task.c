@@ -429,6 +429,31 @@ void task_start_poll(WatchedTask *t) {
 }
 
 
+/* A task begins once its saved state is known: it ends up done, or with its first poll
+ * planned within the first interval. 0, or the -errno of the restore, which left nothing
+ * behind, so it can be tried again. */
+int task_start(WatchedTask *t) {
+        Watcher *w = t->watcher;
+        int r;
+
+        r = task_persist_restore(t);
+        if (r < 0)
+                return r;
+        t->restored = true;
+        if (t->lost)
+                task_set_done(t, true);
+        /* A task that ended while we watched it before stays ended: no more polls. */
+        if (task_tracker_is_terminal(&t->tracker)) {
+                task_set_done(t, true);
+                t->next_poll = USEC_INFINITY;
+        } else if (task_schedule(t, backoff_initial_delay(&w->backoff)) < 0)
+                queue_push(w, t); /* no room in the timer heap: poll now instead */
+        task_hooks_resume(t);
+        task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
+                               * new tasks wait for news */
+        return 0;
+}
+
 int task_new(WatchedTask **ret, Watcher *w, const char *id) {
         WatchedTask *t = calloc(1, sizeof(*t));
         int r;
@@ -436,32 +461,21 @@ int task_new(WatchedTask **ret, Watcher *w, const char *id) {
         if (!t)
                 return -ENOMEM;
         t->watcher = w;
+        t->next_poll = USEC_INFINITY;
         r = task_tracker_init(&t->tracker, id);
         if (r < 0) {
                 free(t);
                 return r;
         }
-        r = task_persist_restore(t);
-        if (r < 0) {
-                task_free(t);
-                return r;
-        }
-        if (t->lost)
-                task_set_done(t, true);
-        /* A task that ended while we watched it before stays ended: no more polls. */
-        if (task_tracker_is_terminal(&t->tracker)) {
-                task_set_done(t, true);
-                t->next_poll = USEC_INFINITY;
-        } else {
-                r = task_schedule(t, backoff_initial_delay(&w->backoff));
+        /* With a store, the watcher restores its tasks after READY=1, in slices of the
+         * loop (watcher_restore_pending()): reading 10 000 records takes ~0.3 s. */
+        if (!w->store) {
+                r = task_start(t);
                 if (r < 0) {
                         task_free(t);
                         return r;
                 }
         }
-        task_hooks_resume(t);
-        task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
-                               * new tasks wait for news */
         *ret = t;
         return 0;
 }

@@ -43,6 +43,7 @@ struct WatchedTask {
         bool lost;          /* not found, confirmed and reported */
         bool done;          /* terminal or lost: counts toward --exit-when-done */
         bool awaiting_credentials; /* was due, parked until watcher_credentials_changed() */
+        bool restored;      /* its saved state was read (task_start()): it may be polled */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
         bool timeout_reported;  /* task-timed-out was emitted */
@@ -88,6 +89,9 @@ struct Watcher {
 
         TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
         sd_event_source *sync_timer; /* task-persist.c: syncs the store soon after saves */
+        sd_event_source *restore_timer; /* task-persist.c: starts the tasks not yet restored */
+        size_t restore_cursor;     /* w->tasks before it are restored, or failed to be */
+        bool restore_failed;       /* one of them failed: the pass starts over later */
         bool sync_failed;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
         RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
@@ -111,6 +115,7 @@ void watcher_on_capacity(void *userdata);
 /* watched-task.c: a task's life and its poll cycle. */
 void task_set_done(WatchedTask *t, bool done);
 int task_new(WatchedTask **ret, Watcher *w, const char *id);
+int task_start(WatchedTask *t);
 WatchedTask *task_free(WatchedTask *t);
 int task_schedule(WatchedTask *t, usec_t delay);
 void task_unschedule(WatchedTask *t);
@@ -133,6 +138,7 @@ int task_persist_restore(WatchedTask *t); /* 1 restored, 0 nothing to restore, -
 void task_persist_save(WatchedTask *t);   /* when dirty; a failure is reported, not returned */
 void task_persist_forget(WatchedTask *t);
 void watcher_persist_prune(Watcher *w);
+void watcher_restore_pending(Watcher *w); /* after tasks were added: restore them soon */
 
 /* task-hooks.c: hooks run once per event key of a task, pending runs kept in its record. */
 void watcher_on_event(const Event *e, void *userdata);

@@ -55,6 +55,7 @@ Watcher *watcher_free(Watcher *w) {
         free(w->timers);
         sd_event_source_disable_unref(w->poll_timer);
         http_pool_free(w->pool);
+        sd_event_source_disable_unref(w->restore_timer);
         sd_event_source_disable_unref(w->sync_timer);
         task_store_free(w->store); /* syncs what the timer had yet to */
         sd_event_source_disable_unref(w->rate_timer);
@@ -229,6 +230,11 @@ int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
         w->tasks = next;
         w->n_tasks = n;
         watcher_persist_prune(w);
+        for (size_t i = 0; i < n; i++)
+                if (!next[i]->restored) {
+                        watcher_restore_pending(w);
+                        break;
+                }
 
         watcher_pump(w);
         watcher_status_changed(w);
