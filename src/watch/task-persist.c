@@ -180,6 +180,17 @@ void task_persist_save(WatchedTask *t) {
 
 static int restore_arm(Watcher *w, usec_t delay);
 
+/* No timer to go on with: the rest now, as a daemon without slices would have at start. */
+static void restore_rest_now(Watcher *w) {
+        for (; w->restore_cursor < w->n_tasks; w->restore_cursor++)
+                if (!w->tasks[w->restore_cursor]->restored)
+                        (void) task_start(w->tasks[w->restore_cursor]);
+        w->restore_failed = false;
+        watcher_pump(w);
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
 static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Watcher *w = userdata;
         usec_t start = now_usec(CLOCK_MONOTONIC);
@@ -194,12 +205,17 @@ static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *use
         }
         watcher_pump(w);
         watcher_status_changed(w);
-        if (w->restore_cursor < w->n_tasks)
-                return restore_arm(w, 0);
+        if (w->restore_cursor < w->n_tasks) {
+                if (restore_arm(w, 0) < 0)
+                        restore_rest_now(w);
+                return 0;
+        }
         if (w->restore_failed) {
                 w->restore_failed = false;
                 w->restore_cursor = 0;
-                return restore_arm(w, RESTORE_RETRY);
+                if (restore_arm(w, RESTORE_RETRY) < 0)
+                        restore_rest_now(w);
+                return 0;
         }
         watcher_check_done(w);
         return 0;
@@ -219,13 +235,8 @@ static int restore_arm(Watcher *w, usec_t delay) {
 
 void watcher_restore_pending(Watcher *w) {
         w->restore_cursor = 0;
-        if (restore_arm(w, 0) >= 0)
-                return;
-        /* No timer: all of them now, as a daemon without this would have at start. */
-        for (size_t i = 0; i < w->n_tasks; i++)
-                if (!w->tasks[i]->restored)
-                        (void) task_start(w->tasks[i]);
-        w->restore_cursor = w->n_tasks;
+        if (restore_arm(w, 0) < 0)
+                restore_rest_now(w);
 }
 
 void task_persist_forget(WatchedTask *t) {
