@@ -996,7 +996,7 @@ class Plan:
             self.profile_s = 6.0
             self.finish_grace = 60.0
             self.long_factor = 3
-            self.default_window = 90.0
+            self.default_window = 60.0
 
     default_sizes = [100, 1000]          # phase "default" (10 000: the matrix row, if at 5 s)
 
