@@ -1420,7 +1420,7 @@ def report(res, plan, ver, args):
     for k in ("machine", "taskwatchd", "curl", "nginx", "node", "sdk", "openssl", "python"):
         L.append("- **%s**: %s" % (k, ver[k]))
     L.append("""
-- Reproduce, as root: `tests/bench/run.sh` (everything, about 40 min) or `tests/bench/run.sh
+- Reproduce, as root: `tests/bench/run.sh` (everything, about 30 min) or `tests/bench/run.sh
   --quick` (one run of each, about 6 min). It builds `build-bench` (release), installs
   `nginx-light` with apt-get if missing and the SDK with npm into `tests/bench/.work/`
   (ignored by git), and rewrites this file.
