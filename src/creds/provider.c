@@ -126,8 +126,18 @@ static void attempt_failed(CredentialsProvider *p) {
                 event_emitf(p->sink, &e, "no credentials: %s; polling is paused, retrying in %s",
                             why, retry);
                 free(p->problem);
-                if (asprintf(&p->problem, "%s (attempt %u failed, retrying in %s)", why,
+                /* Credentials we had and that ran out stay the headline of STATUS=: a retry
+                 * failing right after the expiry must not replace what on_expiry_timer()
+                 * said with only the latest error. */
+                if (p->current &&
+                    asprintf(&p->problem, "credentials from %s expired at %s; %s (attempt %u "
+                             "failed, retrying in %s)", name_of(p->current_source),
+                             format_utc(until_s, sizeof until_s, p->current->expiration), why,
                              p->failures, retry) < 0)
+                        p->problem = NULL;
+                else if (!p->current &&
+                         asprintf(&p->problem, "%s (attempt %u failed, retrying in %s)", why,
+                                  p->failures, retry) < 0)
                         p->problem = NULL;
         }
         strbuf_clear(&p->errors);
