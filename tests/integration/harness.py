@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -568,6 +569,31 @@ class Journal:
 
 
 # ---- conveniences for the daemon's tests ------------------------------------------------------
+
+class DaemonTestCase(unittest.TestCase):
+    """What most daemon tests share: a scratch directory, the private journal, a simulator
+    serving tasks with the daemon watching all of them, and journal waits for its events."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.journal = Journal()
+
+    def start(self, tasks, min_interval="100ms", max_interval="400ms", args=()):
+        """(simulator, daemon) for the scenario tasks, once the daemon sent READY=1."""
+        sim = Simulator({"tasks": tasks}, self.tmp.name)
+        self.addCleanup(sim.stop)
+        d = Daemon(daemon_binary(), daemon_config(sim, sorted(tasks), min_interval, max_interval),
+                   self.tmp.name, env=test_credentials_env(), args=args)
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1")
+        return sim, d
+
+    def event(self, d, name, task, timeout=15, **fields):
+        """The journal entry of d's event name about task (waits for it)."""
+        return self.journal.wait_for(TASKWATCH_EVENT=name, TASK_ID=task, _PID=str(d.pid),
+                                     timeout=timeout, **fields)
+
 
 def daemon_config(sim, tasks, min_interval="100ms", max_interval="400ms", extra=""):
     """A taskwatchd.conf for sim watching tasks; extra is appended verbatim (more sections)."""

@@ -6,7 +6,6 @@ together are spread out and do not poll in lockstep."""
 import os
 import statistics
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,24 +31,9 @@ def ms(seconds):
     return "%.0f ms" % (seconds * 1000)
 
 
-class Backoff(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.journal = harness.Journal()
-
+class Backoff(harness.DaemonTestCase):
     def start(self, tasks):
-        sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
-        self.addCleanup(sim.stop)
-        notify = harness.NotifySocket(self.tmp.name)
-        self.addCleanup(notify.close)
-        config = harness.daemon_config(sim, sorted(tasks), min_interval="%dms" % (MIN * 1000),
-                                       max_interval="%dms" % (MAX * 1000))
-        daemon = harness.Daemon(harness.daemon_binary(), config, self.tmp.name,
-                                env=harness.test_credentials_env(), notify=notify)
-        self.addCleanup(daemon.close)
-        daemon.notify.wait_for("READY=1")
-        return sim, daemon
+        return super().start(tasks, "%dms" % (MIN * 1000), "%dms" % (MAX * 1000))
 
     @staticmethod
     def polls(sim, task):

@@ -8,7 +8,6 @@ doubled. For TLS, also: no request is ever sent over an unverified connection.""
 import json
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,26 +48,7 @@ def under_asan(pid):
         return "libasan" in f.read()
 
 
-class FaultMatrix(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.journal = harness.Journal()
-
-    def start(self, tasks):
-        sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
-        self.addCleanup(sim.stop)
-        config = harness.daemon_config(sim, list(tasks))
-        d = harness.Daemon(harness.daemon_binary(), config, self.tmp.name,
-                           env=harness.test_credentials_env())
-        self.addCleanup(d.close)
-        d.notify.wait_for("READY=1")
-        return sim, d
-
-    def event(self, d, name, task, timeout=15, **fields):
-        return self.journal.wait_for(TASKWATCH_EVENT=name, TASK_ID=task, _PID=str(d.pid),
-                                     timeout=timeout, **fields)
-
+class FaultMatrix(harness.DaemonTestCase):
     def first_error(self, d, task, timeout=15):
         return self.journal.wait_for(*("TASKWATCH_EVENT=" + k for k in ERROR_EVENTS),
                                      TASK_ID=task, _PID=str(d.pid), timeout=timeout)

@@ -4,7 +4,6 @@ must report nothing, while every change, a flip back to an earlier reply include
 recovery after a failed poll are still reported."""
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -15,21 +14,9 @@ from harness import instances, scaleout_task  # noqa: E402
 PIN = {"reply_extra": {"updated": "2026-01-01T00:00:00+08:00"}}
 
 
-class UnchangedReplies(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.journal = harness.Journal()
-
+class UnchangedReplies(harness.DaemonTestCase):
     def start(self, tasks):
-        sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
-        self.addCleanup(sim.stop)
-        daemon = harness.Daemon(harness.daemon_binary(),
-                                harness.daemon_config(sim, list(tasks), "50ms", "50ms"),
-                                self.tmp.name, env=harness.test_credentials_env())
-        self.addCleanup(daemon.close)
-        daemon.notify.wait_for("READY=1")
-        return sim, daemon
+        return super().start(tasks, "50ms", "50ms")
 
     def events(self, d, task):
         return [e["TASKWATCH_EVENT"] for e in self.journal.entries(TASK_ID=task, _PID=str(d.pid))
