@@ -26,6 +26,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "simulator"))
+import acksim  # noqa: E402  (its throwaway CA and server certificate serve nginx too)
 ACKSIM = os.path.join(ROOT, "tests", "simulator", "acksim.py")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 KEY_ID, KEY_SECRET = "LTAIbench00000000000000", "bench-secret-not-a-real-key"
@@ -199,29 +201,6 @@ class NotifySocket:
 
 
 # ---- certificates, replies, nginx -------------------------------------------------------------
-
-def make_certificates(d):
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    os.makedirs(d, exist_ok=True)
-    p = lambda n: os.path.join(d, n)  # noqa: E731
-    if os.path.exists(p("server.pem")):
-        return p("ca.pem"), p("server.pem"), p("server.key")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("req", "-x509", *ec, "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "30",
-        "-subj", "/CN=taskwatchd bench throwaway CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", "-new", *ec, "-keyout", p("server.key"), "-out", p("server.csr"),
-        "-subj", "/CN=localhost")
-    with open(p("server.ext"), "w") as f:
-        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-        "-CAcreateserial", "-out", p("server.pem"), "-days", "30", "-extfile", p("server.ext"))
-    return p("ca.pem"), p("server.pem"), p("server.key")
-
 
 def task_id(i):
     return "T-5faa48fb31b6b8078d%06x" % i
@@ -407,7 +386,9 @@ class Bench:
         self.binary = os.path.abspath(args.taskwatchd)
         with open(self.binary, "rb") as f:
             self.has_budget = b"MaxRequestsPerSecond" in f.read()
-        self.ca, cert, key = make_certificates(os.path.join(WORK, "tls"))
+        tls = os.path.join(WORK, "tls")
+        os.makedirs(tls, exist_ok=True)
+        self.ca, cert, key = acksim.make_certificates(tls)
         self.nmax = max(args.sizes)
         log("writing %d reply files", self.nmax)
         self.replies = Replies(os.path.join(WORK, "www"), self.nmax)
