@@ -123,21 +123,23 @@ static void attempt_failed(CredentialsProvider *p) {
                             p->current_detail ? : name_of(p->current_source), why,
                             format_utc(until_s, sizeof until_s, p->current->expiration), retry);
         else {
+                int k;
+
                 event_emitf(p->sink, &e, "no credentials: %s; polling is paused, retrying in %s",
                             why, retry);
                 free(p->problem);
                 /* Credentials we had and that ran out stay the headline of STATUS=: a retry
                  * failing right after the expiry must not replace what on_expiry_timer()
                  * said with only the latest error. */
-                if (p->current &&
-                    asprintf(&p->problem, "credentials from %s expired at %s; %s (attempt %u "
-                             "failed, retrying in %s)", name_of(p->current_source),
-                             format_utc(until_s, sizeof until_s, p->current->expiration), why,
-                             p->failures, retry) < 0)
-                        p->problem = NULL;
-                else if (!p->current &&
-                         asprintf(&p->problem, "%s (attempt %u failed, retrying in %s)", why,
-                                  p->failures, retry) < 0)
+                if (p->current)
+                        k = asprintf(&p->problem, "credentials from %s expired at %s; %s (attempt "
+                                     "%u failed, retrying in %s)", name_of(p->current_source),
+                                     format_utc(until_s, sizeof until_s, p->current->expiration),
+                                     why, p->failures, retry);
+                else
+                        k = asprintf(&p->problem, "%s (attempt %u failed, retrying in %s)", why,
+                                     p->failures, retry);
+                if (k < 0)
                         p->problem = NULL;
         }
         strbuf_clear(&p->errors);

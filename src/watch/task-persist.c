@@ -94,8 +94,10 @@ static int persist_on_sync_timer(sd_event_source *s, uint64_t usec, void *userda
                 Event e = EVENT_INIT(EVENT_STATE_SAVE_FAILED);
 
                 e.error_message = strerror(-r);
-                event_emitf(w->sink, &e, "%s: cannot sync the saved task states: %s; watching goes on, "
-                            "but after a power loss recent transitions may be reported again",
+                event_emitf(w->sink, &e, "%s: cannot sync the saved task states: %s; watching goes on "
+                            "and the sync is tried after the next save, but after a power loss "
+                            "recent transitions may be reported again: check that file system "
+                            "(free space, I/O errors in the kernel log)",
                             task_store_path(w->store), strerror(-r));
         }
         w->sync_failed = r < 0;
