@@ -1,0 +1,48 @@
+/* The one writer of non-event messages on stderr (util/log.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static const char *log_context;
+static FILE *log_stream;
+
+void log_set_context(const char *context) {
+        log_context = context;
+}
+
+void log_set_stream(FILE *f) {
+        log_stream = f;
+}
+
+int log_fullv(LogLevel level, int errno_value, const char *format, va_list ap) {
+        FILE *f = log_stream ?: stderr;
+        size_t n = strlen(format);
+
+        (void) level; /* one stream for all levels; kept so callers say what they mean */
+        /* %m in format reads errno: make it the value the caller passed. */
+        if (errno_value > 0)
+                errno = errno_value;
+        flockfile(f);
+        if (log_context)
+                fprintf(f, "%s %s: ", program_invocation_short_name, log_context);
+        else
+                fprintf(f, "%s: ", program_invocation_short_name);
+        vfprintf(f, format, ap);
+        if (n == 0 || format[n - 1] != '\n')
+                fputc('\n', f);
+        funlockfile(f);
+        fflush(f);
+        return errno_value > 0 ? -errno_value : 0;
+}
+
+int log_full(LogLevel level, int errno_value, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = log_fullv(level, errno_value, format, ap);
+        va_end(ap);
+        return r;
+}
