@@ -11,63 +11,10 @@
 
 #include "config/config.h"
 #include "config/ini.h"
+#include "config-internal.h"
 
-#define DEFAULT_REGION "cn-hangzhou"
-#define DEFAULT_REQUEST_TIMEOUT (10 * USEC_PER_SEC)
-#define REQUEST_TIMEOUT_MAX (5 * USEC_PER_MINUTE)
-#define DEFAULT_MAX_CONNECTIONS 4U
-#define MAX_CONNECTIONS_MAX 64U
-#define DEFAULT_MAX_REQUESTS_PER_SECOND 50.0
-#define MAX_REQUESTS_PER_SECOND_MAX 100000.0
-#define DEFAULT_MIN_INTERVAL (5 * USEC_PER_SEC)
-#define DEFAULT_MAX_INTERVAL (2 * USEC_PER_MINUTE)
-#define REGION_MAX 63 /* it becomes a DNS label */
 #define TASK_ID_MAX 128
 #define TASK_EXAMPLE "T-5faa48fb31b6b8078d000006"
-
-static bool streq(const char *a, const char *b) {
-        return strcmp(a, b) == 0;
-}
-
-/* The state of one config_parse_text() call. */
-typedef struct ParseContext {
-        Config *config;
-        ConfigDiagnostics *diag;
-        bool failed;
-        size_t tasks_alloc; /* entries allocated in config->tasks and ->task_origins */
-        /* Open-addressing index of config->tasks (slot = index + 1, 0 = free), so that a
-         * file with many ids is not deduplicated in quadratic time. */
-        size_t *slots;
-        size_t n_slots;
-} ParseContext;
-
-int config_diagnostics_add(ConfigDiagnostics *d, const char *fmt, ...) {
-        if (!d)
-                return 0;
-
-        char **l = reallocarray(d->messages, d->n_messages + 2, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        d->messages = l;
-
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&l[d->n_messages], fmt, ap);
-        va_end(ap);
-        if (r < 0) {
-                l[d->n_messages] = NULL;
-                return -ENOMEM;
-        }
-        l[++d->n_messages] = NULL;
-        return 0;
-}
-
-void config_diagnostics_clear(ConfigDiagnostics *d) {
-        if (!d)
-                return;
-        d->messages = strv_free(d->messages);
-        d->n_messages = 0;
-}
 
 bool task_id_is_valid(const char *id) {
         size_t n = strlen(id);
@@ -127,49 +74,6 @@ Config *config_free(Config *c) {
         hook_config_done(&c->hooks);
         free(c);
         return NULL;
-}
-
-/* "FILE:LINE: Key=Value: why", the value quoted safely. Returns 0 or -ENOMEM. */
-_printf_(6, 7)
-static int bad_value(ParseContext *ctx, const char *filename, unsigned line, const char *key,
-                     const char *value, const char *why_fmt, ...) {
-        _cleanup_(freep) char *q = ini_quote(value), *why = NULL;
-        va_list ap;
-        int r;
-
-        if (!q)
-                return -ENOMEM;
-        va_start(ap, why_fmt);
-        r = vasprintf(&why, why_fmt, ap);
-        va_end(ap);
-        if (r < 0) {
-                why = NULL;
-                return -ENOMEM;
-        }
-        ctx->failed = true;
-        return config_diagnostics_add(ctx->diag, "%s:%u: %s=%s: %s", filename, line, key, q, why);
-}
-
-/* Replaces *field with a copy of s (NULL allowed). */
-static int set_string(char **field, const char *s) {
-        char *copy = NULL;
-        if (s) {
-                copy = strdup(s);
-                if (!copy)
-                        return -ENOMEM;
-        }
-        free(*field);
-        *field = copy;
-        return 0;
-}
-
-static int set_origin(char **field, const char *filename, unsigned line) {
-        char *o;
-        if (asprintf(&o, "%s:%u", filename, line) < 0)
-                return -ENOMEM;
-        free(*field);
-        *field = o;
-        return 0;
 }
 
 /* Only the test suite talks plain http (to its simulator); it sets this variable. */
@@ -739,9 +643,6 @@ static int config_on_syntax_error(const char *filename, unsigned line, const cha
         ctx->failed = true;
         return config_diagnostics_add(ctx->diag, "%s:%u: %s", filename, line, message);
 }
-
-typedef int (*Setter)(ParseContext *ctx, const char *key, const char *value,
-                      const char *filename, unsigned line);
 
 static const struct {
         const char *section, *key;
