@@ -89,3 +89,23 @@ static inline int set_origin(char **field, const char *filename, unsigned line) 
  * ctx->config, or reports it through bad_value(). 0 (also when reported) or -ENOMEM. */
 typedef int (*Setter)(ParseContext *ctx, const char *key, const char *value,
                       const char *filename, unsigned line);
+
+/* config-values.c: [API] (but Endpoint=), [Poll], [Hooks] */
+int config_set_region(ParseContext *ctx, const char *key, const char *value,
+                      const char *filename, unsigned line);
+int config_set_ca_file(ParseContext *ctx, const char *key, const char *value,
+                       const char *filename, unsigned line);
+int config_set_request_timeout(ParseContext *ctx, const char *key, const char *value,
+                               const char *filename, unsigned line);
+int config_set_max_connections(ParseContext *ctx, const char *key, const char *value,
+                               const char *filename, unsigned line);
+int config_set_max_requests_per_second(ParseContext *ctx, const char *key, const char *value,
+                                       const char *filename, unsigned line);
+int config_set_task_timeout(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line);
+int config_set_min_interval(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line);
+int config_set_max_interval(ParseContext *ctx, const char *key, const char *value,
+                            const char *filename, unsigned line);
+int config_set_hook(ParseContext *ctx, const char *key, const char *value, const char *filename,
+                    unsigned line);
