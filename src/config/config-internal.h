@@ -109,3 +109,15 @@ int config_set_max_interval(ParseContext *ctx, const char *key, const char *valu
                             const char *filename, unsigned line);
 int config_set_hook(ParseContext *ctx, const char *key, const char *value, const char *filename,
                     unsigned line);
+
+/* config-credentials.c: [Credentials] (but MetadataURL= and STSEndpoint=) */
+int config_set_credentials_source(ParseContext *ctx, const char *key, const char *value,
+                                  const char *filename, unsigned line);
+int config_set_access_key_id(ParseContext *ctx, const char *key, const char *value,
+                             const char *filename, unsigned line);
+int config_set_secret_file(ParseContext *ctx, const char *key, const char *value,
+                           const char *filename, unsigned line);
+int config_set_token_file(ParseContext *ctx, const char *key, const char *value,
+                          const char *filename, unsigned line);
+int config_set_role_name(ParseContext *ctx, const char *key, const char *value,
+                         const char *filename, unsigned line);
