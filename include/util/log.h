@@ -26,6 +26,11 @@ int log_fullv(LogLevel level, int errno_value, const char *format, va_list ap) _
 /* errno_value positive; "%m" in the message prints strerror(errno_value). */
 #define log_error_errno(e, ...) log_full(LOG_LEVEL_ERROR, (e) < 0 ? -(e) : (e), __VA_ARGS__)
 
+/* "<message>\n" on stderr, without the program name or context: a usage hint ("Try
+ * 'taskwatch --help'."), or a configuration diagnostic that begins with its own "file:line:".
+ * The same stream and newline rule as log_full(). */
+_printf_(1, 2) void log_plain(const char *format, ...);
+
 /* A word put between the program name and the message, e.g. "get" for "taskwatch get: …".
  * Not copied: a string literal or one that outlives its use. NULL: none. */
 void log_set_context(const char *context);

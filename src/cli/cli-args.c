@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli-args.h"
+#include "util/log.h"
 
 static const char *const command_names[_CLI_COMMAND_MAX] = {
         [CLI_COMMAND_GET] = "get",
@@ -45,7 +46,7 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                 switch (c) {
                 case 'c':
                         if (optarg[0] == '\0') {
-                                fprintf(stderr, "taskwatch: --config needs a path\n");
+                                log_error("--config needs a path");
                                 return -EINVAL;
                         }
                         o.config_path = optarg;
@@ -60,7 +61,7 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                         o.version = true;
                         break;
                 default:
-                        fprintf(stderr, "Try 'taskwatch --help'.\n");
+                        log_plain("Try 'taskwatch --help'.");
                         return -EINVAL;
                 }
         o.command_index = optind;
@@ -120,28 +121,22 @@ static const CommandSpec command_specs[_CLI_COMMAND_MAX] = {
         [CLI_COMMAND_HELP] = { help_options, false },
 };
 
-static int parse_span_option(const char *cmd, const char *name, const char *value, bool allow_infinity,
-                             usec_t *ret) {
+static int parse_span_option(const char *name, const char *value, bool allow_infinity, usec_t *ret) {
         usec_t t;
 
-        if (parse_timespan(value, &t) < 0 || t == 0 || (t == USEC_INFINITY && !allow_infinity)) {
-                fprintf(stderr, "taskwatch %s: --%s=%s: not a time span greater than 0 "
-                        "(use e.g. 500ms, 30s, 15min, 1h 30min)\n", cmd, name, value);
-                return -EINVAL;
-        }
+        if (parse_timespan(value, &t) < 0 || t == 0 || (t == USEC_INFINITY && !allow_infinity))
+                return log_error_errno(EINVAL, "--%s=%s: not a time span greater than 0 "
+                                       "(use e.g. 500ms, 30s, 15min, 1h 30min)", name, value);
         *ret = t;
         return 0;
 }
 
-int cli_parse_command(CliCommand cmd, int argc, char **argv, CommandOptions *ret) {
+/* name is cli_command_to_string(cmd); the caller has made it the log context. */
+static int command_parse(CliCommand cmd, const char *name, int argc, char **argv,
+                         CommandOptions *ret) {
         CommandOptions o = { .timeout = USEC_INFINITY };
-        const char *name = cli_command_to_string(cmd);
-        const CommandSpec *spec;
+        const CommandSpec *spec = &command_specs[cmd];
         int c;
-
-        if (!name)
-                return -EINVAL;
-        spec = &command_specs[cmd];
 
         /* getopt names argv[0] in its messages: make it "taskwatch wait", not "wait". */
         char prog[32], *saved = argv[0];
@@ -162,26 +157,25 @@ int cli_parse_command(CliCommand cmd, int argc, char **argv, CommandOptions *ret
                         break;
                 case ARG_STATE_DIR:
                         if (optarg[0] != '/') {
-                                fprintf(stderr, "taskwatch %s: --state-dir=%s: not an absolute path\n",
-                                        name, optarg);
+                                log_error("--state-dir=%s: not an absolute path", optarg);
                                 goto invalid;
                         }
                         o.state_dir = optarg;
                         break;
                 case ARG_TIMEOUT:
-                        if (parse_span_option(name, "timeout", optarg, true, &o.timeout) < 0)
+                        if (parse_span_option("timeout", optarg, true, &o.timeout) < 0)
                                 goto invalid;
                         break;
                 case ARG_INTERVAL:
-                        if (parse_span_option(name, "interval", optarg, false, &o.interval) < 0)
+                        if (parse_span_option("interval", optarg, false, &o.interval) < 0)
                                 goto invalid;
                         break;
                 case ARG_MAX_INTERVAL:
-                        if (parse_span_option(name, "max-interval", optarg, false, &o.max_interval) < 0)
+                        if (parse_span_option("max-interval", optarg, false, &o.max_interval) < 0)
                                 goto invalid;
                         break;
                 default:
-                        fprintf(stderr, "Try 'taskwatch %s --help'.\n", name);
+                        log_plain("Try 'taskwatch %s --help'.", name);
                         goto invalid;
                 }
         argv[0] = saved;
@@ -190,17 +184,14 @@ int cli_parse_command(CliCommand cmd, int argc, char **argv, CommandOptions *ret
         o.n_args = (size_t) (argc - optind);
         if (!o.help) {
                 if (spec->takes_tasks && o.n_args == 0) {
-                        fprintf(stderr, "taskwatch %s: which task? Give one or more task ids "
-                                "(like T-5faa48fb31b6b8078d000006).\n", name);
-                        return -EINVAL;
+                        return log_error_errno(EINVAL, "which task? Give one or more task ids "
+                                               "(like T-5faa48fb31b6b8078d000006).");
                 }
                 if (!spec->takes_tasks && cmd != CLI_COMMAND_HELP && o.n_args > 0) {
-                        fprintf(stderr, "taskwatch %s: unexpected argument '%s'\n", name, o.args[0]);
-                        return -EINVAL;
+                        return log_error_errno(EINVAL, "unexpected argument '%s'", o.args[0]);
                 }
                 if (cmd == CLI_COMMAND_HELP && o.n_args > 1) {
-                        fprintf(stderr, "taskwatch help: one command at a time\n");
-                        return -EINVAL;
+                        return log_error_errno(EINVAL, "one command at a time");
                 }
         }
         *ret = o;
@@ -209,6 +200,19 @@ int cli_parse_command(CliCommand cmd, int argc, char **argv, CommandOptions *ret
 invalid:
         argv[0] = saved;
         return -EINVAL;
+}
+
+int cli_parse_command(CliCommand cmd, int argc, char **argv, CommandOptions *ret) {
+        const char *name = cli_command_to_string(cmd);
+        int r;
+
+        if (!name)
+                return -EINVAL;
+        /* Its messages read "taskwatch wait: ...", as getopt's do. */
+        log_set_context(name);
+        r = command_parse(cmd, name, argc, argv, ret);
+        log_set_context(NULL);
+        return r;
 }
 
 int cli_wait_intervals(const CommandOptions *o, usec_t config_min, usec_t config_max,

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "dropin.h"
 #include "reload.h"
+#include "util/log.h"
 
 static void edit_help(DropinOp op) {
         const char *name = op == DROPIN_ADD ? "add" : "remove";
@@ -57,7 +58,7 @@ static int request_reload(const CliContext *ctx) {
 
         r = daemon_reload(ctx->config_path, &rep);
         if (r < 0) {
-                fprintf(stderr, "taskwatch: cannot ask taskwatchd to reload: %s\n", strerror(-r));
+                log_error_errno(r, "cannot ask taskwatchd to reload: %m");
                 return EXIT_FATAL;
         }
         switch (rep.result) {
@@ -69,10 +70,10 @@ static int request_reload(const CliContext *ctx) {
                 break;
         case RELOAD_NO_DAEMON:
                 if (rep.other_config)
-                        fprintf(stderr, "taskwatch: the running taskwatchd (PID %ld) reads %s, not this "
-                                "configuration: it was not reloaded.\n", (long) rep.pid, rep.other_config);
-                fprintf(stderr, "taskwatch: no running taskwatchd found for %s; the change applies when "
-                        "it next starts.\n", ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH);
+                        log_warning("the running taskwatchd (PID %ld) reads %s, not this "
+                                    "configuration: it was not reloaded.", (long) rep.pid, rep.other_config);
+                log_notice("no running taskwatchd found for %s; the change applies when "
+                           "it next starts.", ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH);
                 break;
         }
         reload_report_done(&rep);
@@ -120,7 +121,7 @@ static int cmd_edit(const CliContext *ctx, DropinOp op, int argc, char **argv) {
 
         r = n > 0 ? dropin_update(dir, op, ids, n, changed, &path) : 0;
         if (r < 0) {
-                fprintf(stderr, "taskwatch: cannot update %s/%s: %s\n", dir, DROPIN_NAME, strerror(-r));
+                log_error_errno(r, "cannot update %s/%s: %m", dir, DROPIN_NAME);
                 return EXIT_FATAL;
         }
         for (size_t i = 0; i < n; i++) {
@@ -135,16 +136,16 @@ static int cmd_edit(const CliContext *ctx, DropinOp op, int argc, char **argv) {
         /* What the daemon will read on reload: it keeps its old configuration if this fails. */
         r = cli_load_config(ctx, &after);
         if (r < 0) {
-                fprintf(stderr, "taskwatch: the configuration has errors (above); a reload would keep "
-                        "the previous one, so taskwatchd was not asked to.\n");
+                log_error("the configuration has errors (above); a reload would keep "
+                          "the previous one, so taskwatchd was not asked to.");
                 return EXIT_CONFIG;
         }
         if (op == DROPIN_REMOVE)
                 for (size_t i = 0; i < n; i++) {
                         const char *origin = config_origin(after, ids[i]);
                         if (origin) {
-                                fprintf(stderr, "taskwatch: %s is still watched: it is configured at %s; "
-                                        "remove it there.\n", ids[i], origin);
+                                log_error("%s is still watched: it is configured at %s; "
+                                          "remove it there.", ids[i], origin);
                                 status = EXIT_CONFIG;
                         } else if (!changed[i])
                                 printf("%s is not watched.\n", ids[i]);

@@ -8,6 +8,7 @@
 #include "reload.h"
 #include "runtime-status.h"
 #include "summary.h"
+#include "util/log.h"
 #include "util/strutil.h"
 #include "watch/task-store.h"
 
@@ -282,16 +283,21 @@ int cmd_status(const CliContext *ctx, int argc, char **argv) {
                 return EXIT_CONFIG;
 
         dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
+        /* These two read "taskwatch status: ..."; cli_load_config()'s stay "taskwatch: ...". */
+        log_set_context("status");
         r = task_store_open_readonly(&store, dir, &reason);
         if (r < 0 && r != -ENOENT) {
-                fprintf(stderr, "taskwatch status: %s\n", reason ? reason : strerror(-r));
+                log_error("%s", reason ? reason : strerror(-r));
+                log_set_context(NULL);
                 return r == -ENOMEM ? EXIT_FATAL : EXIT_API_FAILURE;
         }
         r = collect_rows(store, config, &rows, &n);
         if (r < 0) {
-                fprintf(stderr, "taskwatch status: cannot read the state in %s: %s\n", dir, strerror(-r));
+                log_error_errno(r, "cannot read the state in %s: %m", dir);
+                log_set_context(NULL);
                 return EXIT_API_FAILURE;
         }
+        log_set_context(NULL);
 
         pid = taskwatchd_pid();
         if (pid > 0 && load_runtime(pid, &runtime) >= 0)

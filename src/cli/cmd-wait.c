@@ -10,6 +10,7 @@
 #include "cli-args.h"
 #include "cli.h"
 #include "report/event.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 typedef struct WaitRun {
@@ -56,8 +57,8 @@ static void wait_on_event(const Event *e, void *userdata) {
 static int wait_on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         WaitRun *w = userdata;
 
-        fprintf(stderr, "taskwatch wait: interrupted by %s; %zu of %zu tasks ended\n",
-                strsignal((int) si->ssi_signo), watcher_n_done(w->watcher), watcher_n_tasks(w->watcher));
+        log_notice("interrupted by %s; %zu of %zu tasks ended", strsignal((int) si->ssi_signo),
+                   watcher_n_done(w->watcher), watcher_n_tasks(w->watcher));
         return sd_event_exit(w->event, EXIT_INTERRUPTED);
 }
 
@@ -96,9 +97,32 @@ static int config_set_tasks(Config *c, char *const *ids, size_t n) {
                         return -ENOMEM;
         r = config_parse_text(c, b.data, b.len, "command line", &diag);
         for (size_t i = 0; i < diag.n_messages; i++)
-                fprintf(stderr, "%s\n", diag.messages[i]);
+                log_plain("%s", diag.messages[i]);
         config_diagnostics_clear(&diag);
         return r;
+}
+
+/* The command line's tasks and intervals over the configuration's: -EINVAL after a message,
+ * -ENOMEM. */
+static int wait_apply_options(Config *config, const CommandOptions *o) {
+        usec_t min, max;
+        int r;
+
+        r = config_set_tasks(config, o->args, o->n_args);
+        if (r == -ENOMEM)
+                log_error_errno(r, "%m");
+        if (r < 0)
+                return r;
+        if (cli_wait_intervals(o, config->min_interval, config->max_interval, &min, &max) < 0) {
+                char a[FORMAT_TIMESPAN_MAX], b[FORMAT_TIMESPAN_MAX];
+                return log_error_errno(EINVAL, "--max-interval=%s is shorter than the interval %s",
+                                       format_timespan(a, sizeof(a), o->max_interval),
+                                       format_timespan(b, sizeof(b),
+                                                       o->interval > 0 ? o->interval : config->min_interval));
+        }
+        config->min_interval = min;
+        config->max_interval = max;
+        return 0;
 }
 
 static int wait_setup(WaitRun *w, const Config *config) {
@@ -145,7 +169,6 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
         _cleanup_(config_freep) Config *config = NULL;
         WaitRun w = {};
         CommandOptions o;
-        usec_t min, max;
         int r;
 
         if (cli_parse_command(CLI_COMMAND_WAIT, argc, argv, &o) < 0)
@@ -156,21 +179,13 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
         }
         if (cli_check_task_ids(o.args, o.n_args) < 0 || cli_load_config(ctx, &config) < 0)
                 return EXIT_CONFIG;
-        r = config_set_tasks(config, o.args, o.n_args);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        fprintf(stderr, "taskwatch wait: %s\n", strerror(-r));
+        /* This command's own messages read "taskwatch wait: ..."; common.c's shared ones stay
+         * "taskwatch: ...". */
+        log_set_context("wait");
+        r = wait_apply_options(config, &o);
+        log_set_context(NULL);
+        if (r < 0)
                 return r == -ENOMEM ? EXIT_FATAL : EXIT_CONFIG;
-        }
-        if (cli_wait_intervals(&o, config->min_interval, config->max_interval, &min, &max) < 0) {
-                char a[FORMAT_TIMESPAN_MAX], b[FORMAT_TIMESPAN_MAX];
-                fprintf(stderr, "taskwatch wait: --max-interval=%s is shorter than the interval %s\n",
-                        format_timespan(a, sizeof(a), o.max_interval),
-                        format_timespan(b, sizeof(b), o.interval > 0 ? o.interval : config->min_interval));
-                return EXIT_CONFIG;
-        }
-        config->min_interval = min;
-        config->max_interval = max;
         w.timeout = o.timeout;
 
         r = cli_acquire_credentials(config, &w.credentials);
@@ -181,16 +196,18 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
          * inherited from whatever unit runs it. */
         (void) unsetenv("NOTIFY_SOCKET");
 
+        log_set_context("wait");
         r = wait_setup(&w, config);
         if (r < 0)
-                fprintf(stderr, "taskwatch wait: cannot start watching: %s\n", strerror(-r));
+                log_error_errno(r, "cannot start watching: %m");
         else {
                 r = sd_event_loop(w.event);
                 if (r < 0)
-                        fprintf(stderr, "taskwatch wait: event loop failed: %s\n", strerror(-r));
+                        log_error_errno(r, "event loop failed: %m");
                 else if (w.gave_up)
-                        fprintf(stderr, "taskwatch wait: giving up: %s\n", w.gave_up);
+                        log_error("giving up: %s", w.gave_up);
         }
+        log_set_context(NULL);
 
         watcher_free(w.watcher);
         event_sink_free(w.sink);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "summary.h"
+#include "util/log.h"
 
 int cli_load_config(const CliContext *ctx, Config **ret) {
         ConfigDiagnostics diag = {};
@@ -11,10 +12,10 @@ int cli_load_config(const CliContext *ctx, Config **ret) {
 
         r = config_load(ctx->config_path, ret, &diag);
         for (size_t i = 0; i < diag.n_messages; i++)
-                fprintf(stderr, "%s\n", diag.messages[i]);
+                log_plain("%s", diag.messages[i]);
         if (r < 0 && diag.n_messages == 0)
-                fprintf(stderr, "taskwatch: cannot load the configuration %s: %s\n",
-                        ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH, strerror(-r));
+                log_error_errno(r, "cannot load the configuration %s: %m",
+                                ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH);
         config_diagnostics_clear(&diag);
         return r;
 }
@@ -25,11 +26,11 @@ int cli_acquire_credentials(const Config *config, Credentials **ret) {
         int r = credentials_from_environment(ret);
 
         if (r == -ENOKEY)
-                fprintf(stderr, "taskwatch: no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an "
-                        "STS token)\n");
+                log_error("no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                          "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for an "
+                          "STS token)");
         else if (r < 0)
-                fprintf(stderr, "taskwatch: cannot read credentials: %s\n", strerror(-r));
+                log_error_errno(r, "cannot read credentials: %m");
         return r;
 }
 
@@ -40,9 +41,9 @@ int cli_check_task_ids(char *const *ids, size_t n) {
                 if (task_id_is_valid(ids[i]))
                         continue;
                 _cleanup_(freep) char *p = printable(ids[i]);
-                fprintf(stderr, "taskwatch: '%s' is not a task id: 1 to 128 letters, digits, '.', '_' "
-                        "or '-', starting with a letter or digit, like T-5faa48fb31b6b8078d000006\n",
-                        p ? p : "?");
+                log_error("'%s' is not a task id: 1 to 128 letters, digits, '.', '_' "
+                          "or '-', starting with a letter or digit, like T-5faa48fb31b6b8078d000006",
+                          p ? p : "?");
                 r = -EINVAL;
         }
         return r;

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "reload.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 static inline void sd_bus_flush_close_unrefp_(sd_bus **b) {
@@ -58,8 +59,8 @@ static int reload_by_systemd(void) {
                                "org.freedesktop.systemd1.Manager", "ReloadUnit", &error, &reply, "ss",
                                TASKWATCHD_UNIT, "replace");
         if (r < 0) {
-                fprintf(stderr, "taskwatch: systemd refused to reload %s: %s\n", TASKWATCHD_UNIT,
-                        error.message ? error.message : strerror(-r));
+                log_error("systemd refused to reload %s: %s", TASKWATCHD_UNIT,
+                          error.message ? error.message : strerror(-r));
                 return r;
         }
         return 1;

@@ -10,6 +10,7 @@
 #include "build-config.h"
 #include "cli-args.h"
 #include "cli.h"
+#include "util/log.h"
 
 static void help(void) {
         printf("Usage: taskwatch [--config PATH] [--no-color] COMMAND [OPTIONS] [TASK...]\n"
@@ -56,9 +57,11 @@ static int cmd_help(const CliContext *ctx, int argc, char **argv) {
         }
         c = cli_command_from_string(o.args[0]);
         if (c < 0 || c == CLI_COMMAND_HELP) {
-                if (c < 0)
-                        fprintf(stderr, "taskwatch help: no command '%s'; see 'taskwatch help'\n", o.args[0]);
-                else
+                if (c < 0) {
+                        log_set_context("help");
+                        log_error("no command '%s'; see 'taskwatch help'", o.args[0]);
+                        log_set_context(NULL);
+                } else
                         help();
                 return c < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
         }
@@ -89,19 +92,18 @@ int main(int argc, char **argv) {
         if (g.help || g.command_index >= argc) {
                 help();
                 if (!g.help)
-                        fprintf(stderr, "taskwatch: which command?\n");
+                        log_error("which command?");
                 return g.help ? EXIT_SUCCESS : EXIT_CONFIG;
         }
         c = cli_command_from_string(argv[g.command_index]);
         if (c < 0) {
-                fprintf(stderr, "taskwatch: '%s' is not a command; see 'taskwatch help'\n",
-                        argv[g.command_index]);
+                log_error("'%s' is not a command; see 'taskwatch help'", argv[g.command_index]);
                 return EXIT_CONFIG;
         }
         ctx = (CliContext) { .config_path = g.config_path, .color = color_wanted(g.color) };
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "taskwatch: cannot initialise libcurl\n");
+                log_error("cannot initialise libcurl");
                 return EXIT_FATAL;
         }
         if (c == CLI_COMMAND_HELP)

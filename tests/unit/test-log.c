@@ -1,4 +1,5 @@
-/* Tests for util/log.h: one prefix, one newline, %m from the value passed, -errno back. */
+/* Tests for util/log.h: one prefix (none for log_plain()), one newline, %m from the value
+ * passed, -errno back. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,19 @@ static void test_log_errno_returns_negative_and_fills_m(void) {
         ASSERT_TRUE(strstr(buf, "open y: Permission denied\n") != NULL);
 }
 
+static void test_log_plain_has_no_prefix(void) {
+        FILE *f = capture();
+
+        log_set_context("get");
+        log_plain("Try '%s --help'.", "taskwatch get");
+        log_plain("a.conf:3: Task=x: not a task id\n");
+        log_set_context(NULL);
+        fclose(f);
+        log_set_stream(NULL);
+        ASSERT_STR_EQ(buf, "Try 'taskwatch get --help'.\na.conf:3: Task=x: not a task id\n");
+}
+
 TEST_MAIN(TEST_CASE(test_log_prefix_and_newline),
           TEST_CASE(test_log_context_between_name_and_message),
-          TEST_CASE(test_log_errno_returns_negative_and_fills_m))
+          TEST_CASE(test_log_errno_returns_negative_and_fills_m),
+          TEST_CASE(test_log_plain_has_no_prefix))
