@@ -1,4 +1,5 @@
 /* taskwatchd: the command line, then the daemon (src/daemon) runs. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

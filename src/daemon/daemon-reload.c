@@ -1,5 +1,6 @@
 /* The reload transaction: prepare every part of the change (what can fail), then commit it
  * (what cannot), so that a refused reload leaves everything as it was. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ int daemon_reload(Daemon *d) {
         ReloadPlan p = {};
         int r;
 
+        if (!d->watcher)
+                return -EINVAL; /* --check-config: nothing runs that a reload could change */
         hook_config_init(&p.hooks);
         (void) notify_reloading();
         r = reload_prepare(d, &p, &error);

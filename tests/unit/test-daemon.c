@@ -75,6 +75,8 @@ static void test_check_config_loads_everything_but_watches_nothing(void) {
         ASSERT_NULL(d->watcher);
         ASSERT_NULL(d->hooks);
         ASSERT_INT_EQ(daemon_start(d), -EINVAL); /* nothing to start */
+        ASSERT_INT_EQ(daemon_reload(d), -EINVAL); /* nor to reload */
+        ASSERT_INT_EQ(rec.n, 0);
         fixture_teardown();
 }
 
