@@ -95,6 +95,12 @@ DEFINE_POINTER_CLEANUP(HookRunner, hook_runner_free)
 /* For a reload: later submissions use the new commands; running and queued runs keep theirs
  * (and their timeout). The new MaxConcurrentHooks= applies at once. 0 or -ENOMEM. */
 int hook_runner_set_config(HookRunner *r, const HookConfig *config);
+/* The same in two steps, for a reload that must change all or nothing: prepare a copy with
+ * hook_config_copy() (which can fail), then this, which cannot: it takes *prepared over and
+ * leaves it as after hook_config_init(). */
+void hook_runner_commit_config(HookRunner *r, HookConfig *prepared);
+/* The settings later submissions use. */
+const HookConfig *hook_runner_get_config(const HookRunner *r);
 void hook_runner_set_on_done(HookRunner *r, HookDoneCallback cb, void *userdata);
 void hook_runner_set_on_output(HookRunner *r, HookOutputCallback cb, void *userdata);
 /* Output lines to the journal (default on); unit tests turn it off. */

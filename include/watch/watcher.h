@@ -52,6 +52,18 @@ int watcher_set_hook_runner(Watcher *w, HookRunner *r);
  * task-removed events. */
 int watcher_apply_config(Watcher *w, const Config *c, bool is_reload);
 
+/* ---- STUB (branch daemon): the reload API branch core implements for real ----------------
+ * A reload in two steps: watcher_plan_config() allocates everything the change needs and can
+ * fail, changing nothing; watcher_commit_config() swaps the plan in, cannot fail, and takes
+ * the plan. watcher_apply_config() is the two in one. The stub in watcher.c only borrows c
+ * (it must outlive the plan) and commits through watcher_apply_config(). */
+typedef struct WatcherPlan WatcherPlan;
+int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret);
+void watcher_commit_config(Watcher *w, WatcherPlan *plan, bool is_reload);
+WatcherPlan *watcher_plan_free(WatcherPlan *p);
+DEFINE_POINTER_CLEANUP(WatcherPlan, watcher_plan_free)
+/* ---- end of STUB --------------------------------------------------------------------------- */
+
 /* When every task is terminal, exit the event loop with the code below. */
 void watcher_set_exit_when_done(Watcher *w, bool enable);
 

@@ -318,6 +318,17 @@ int hook_runner_set_config(HookRunner *r, const HookConfig *config) {
         return 0;
 }
 
+void hook_runner_commit_config(HookRunner *r, HookConfig *prepared) {
+        hook_config_done(&r->config);
+        r->config = *prepared;
+        hook_config_init(prepared);
+        runner_wake(r); /* a larger MaxConcurrentHooks= may start queued runs */
+}
+
+const HookConfig *hook_runner_get_config(const HookRunner *r) {
+        return &r->config;
+}
+
 void hook_runner_set_on_done(HookRunner *r, HookDoneCallback cb, void *userdata) {
         r->on_done = cb;
         r->on_done_userdata = userdata;

@@ -242,6 +242,33 @@ int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
         return 0;
 }
 
+/* ---- STUB (branch daemon): replaced by branch core's real plan/commit at merge ----------- */
+struct WatcherPlan {
+        const Config *config; /* borrowed: the caller keeps it until the commit */
+};
+
+int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret) {
+        WatcherPlan *p = calloc(1, sizeof(*p));
+
+        if (!p)
+                return -ENOMEM;
+        p->config = c;
+        *ret = p;
+        return 0;
+}
+
+void watcher_commit_config(Watcher *w, WatcherPlan *plan, bool is_reload) {
+        /* Today's code can still fail here (out of memory); core's commit cannot. */
+        (void) watcher_apply_config(w, plan->config, is_reload);
+        watcher_plan_free(plan);
+}
+
+WatcherPlan *watcher_plan_free(WatcherPlan *p) {
+        free(p);
+        return NULL;
+}
+/* ---- end of STUB --------------------------------------------------------------------------- */
+
 void watcher_set_exit_when_done(Watcher *w, bool enable) {
         w->exit_when_done = enable;
         watcher_check_done(w);

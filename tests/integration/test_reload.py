@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """SIGHUP reloads the configuration: RELOADING=1 (with MONOTONIC_USEC=) then READY=1, tasks
 added and removed with events, kept tasks keep their state, drop-ins are read again, and a
-configuration that does not parse is refused as a whole (file:line) while the old one runs on."""
+configuration that does not parse is refused as a whole (file:line) while the old one runs on,
+and so is one that parses but cannot be prepared (its credentials do not load): neither its
+tasks, nor its hooks, nor its intervals take effect."""
 import os
 import sys
 import tempfile
@@ -141,6 +143,54 @@ class Reload(unittest.TestCase):
         self.reload(d)
         self.event(d, "task-added", "T-other")
         self.event(d, "task-baseline", "T-other")
+
+    def test_config_refused_at_prepare_changes_nothing(self):
+        """New tasks, hooks and intervals with credentials that cannot be loaded: the reload
+        is refused as a whole, where it once could swap in the hook settings first."""
+        out = os.path.join(self.tmp.name, "out")
+        os.makedirs(out)
+
+        def hooks(label):
+            return "[Hooks]\nOnTransition=/bin/sh -c 'echo ran >> %s/%s'\n" % (out, label)
+
+        self.sim = harness.Simulator({"tasks": {t: scaleout_task(HOLD) for t in ("T-old", "T-new")}},
+                                     self.tmp.name)
+        self.addCleanup(self.sim.stop)
+        sim = self.sim
+        notify = harness.NotifySocket(self.tmp.name)
+        self.addCleanup(notify.close)
+        d = harness.Daemon(harness.daemon_binary(), self.config(["T-old"], extra=hooks("old")),
+                           self.tmp.name, env=harness.test_credentials_env(), notify=notify)
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1")
+        self.event(d, "task-baseline", "T-old")
+
+        self.rewrite(d, harness.daemon_config(
+            sim, ["T-old", "T-new"], min_interval="5s", max_interval="10s",
+            extra=hooks("new") + "[Credentials]\nAccessKeyId=LTAI-other\n"
+                  "AccessKeySecretFile=%s/missing-secret\n" % self.tmp.name))
+        self.reload(d)
+        e = self.event(d, "config-reload-failed")
+        self.assertIn("missing-secret", e["MESSAGE"])
+        self.assertTrue(d.running())
+
+        # The old intervals (100-400 ms), not the refused 5 s: three polls in well under 5 s.
+        polls = sim.stats()["per_task"]["T-old"]
+        self.assertTrue(sim.wait_polls("T-old", polls + 3, timeout=4),
+                        "T-old is no longer polled at the old intervals")
+        self.assertFalse(sim.wait_polls("T-new", 1, timeout=1),
+                         "a task from the refused configuration was polled")
+        for kind in ("task-added", "task-removed", "config-reloaded"):
+            self.assertEqual(self.journal.entries(TASKWATCH_EVENT=kind, _PID=str(d.pid)), [], kind)
+
+        # The old hook runs on the next transition, the refused one does not.
+        sim.advance("T-old")
+        self.event(d, "task-succeeded", "T-old")
+        done = self.event(d, "hook-finished", "T-old")
+        self.assertIn("OnTransition#1", done["MESSAGE"])
+        with open(os.path.join(out, "old")) as f:
+            self.assertIn("ran", f.read())
+        self.assertFalse(os.path.exists(os.path.join(out, "new")), "the refused hook ran")
 
     def test_dropin_added_before_reload_is_read(self):
         sim, d = self.start(["T-main", "T-extra"], ["T-main"])

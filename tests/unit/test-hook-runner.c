@@ -525,6 +525,33 @@ static void test_reload_changes_later_submissions(void) {
         fixture_teardown();
 }
 
+/* The two-step reload: the commit takes the prepared copy over and leaves it empty. */
+static void test_commit_config_takes_the_prepared_settings(void) {
+        HookConfig c, prepared;
+
+        fixture_setup();
+        F.config.max_concurrent = 1;
+        add(HOOK_ON_TASK_FAILED, "/bin/echo old");
+        ASSERT_OK(fixture_start());
+        Event e = failed_event();
+        ASSERT_INT_EQ(submit(&e, NULL), 1);
+
+        hook_config_init(&c);
+        c.max_concurrent = 1;
+        ASSERT_OK(hook_config_add(&c, HOOK_ON_TASK_FAILED, "/bin/echo new", NULL));
+        ASSERT_OK(hook_config_copy(&prepared, &c));
+        hook_config_done(&c);
+        hook_runner_commit_config(F.runner, &prepared);
+        ASSERT_INT_EQ(hook_config_n_commands(&prepared), 0);
+        ASSERT_INT_EQ(hook_config_n_commands(hook_runner_get_config(F.runner)), 1);
+        ASSERT_STR_EQ(hook_runner_get_config(F.runner)->commands[HOOK_ON_TASK_FAILED][0].line,
+                      "/bin/echo new");
+        ASSERT_INT_EQ(submit(&e, NULL), 1);
+        ASSERT_TRUE(run_until_done(2, 10 * USEC_PER_SEC));
+        ASSERT_STR_EQ(F.out.data, "old\nnew\n");
+        fixture_teardown();
+}
+
 /* Waits (bounded) until pid has exited: a zombie or gone. */
 static bool process_exits(pid_t pid, int timeout_ms) {
         int fd = pidfd_open(pid, 0);
@@ -623,5 +650,6 @@ TEST_MAIN(TEST_CASE(test_hook_gets_environment_and_stdin),
           TEST_CASE(test_large_input_never_blocks),
           TEST_CASE(test_a_command_under_two_triggers_runs_once),
           TEST_CASE(test_reload_changes_later_submissions),
+          TEST_CASE(test_commit_config_takes_the_prepared_settings),
           TEST_CASE(test_what_a_hook_leaves_behind_is_killed),
           TEST_CASE(test_freeing_the_runner_terminates_running_hooks))

@@ -1,0 +1,47 @@
+/* The daemon's state, shared by the files of the daemon layer, and their entry points. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config/config.h"
+#include "creds/provider.h"
+#include "daemon/daemon.h"
+#include "hooks/hook-runner.h"
+#include "report/event.h"
+#include "watch/watcher.h"
+
+struct Daemon {
+        DaemonOptions options;
+        sd_event *event;
+        EventSink *sink;
+        Config *config;
+        CredentialsProvider *credentials;
+        const char *credentials_source; /* what credentials_provider_check() found */
+        HookRunner *hooks;
+        Watcher *watcher;
+        char *pidfile; /* written by us, removed at exit */
+        bool started;
+};
+
+/* daemon-credentials.c: a provider for c, checked: a broken or missing source is found
+ * before anything uses it; *error says what to do. */
+int daemon_credentials_new(Daemon *d, const Config *c, CredentialsProvider **ret,
+                           const char **ret_source, char **error);
+/* The first attempt of d->credentials (a new one after a reload), its changes reported to
+ * the watcher from now on. */
+void daemon_credentials_start(Daemon *d);
+/* The watcher's CredentialsGetter; userdata is the Daemon. */
+const Credentials *daemon_get_credentials(void *userdata);
+/* --check-config: obtain them once (the network too, for temporary ones), print the source
+ * and AccessKeyId, never the secret. 0, or -ENOKEY when none were obtained. */
+int daemon_check_credentials(Daemon *d);
+
+/* daemon-files.c: the state directory's store, handed to the watcher (0 without one). */
+int daemon_open_store(Daemon *d);
+/* The PID file and the runtime status beside it; failing to write them is not fatal. The
+ * runtime status goes with the watcher (watcher_remove_runtime_status()). */
+void daemon_write_pidfile(Daemon *d);
+void daemon_remove_pidfile(Daemon *d);
+
+/* daemon-signals.c: SIGTERM/SIGINT, SIGHUP (daemon_reload()), the watchdog, --timeout. */
+int daemon_setup_signals(Daemon *d);
