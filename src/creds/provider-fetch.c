@@ -29,7 +29,7 @@ _printf_(2, 3) static void fetch_fail(CredentialsProvider *p, const char *fmt, .
                 m = NULL;
         va_end(ap);
         fetch_cancel(p);
-        provider_source_done(p, NULL, m ? : "out of memory");
+        p->on_exchange_done(p, NULL, m ? : "out of memory");
 }
 
 _printf_(3, 4) static int fail(char **error, int r, const char *fmt, ...) {
@@ -179,7 +179,7 @@ static void metadata_on_response(HttpRequest *req, const HttpResponse *resp, voi
                         return fetch_fail(p, "metadata server %s: %s", metadata_base(p),
                                           error ? : strerror(-r));
                 fetch_cancel(p);
-                return provider_source_done(p, c, NULL);
+                return p->on_exchange_done(p, c, NULL);
         }
 
         r = metadata_send(p);
@@ -220,7 +220,7 @@ static void oidc_on_response(HttpRequest *req, const HttpResponse *resp, void *u
                                   credentials_source_to_string(p->trying), &c, &error);
         if (r < 0)
                 return fetch_fail(p, "STS AssumeRoleWithOIDC: %s", error ? : strerror(-r));
-        provider_source_done(p, c, NULL);
+        p->on_exchange_done(p, c, NULL);
 }
 
 int fetch_oidc_start(CredentialsProvider *p, const OidcSettings *s, char **error) {
