@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "json-util.h"
+#include "creds-parse.h"
+#include "json/json-get.h"
+#include "json/json-parse.h"
 #include "util/cleanup.h"
 
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -80,10 +82,10 @@ int parse_iso8601_utc(const char *s, usec_t *ret) {
 /* The four fields every credential reply has, whatever wraps them. */
 static int decode_credentials(yajl_val v, const char *what, const char *source,
                               Credentials **ret, char **error) {
-        const char *id = creds_json_string(v, "AccessKeyId");
-        const char *secret = creds_json_string(v, "AccessKeySecret");
-        const char *token = creds_json_string(v, "SecurityToken");
-        const char *expiration = creds_json_string(v, "Expiration");
+        const char *id = json_member_string(v, "AccessKeyId");
+        const char *secret = json_member_string(v, "AccessKeySecret");
+        const char *token = json_member_string(v, "SecurityToken");
+        const char *expiration = json_member_string(v, "Expiration");
         usec_t until;
 
         if (!id || !*id)
@@ -104,7 +106,7 @@ static int decode_credentials(yajl_val v, const char *what, const char *source,
 
 int creds_parse_metadata_reply(const char *body, size_t len, const char *source,
                                Credentials **ret, char **error) {
-        _cleanup_(creds_json_freep) yajl_val v = NULL;
+        _cleanup_(json_free_secretp) yajl_val v = NULL;
         _cleanup_(freep) char *reason = NULL;
         const char *code;
         int r;
@@ -116,7 +118,7 @@ int creds_parse_metadata_reply(const char *body, size_t len, const char *source,
                 return r;
         if (v->type != yajl_t_object)
                 return creds_error(error, "metadata reply is not a JSON object");
-        code = creds_json_string(v, "Code");
+        code = json_member_string(v, "Code");
         if (!code)
                 return creds_error(error, "metadata reply has no Code");
         if (strcmp(code, "Success") != 0) {
@@ -140,7 +142,7 @@ static void sanitize(char *s, size_t max) {
 
 int creds_parse_sts_reply(long http_status, const char *body, size_t len, const char *source,
                           Credentials **ret, char **error) {
-        _cleanup_(creds_json_freep) yajl_val v = NULL;
+        _cleanup_(json_free_secretp) yajl_val v = NULL;
         _cleanup_(freep) char *reason = NULL;
         char code[65] = "", message[257] = "", rid[65] = "";
         int r;
@@ -154,15 +156,15 @@ int creds_parse_sts_reply(long http_status, const char *body, size_t len, const 
                 return creds_error(error, "STS reply %s", reason ? : "is not a JSON object");
         }
         if (http_status == 200) {
-                yajl_val c = creds_json_member(v, "Credentials");
+                yajl_val c = json_member(v, "Credentials");
                 if (!c || c->type != yajl_t_object)
                         return creds_error(error, "STS reply has no Credentials object");
                 return decode_credentials(c, "STS reply", source, ret, error);
         }
 
-        snprintf(code, sizeof code, "%s", creds_json_string(v, "Code") ? : "");
-        snprintf(message, sizeof message, "%s", creds_json_string(v, "Message") ? : "");
-        snprintf(rid, sizeof rid, "%s", creds_json_string(v, "RequestId") ? : "");
+        snprintf(code, sizeof code, "%s", json_member_string(v, "Code") ? : "");
+        snprintf(message, sizeof message, "%s", json_member_string(v, "Message") ? : "");
+        snprintf(rid, sizeof rid, "%s", json_member_string(v, "RequestId") ? : "");
         sanitize(code, sizeof code - 1);
         sanitize(message, sizeof message - 1);
         sanitize(rid, sizeof rid - 1);
