@@ -4,11 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "json/json-parse.h"
 #include "json/json-reason.h"
+#include "util/reason.h"
 
 /* They hold secrets: no reason quotes them, and the copy yajl parses is wiped. */
 static const JsonLimits creds_limits = {
@@ -28,16 +27,10 @@ int creds_json_parse(const char *body, size_t len, yajl_val *ret, char **reason)
 
 int creds_error(char **error, const char *fmt, ...) {
         va_list ap;
+        int r;
 
-        if (!error)
-                return -EBADMSG;
-        free(*error);
         va_start(ap, fmt);
-        if (vasprintf(error, fmt, ap) < 0) {
-                *error = NULL;
-                va_end(ap);
-                return -ENOMEM;
-        }
+        r = reason_setv(error, -EBADMSG, fmt, ap);
         va_end(ap);
-        return -EBADMSG;
+        return r;
 }

@@ -10,25 +10,11 @@
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/reason.h"
 #include "util/strutil.h"
 
 bool secret_file_mode_ok(mode_t mode) {
         return file_mode_is_private(mode);
-}
-
-_printf_(3, 4) static int fail(char **error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (error) {
-                free(*error);
-                va_start(ap, fmt);
-                if (vasprintf(error, fmt, ap) < 0) {
-                        *error = NULL;
-                        r = -ENOMEM;
-                }
-                va_end(ap);
-        }
-        return r;
 }
 
 int secret_file_read(const char *path, SecretFileFlags flags, char **ret, size_t *ret_len,
@@ -44,22 +30,22 @@ int secret_file_read(const char *path, SecretFileFlags flags, char **ret, size_t
                                          (flags & SECRET_FILE_PRIVATE ? READ_FILE_PRIVATE : 0),
                                  &buf, &len, &why);
         if (r == -EFBIG) /* in the words this file always used */
-                return fail(error, r, "%s: larger than %zu bytes", path, max);
+                return reason_set(error, r, "%s: larger than %zu bytes", path, max);
         if (r < 0 && why)
-                return fail(error, r, "%s: %s", path, why);
+                return reason_set(error, r, "%s: %s", path, why);
         if (r < 0)
                 return r;
 
         /* No secret or JSON document holds one, and free_secret() wipes up to the first. */
         if (memchr(buf, '\0', len)) {
                 explicit_bzero(buf, len);
-                return fail(error, -EINVAL, "%s: contains a NUL byte", path);
+                return reason_set(error, -EINVAL, "%s: contains a NUL byte", path);
         }
         if (flags & SECRET_FILE_TRIM) {
                 while (len > 0 && strchr(" \t\r\n", buf[len - 1]))
                         buf[--len] = '\0';
                 if (len == 0) /* its own code: a blank systemd credential means "none here" */
-                        return fail(error, -ENODATA, "%s: empty", path);
+                        return reason_set(error, -ENODATA, "%s: empty", path);
         }
 
         *ret = TAKE_PTR(buf);

@@ -13,37 +13,23 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/reason.h"
 
 bool file_mode_is_private(mode_t mode) {
         return (mode & (S_IRGRP | S_IROTH)) == 0;
 }
 
-_printf_(3, 4) static int fail(char **reason, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (!reason)
-                return r;
-        free(*reason);
-        va_start(ap, fmt);
-        if (vasprintf(reason, fmt, ap) < 0) {
-                *reason = NULL;
-                r = -ENOMEM;
-        }
-        va_end(ap);
-        return r;
-}
-
 static int check_stat(const struct stat *st, const char *path, size_t max, ReadFileFlags flags,
                       char **reason) {
         if (!S_ISREG(st->st_mode))
-                return fail(reason, -EINVAL, "not a regular file");
+                return reason_set(reason, -EINVAL, "not a regular file");
         if ((flags & READ_FILE_PRIVATE) && !file_mode_is_private(st->st_mode))
-                return fail(reason, -EPERM,
+                return reason_set(reason, -EPERM,
                             "mode %04o lets group or others read it; it must be readable by its "
                             "owner only (chmod 600 %s)",
                             (unsigned) (st->st_mode & 07777), path);
         if ((size_t) st->st_size > max)
-                return fail(reason, -EFBIG, "larger than the limit of %zu bytes", max);
+                return reason_set(reason, -EFBIG, "larger than the limit of %zu bytes", max);
         return 0;
 }
 
@@ -68,16 +54,16 @@ int read_regular_file_at(int dir_fd, const char *path, size_t max, ReadFileFlags
         /* A symlink is left to open() to refuse, so that it is refused the same way whether
          * it dangles or not. */
         if (fstatat(dir_fd, path, &st, flags & READ_FILE_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0) < 0)
-                return fail(ret_reason, -errno, "cannot open: %s", strerror(errno));
+                return reason_set(ret_reason, -errno, "cannot open: %s", strerror(errno));
         if (!S_ISLNK(st.st_mode) && (r = check_stat(&st, path, max, flags, ret_reason)) < 0)
                 return r;
 
         fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
                                           (flags & READ_FILE_NOFOLLOW ? O_NOFOLLOW : 0));
         if (fd < 0)
-                return fail(ret_reason, -errno, "cannot open: %s", strerror(errno));
+                return reason_set(ret_reason, -errno, "cannot open: %s", strerror(errno));
         if (fstat(fd, &st) < 0)
-                return fail(ret_reason, -errno, "cannot stat: %s", strerror(errno));
+                return reason_set(ret_reason, -errno, "cannot stat: %s", strerror(errno));
         r = check_stat(&st, path, max, flags, ret_reason);
         if (r < 0)
                 return r;
@@ -97,7 +83,7 @@ int read_regular_file_at(int dir_fd, const char *path, size_t max, ReadFileFlags
 
                         if (size > max) {
                                 free_wiped(buf, len);
-                                return fail(ret_reason, -EFBIG, "larger than the limit of %zu bytes",
+                                return reason_set(ret_reason, -EFBIG, "larger than the limit of %zu bytes",
                                             max);
                         }
                         p = realloc(buf, n); /* never for a secret: its buffer is max + 1 */
@@ -114,7 +100,7 @@ int read_regular_file_at(int dir_fd, const char *path, size_t max, ReadFileFlags
                 if (k < 0) {
                         r = -errno;
                         free_wiped(buf, len);
-                        return fail(ret_reason, r, "read failed: %s", strerror(-r));
+                        return reason_set(ret_reason, r, "read failed: %s", strerror(-r));
                 }
                 if (k == 0)
                         break;
