@@ -6,10 +6,6 @@
 #include "creds/credentials.h"
 #include "util/time-util.h"
 
-/* "2026-01-02T03:04:05Z", with optional fraction, "Z" or a +hh:mm / -hh:mm offset, into
- * microseconds since the epoch. -EINVAL otherwise. */
-int parse_iso8601_utc(const char *s, usec_t *ret);
-
 /* GET /latest/meta-data/ram/security-credentials/<role>: {"Code": "Success", "AccessKeyId",
  * "AccessKeySecret", "SecurityToken", "Expiration", ...}. source goes into the Credentials.
  * -EBADMSG with *error (never quoting a secret) when it is not that. */

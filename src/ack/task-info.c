@@ -9,49 +9,29 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "ack/json-reason.h"
 #include "ack/task-info.h"
+#include "json/json-get.h"
+#include "json/json-parse.h"
+#include "json/json-reason.h"
 #include "util/cleanup.h"
-#include "util/json-guard.h"
 
 /* Longest path a reason names, e.g. "task_result[99999].status". */
 #define PATH_LEN 64
 
-/* The limits the text is checked against before yajl sees it (util/json-guard.h says why). */
+/* The limits the text is checked against before yajl sees it (json/json-guard.h says why). */
 static const JsonLimits reply_limits = {
         .max_depth = TASK_INFO_MAX_DEPTH,
         .max_entries = TASK_INFO_MAX_ENTRIES,
         .max_values = TASK_INFO_MAX_VALUES,
 };
 
-/* The guards every body goes through before yajl sees it. */
+/* The guards every body goes through before yajl sees it; the size first, in words that
+ * give it. */
 static int parse_guarded(const char *body, size_t len, yajl_val *ret, char **reason) {
-        _cleanup_(freep) char *copy = NULL;
-        char err[256];
-        yajl_val v;
-        int r;
-
         if (len > TASK_INFO_MAX_BODY)
                 return json_fail(reason, "body of %zu bytes is larger than the limit of %u bytes", len,
                             TASK_INFO_MAX_BODY);
-        if (len == 0)
-                return json_fail(reason, "empty body");
-        r = json_guard_prescan(body, len, &reply_limits, reason);
-        if (r < 0)
-                return r;
-
-        /* yajl_tree_parse() takes a NUL-terminated string only. */
-        copy = malloc(len + 1);
-        if (!copy)
-                return -ENOMEM;
-        memcpy(copy, body, len);
-        copy[len] = '\0';
-
-        v = yajl_tree_parse(copy, err, sizeof err);
-        if (!v)
-                return json_fail_from_yajl(err, reason);
-        *ret = v;
-        return 0;
+        return json_parse(body, len, &reply_limits, ret, reason);
 }
 
 /* ---- the reply model ------------------------------------------------------------------ */
@@ -314,7 +294,7 @@ static int decode_array(yajl_val v, const ArraySpec *spec, TaskInfo *t, const ch
 }
 
 int task_info_parse(const char *body, size_t len, TaskInfo **ret, char **ret_reason) {
-        _cleanup_(yajl_tree_freep) yajl_val root = NULL;
+        _cleanup_(json_freep) yajl_val root = NULL;
         _cleanup_(freep) char *reason = NULL;
         TaskInfo *t = NULL;
         int r;
@@ -417,7 +397,7 @@ static const struct {
 };
 
 int api_error_parse(const char *body, size_t len, ApiError **ret) {
-        _cleanup_(yajl_tree_freep) yajl_val root = NULL;
+        _cleanup_(json_freep) yajl_val root = NULL;
         _cleanup_(freep) char *reason = NULL;
         ApiError *e;
         int r;
@@ -436,9 +416,8 @@ int api_error_parse(const char *body, size_t len, ApiError **ret) {
                 return -ENOMEM;
 
         for (size_t i = 0; i < ELEMENTSOF(api_error_keys); i++) {
-                const char *path[] = { api_error_keys[i].key, NULL };
                 char **slot = (char **) ((char *) e + api_error_keys[i].offset);
-                yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+                yajl_val v = json_member(root, api_error_keys[i].key);
                 char buf[32];
                 const char *s;
 

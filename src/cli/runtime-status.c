@@ -7,21 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_tree.h>
+#include <limits.h>
 
+#include "json/json-get.h"
+#include "json/json-parse.h"
 #include "util/cleanup.h"
-#include "util/json-guard.h"
 
 static const JsonLimits limits = { .max_depth = 4, .max_entries = 2000000, .max_values = 20000000 };
 
-static yajl_val member(yajl_val obj, const char *key) {
-        const char *path[] = { key, NULL };
-        return yajl_tree_get(obj, path, yajl_t_any);
-}
-
 static usec_t get_usec(yajl_val obj, const char *key) {
-        yajl_val v = member(obj, key);
-        return v && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0 ? (usec_t) YAJL_GET_INTEGER(v) : 0;
+        long long t;
+        return json_get_integer(json_member(obj, key), 1, LLONG_MAX, &t) >= 0 ? (usec_t) t : 0;
 }
 
 static int compare_tasks(const void *a, const void *b) {
@@ -34,28 +30,25 @@ int runtime_status_parse(const char *text, size_t len, RuntimeStatus *ret) {
         yajl_val root, tasks, v;
         int r;
 
-        r = json_guard_prescan(text, len, &limits, &reason);
+        r = json_parse(text, len, &limits, &root, &reason);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
-        root = yajl_tree_parse(text, NULL, 0); /* text is NUL-terminated by the reader */
-        if (!root)
-                return -EBADMSG;
-        v = member(root, "version");
-        tasks = member(root, "tasks");
+        v = json_member(root, "version");
+        tasks = json_member_array(root, "tasks");
         if (!YAJL_IS_OBJECT(root) || !v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) != 1 ||
-            !tasks || !YAJL_IS_ARRAY(tasks)) {
-                yajl_tree_free(root);
+            !tasks) {
+                json_free(root);
                 return -EBADMSG;
         }
-        v = member(root, "pid");
+        v = json_member(root, "pid");
         s.pid = v && YAJL_IS_INTEGER(v) ? (pid_t) YAJL_GET_INTEGER(v) : 0;
         s.tasks = calloc(tasks->u.array.len + 1, sizeof(*s.tasks));
         if (!s.tasks) {
-                yajl_tree_free(root);
+                json_free(root);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < tasks->u.array.len; i++) {
-                yajl_val t = tasks->u.array.values[i], id = member(t, "task_id"), why = member(t, "waiting_for");
+                yajl_val t = tasks->u.array.values[i], id = json_member(t, "task_id"), why = json_member(t, "waiting_for");
                 RuntimeTask *rt = &s.tasks[s.n_tasks];
 
                 const char *id_text = YAJL_IS_OBJECT(t) ? YAJL_GET_STRING(id) : NULL;
@@ -67,15 +60,15 @@ int runtime_status_parse(const char *text, size_t len, RuntimeStatus *ret) {
                 rt->waiting_for = why_text ? strdup(why_text) : NULL;
                 rt->next_poll = get_usec(t, "next_poll_usec");
                 rt->last_poll = get_usec(t, "last_poll_usec");
-                rt->in_flight = YAJL_IS_TRUE(member(t, "in_flight"));
+                rt->in_flight = YAJL_IS_TRUE(json_member(t, "in_flight"));
                 s.n_tasks++;
                 if (!rt->task_id) {
-                        yajl_tree_free(root);
+                        json_free(root);
                         runtime_status_done(&s);
                         return -ENOMEM;
                 }
         }
-        yajl_tree_free(root);
+        json_free(root);
         qsort(s.tasks, s.n_tasks, sizeof(*s.tasks), compare_tasks);
         *ret = s;
         return 0;

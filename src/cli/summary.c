@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "summary.h"
+#include "util/iso8601.h"
 #include "util/strutil.h"
 
 #define MAX_LISTED_FAILED 10
@@ -13,77 +14,6 @@
 #define ANSI_GREEN "\x1b[32m"
 #define ANSI_YELLOW "\x1b[33m"
 #define ANSI_RESET "\x1b[0m"
-
-static int parse_digits(const char **p, int n, int *ret) {
-        int v = 0;
-
-        for (int i = 0; i < n; i++) {
-                if ((*p)[i] < '0' || (*p)[i] > '9')
-                        return -EINVAL;
-                v = v * 10 + ((*p)[i] - '0');
-        }
-        *p += n;
-        *ret = v;
-        return 0;
-}
-
-static int expect(const char **p, const char *set) {
-        if (**p == '\0' || !strchr(set, **p))
-                return -EINVAL;
-        (*p)++;
-        return 0;
-}
-
-int parse_iso8601(const char *s, usec_t *ret) {
-        struct tm tm = {};
-        int year, mon, day, hour, min, sec, oh = 0, om = 0, sign = 0;
-        usec_t frac = 0, scale = USEC_PER_SEC;
-        const char *p = s;
-        time_t t;
-
-        if (!s || parse_digits(&p, 4, &year) < 0 || expect(&p, "-") < 0 ||
-            parse_digits(&p, 2, &mon) < 0 || expect(&p, "-") < 0 || parse_digits(&p, 2, &day) < 0 ||
-            expect(&p, "T ") < 0 || parse_digits(&p, 2, &hour) < 0 || expect(&p, ":") < 0 ||
-            parse_digits(&p, 2, &min) < 0 || expect(&p, ":") < 0 || parse_digits(&p, 2, &sec) < 0)
-                return -EINVAL;
-        if (*p == '.' || *p == ',') {
-                p++;
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                for (; *p >= '0' && *p <= '9'; p++)
-                        if (scale >= 10) {
-                                scale /= 10;
-                                frac += (usec_t) (*p - '0') * scale;
-                        }
-        }
-        if (*p == 'Z' || *p == 'z')
-                p++;
-        else if (*p == '+' || *p == '-') {
-                sign = *p++ == '-' ? -1 : 1;
-                if (parse_digits(&p, 2, &oh) < 0)
-                        return -EINVAL;
-                if (*p == ':')
-                        p++;
-                if (*p != '\0' && parse_digits(&p, 2, &om) < 0)
-                        return -EINVAL;
-        }
-        if (*p != '\0' || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
-            sec > 60 || oh > 23 || om > 59)
-                return -EINVAL;
-
-        tm.tm_year = year - 1900;
-        tm.tm_mon = mon - 1;
-        tm.tm_mday = day;
-        tm.tm_hour = hour;
-        tm.tm_min = min;
-        tm.tm_sec = sec;
-        t = timegm(&tm);
-        t -= (time_t) sign * (oh * 3600 + om * 60);
-        if (t < 0)
-                return -ERANGE;
-        *ret = (usec_t) t * USEC_PER_SEC + frac;
-        return 0;
-}
 
 char *format_age(char *buf, size_t size, usec_t age) {
         static const struct {
@@ -180,7 +110,7 @@ static int print_time(FILE *f, const char *label, const char *value, usec_t now)
         char age[FORMAT_AGE_MAX], suffix[FORMAT_AGE_MAX + 16] = "";
         usec_t t;
 
-        if (value && parse_iso8601(value, &t) >= 0) {
+        if (value && iso8601_parse(value, 0, &t) >= 0) {
                 if (t <= now)
                         snprintf(suffix, sizeof(suffix), " (%s ago)", format_age(age, sizeof(age), now - t));
                 else

@@ -8,11 +8,6 @@
 #include "ack/task-info.h"
 #include "util/time-util.h"
 
-/* ISO-8601 as the API sends `created`/`updated`: "2026-11-28T21:59:20+08:00", with optional
- * fractional seconds, "Z", "+0800", or no offset (UTC). Microseconds since the epoch, or
- * -EINVAL. */
-int parse_iso8601(const char *s, usec_t *ret);
-
 /* "45s", "3min 5s", "2h 10min", "3d 4h": two units at most, for "created 3min 5s ago". */
 char *format_age(char *buf, size_t size, usec_t age);
 #define FORMAT_AGE_MAX 32

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "util/fileio.h"
 
 static void closedirp(DIR **d) {
         if (*d)
@@ -28,61 +29,17 @@ static int file_problem(ConfigDiagnostics *diag, const char *path, const char *w
  * "FILE: why" and give -EINVAL. -ENOENT is returned silently when missing_ok. */
 static int read_config_file(const char *path, bool missing_ok, char **ret, size_t *ret_len,
                             ConfigDiagnostics *diag) {
-        _cleanup_(closep) int fd = -1;
-        struct stat st;
+        _cleanup_(freep) char *why = NULL;
+        int r;
 
-        /* Only a regular file is opened: opening a device node can have effects, and a FIFO
-         * would hang. O_NONBLOCK and the second check cover a swap in between. */
-        if (stat(path, &st) < 0) {
-                if (errno == ENOENT && missing_ok)
-                        return -ENOENT;
-                return file_problem(diag, path, "cannot open", errno);
-        }
-        if (!S_ISREG(st.st_mode))
-                return file_problem(diag, path, "not a regular file", 0);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return file_problem(diag, path, "cannot open", errno);
-        if (!S_ISREG(st.st_mode))
-                return file_problem(diag, path, "not a regular file", 0);
-
-        /* st_size is a hint only: the file may change under us, so the cap is checked on what
-         * was actually read. */
-        size_t alloc = (size_t) st.st_size < CONFIG_FILE_SIZE_MAX ? (size_t) st.st_size + 1
-                                                                  : CONFIG_FILE_SIZE_MAX + 1;
-        size_t len = 0;
-        _cleanup_(freep) char *buf = malloc(alloc);
-        if (!buf)
-                return -ENOMEM;
-
-        for (;;) {
-                if (len == alloc) {
-                        if (alloc > CONFIG_FILE_SIZE_MAX)
-                                break;
-                        size_t n = alloc * 2 < CONFIG_FILE_SIZE_MAX + 1 ? alloc * 2
-                                                                       : CONFIG_FILE_SIZE_MAX + 1;
-                        char *b = realloc(buf, n);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                        alloc = n;
-                }
-                ssize_t k = read(fd, buf + len, alloc - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return file_problem(diag, path, "read failed", errno);
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        if (len > CONFIG_FILE_SIZE_MAX)
+        r = read_regular_file_at(AT_FDCWD, path, CONFIG_FILE_SIZE_MAX, 0, ret, ret_len, &why);
+        if (r == -ENOENT && missing_ok)
+                return -ENOENT;
+        if (r == -EFBIG)
                 return file_problem(diag, path, "larger than 1 MiB, refusing it", 0);
-
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        if (r < 0 && why)
+                return file_problem(diag, path, why, 0);
+        return r;
 }
 
 /* Returns 0 when the file was applied cleanly or is missing and may be, -EINVAL when it had

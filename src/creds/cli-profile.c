@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json-util.h"
+#include "creds-parse.h"
+#include "json/json-get.h"
+#include "json/json-parse.h"
 #include "util/strutil.h"
 
 static const char *const mode_names[] = {
@@ -53,12 +55,12 @@ static bool is_printable(const char *s) {
 }
 
 static yajl_val find_profile(yajl_val root, const char *name) {
-        yajl_val list = creds_json_member(root, "profiles");
+        yajl_val list = json_member(root, "profiles");
 
         if (!list || list->type != yajl_t_array)
                 return NULL;
         for (size_t i = 0; i < list->u.array.len; i++) {
-                const char *n = creds_json_string(list->u.array.values[i], "name");
+                const char *n = json_member_string(list->u.array.values[i], "name");
                 if (n && strcmp(n, name) == 0)
                         return list->u.array.values[i];
         }
@@ -68,7 +70,7 @@ static yajl_val find_profile(yajl_val root, const char *name) {
 /* Copies string member key into *field; required: missing or empty is an error. */
 static int take(yajl_val v, const char *key, bool required, const char *profile, char **field,
                 char **error) {
-        const char *s = creds_json_string(v, key);
+        const char *s = json_member_string(v, key);
 
         if (!s || !*s) {
                 if (required)
@@ -81,7 +83,7 @@ static int take(yajl_val v, const char *key, bool required, const char *profile,
 
 int cli_profile_parse(const char *json, size_t len, const char *name, CliProfile **ret,
                       char **error) {
-        _cleanup_(creds_json_freep) yajl_val root = NULL;
+        _cleanup_(json_free_secretp) yajl_val root = NULL;
         _cleanup_(cli_profile_freep) CliProfile *p = NULL;
         _cleanup_(freep) char *reason = NULL;
         const char *mode;
@@ -97,7 +99,7 @@ int cli_profile_parse(const char *json, size_t len, const char *name, CliProfile
                 return creds_error(error, "not a JSON object");
 
         if (!name || !*name)
-                name = creds_json_string(root, "current");
+                name = json_member_string(root, "current");
         if (!name || !*name)
                 name = "default";
         if (!is_printable(name))
@@ -113,7 +115,7 @@ int cli_profile_parse(const char *json, size_t len, const char *name, CliProfile
         if (!p->name)
                 return -ENOMEM;
 
-        mode = creds_json_string(v, "mode");
+        mode = json_member_string(v, "mode");
         if (!mode || !*mode)
                 mode = "AK"; /* the CLI's own default */
         if (strcmp(mode, "AK") == 0)

@@ -10,6 +10,7 @@
 #include "creds/creds-json.h"
 #include "creds/secret-file.h"
 #include "provider-internal.h"
+#include "util/reason.h"
 
 enum {
         MD_STEP_TOKEN,       /* PUT /latest/api/token */
@@ -29,20 +30,7 @@ _printf_(2, 3) static void fetch_fail(CredentialsProvider *p, const char *fmt, .
                 m = NULL;
         va_end(ap);
         fetch_cancel(p);
-        provider_source_done(p, NULL, m ? : "out of memory");
-}
-
-_printf_(3, 4) static int fail(char **error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        free(*error);
-        va_start(ap, fmt);
-        if (vasprintf(error, fmt, ap) < 0) {
-                *error = NULL;
-                r = -ENOMEM;
-        }
-        va_end(ap);
-        return r;
+        p->on_exchange_done(p, NULL, m ? : "out of memory");
 }
 
 void fetch_cancel(CredentialsProvider *p) {
@@ -179,7 +167,7 @@ static void metadata_on_response(HttpRequest *req, const HttpResponse *resp, voi
                         return fetch_fail(p, "metadata server %s: %s", metadata_base(p),
                                           error ? : strerror(-r));
                 fetch_cancel(p);
-                return provider_source_done(p, c, NULL);
+                return p->on_exchange_done(p, c, NULL);
         }
 
         r = metadata_send(p);
@@ -201,7 +189,7 @@ int fetch_metadata_start(CredentialsProvider *p, const char *role, char **error)
         r = metadata_send(p);
         if (r < 0) {
                 fetch_cancel(p);
-                return fail(error, r, "metadata server %s: cannot send a request: %s",
+                return reason_set(error, r, "metadata server %s: cannot send a request: %s",
                             metadata_base(p), strerror(-r));
         }
         return 0;
@@ -220,7 +208,7 @@ static void oidc_on_response(HttpRequest *req, const HttpResponse *resp, void *u
                                   credentials_source_to_string(p->trying), &c, &error);
         if (r < 0)
                 return fetch_fail(p, "STS AssumeRoleWithOIDC: %s", error ? : strerror(-r));
-        provider_source_done(p, c, NULL);
+        p->on_exchange_done(p, c, NULL);
 }
 
 int fetch_oidc_start(CredentialsProvider *p, const OidcSettings *s, char **error) {
@@ -239,17 +227,17 @@ int fetch_oidc_start(CredentialsProvider *p, const OidcSettings *s, char **error
 
         endpoint = p->sts_endpoint ? strdup(p->sts_endpoint) : sts_endpoint_for(s->sts_region, s->vpc);
         if (!endpoint)
-                return fail(error, -EINVAL, "STS region %s is not a region id",
+                return reason_set(error, -EINVAL, "STS region %s is not a region id",
                             s->sts_region ? : "(none)");
         r = sts_oidc_request(s, endpoint, token, time(NULL), &url, &body);
         if (r < 0)
-                return fail(error, r, "cannot build the AssumeRoleWithOIDC request: %s", strerror(-r));
+                return reason_set(error, r, "cannot build the AssumeRoleWithOIDC request: %s", strerror(-r));
 
         o.body = body;
         o.body_len = strlen(body);
         o.allow_plain_http = strncmp(endpoint, "http://", 7) == 0;
         r = http_pool_request(p->pool, url, headers, &o, oidc_on_response, p, &p->request);
         if (r < 0)
-                return fail(error, r, "STS %s: cannot send the request: %s", endpoint, strerror(-r));
+                return reason_set(error, r, "STS %s: cannot send the request: %s", endpoint, strerror(-r));
         return 0;
 }

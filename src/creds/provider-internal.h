@@ -1,5 +1,7 @@
 /* The provider's private state, shared by provider.c (scheduling, events), provider-sources.c
- * (each source) and provider-fetch.c (the HTTP exchanges). */
+ * (each source) and provider-fetch.c (the HTTP exchanges). Calls go one way, down:
+ * provider.c -> provider-sources.c -> provider-fetch.c; an exchange reports its end back up
+ * through on_exchange_done, which provider.c registers at construction. */
 #pragma once
 
 #include "creds/oidc.h"
@@ -10,6 +12,9 @@
 #define METADATA_URL_DEFAULT "http://100.100.100.200"
 #define METADATA_TIMEOUT USEC_PER_SEC
 #define METADATA_TOKEN_TTL "21600"
+
+/* An exchange ended: c on success (taken), else error (borrowed). */
+typedef void (*ProviderExchangeDone)(CredentialsProvider *p, Credentials *c, const char *error);
 
 struct CredentialsProvider {
         sd_event *event;
@@ -44,13 +49,14 @@ struct CredentialsProvider {
         unsigned step;             /* of the metadata exchange */
         char *md_token;            /* secret */
         char *md_role;
+        ProviderExchangeDone on_exchange_done; /* set by credentials_provider_new() */
 
         CredentialsChanged on_change;
         void *userdata;
 };
 
 /* provider-sources.c. Begins obtaining credentials from s: 0 with *ret (a static source,
- * done), 1 when an exchange was started (it ends in provider_source_done()), -ENOKEY when
+ * done), 1 when an exchange was started (it ends in p->on_exchange_done()), -ENOKEY when
  * s is not configured here, another -errno with *error. check_only: start nothing, return 1
  * for a source that would need the network. p->detail describes the source. */
 int provider_source_begin(CredentialsProvider *p, CredentialsSource s, bool check_only,
@@ -58,10 +64,8 @@ int provider_source_begin(CredentialsProvider *p, CredentialsSource s, bool chec
 /* The message for a chain where nothing is configured. */
 const char *provider_nothing_configured(void);
 
-/* provider-fetch.c: the exchanges. role NULL: discover it. */
+/* provider-fetch.c: the exchanges, each ending in p->on_exchange_done(). role NULL: discover
+ * it. */
 int fetch_metadata_start(CredentialsProvider *p, const char *role, char **error);
 int fetch_oidc_start(CredentialsProvider *p, const OidcSettings *s, char **error);
 void fetch_cancel(CredentialsProvider *p);
-
-/* provider.c: an exchange ended; c on success (taken), else error (borrowed). */
-void provider_source_done(CredentialsProvider *p, Credentials *c, const char *error);

@@ -8,6 +8,7 @@
 #include "creds/cli-profile.h"
 #include "creds/secret-file.h"
 #include "provider-internal.h"
+#include "util/reason.h"
 
 const char *provider_nothing_configured(void) {
         return "no credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
@@ -15,19 +16,6 @@ const char *provider_nothing_configured(void) {
                "LoadCredential=, set [Credentials] AccessKeyId= and AccessKeySecretFile=, set up "
                "RRSA (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, "
                "ALIBABA_CLOUD_OIDC_TOKEN_FILE), an aliyun CLI profile, or an ECS RAM role";
-}
-
-_printf_(3, 4) static int fail(char **error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        free(*error);
-        va_start(ap, fmt);
-        if (vasprintf(error, fmt, ap) < 0) {
-                *error = NULL;
-                r = -ENOMEM;
-        }
-        va_end(ap);
-        return r;
 }
 
 static int set_detail(CredentialsProvider *p, const char *fmt, ...) _printf_(2, 3);
@@ -108,7 +96,7 @@ static int source_systemd(CredentialsProvider *p, Credentials **ret, char **erro
         if (r < 0)
                 return r;
         if (!is_key_id(id))
-                return fail(error, -EINVAL, "%s: not an AccessKeyId (printable, no blanks)", path);
+                return reason_set(error, -EINVAL, "%s: not an AccessKeyId (printable, no blanks)", path);
         free(path);
         if (asprintf(&path, "%s/access-key-secret", dir) < 0) {
                 path = NULL;
@@ -189,7 +177,7 @@ static int source_cli_profile(CredentialsProvider *p, bool check_only, Credentia
                 return r;
         r = cli_profile_parse(text, len, env_nonempty("ALIBABA_CLOUD_PROFILE"), &prof, &why);
         if (r == -EBADMSG)
-                return fail(error, -EINVAL, "%s: %s", path, why);
+                return reason_set(error, -EINVAL, "%s: %s", path, why);
         if (r < 0)
                 return r;
         r = set_detail(p, "cli-profile (%s, profile %s, mode %s)", path, prof->name,
@@ -222,7 +210,7 @@ static int source_ecs_ram_role(CredentialsProvider *p, bool check_only, char **e
 
         if (off && strcmp(off, "true") == 0) {
                 if (p->source == CREDENTIALS_SOURCE_ECS_RAM_ROLE)
-                        return fail(error, -EPERM, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true "
+                        return reason_set(error, -EPERM, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true "
                                     "turns the ECS metadata server off");
                 return -ENOKEY;
         }

@@ -173,7 +173,7 @@ static void attempt_continue(CredentialsProvider *p) {
         attempt_failed(p);
 }
 
-void provider_source_done(CredentialsProvider *p, Credentials *c, const char *error) {
+static void provider_on_exchange_done(CredentialsProvider *p, Credentials *c, const char *error) {
         if (c)
                 return attempt_succeeded(p, p->trying, c);
         errors_add(p, p->trying, error ? : "failed");
@@ -259,6 +259,7 @@ int credentials_provider_new(CredentialsProvider **ret, sd_event *event, EventSi
                 return -ENOMEM;
         p->event = sd_event_ref(event);
         p->sink = sink;
+        p->on_exchange_done = provider_on_exchange_done;
         p->source = c->credentials_source;
         if (p->source == CREDENTIALS_SOURCE_AUTO)
                 for (int s = CREDENTIALS_SOURCE_CONFIG; s < _CREDENTIALS_SOURCE_MAX; s++)

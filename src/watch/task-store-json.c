@@ -9,9 +9,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "ack/json-reason.h"
+#include "json/json-parse.h"
+#include "json/json-reason.h"
 #include "task-store-internal.h"
-#include "util/json-guard.h"
 #include "watch/task-store.h"
 
 /* A record nests four levels deep; the slack is for keys a later release may add. */
@@ -24,6 +24,7 @@
 #define PATH_LEN 96
 
 static const JsonLimits file_limits = {
+        .max_bytes = TASK_STORE_MAX_FILE,
         .max_depth = MAX_DEPTH,
         .max_entries = MAX_ENTRIES,
         .max_values = MAX_VALUES,
@@ -551,10 +552,9 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
 }
 
 int task_record_from_json(const char *buf, size_t len, TaskRecord **ret, char **ret_reason) {
-        _cleanup_(yajl_tree_freep) yajl_val root = NULL;
+        _cleanup_(json_freep) yajl_val root = NULL;
         _cleanup_(task_record_freep) TaskRecord *rec = NULL;
-        _cleanup_(freep) char *reason = NULL, *copy = NULL;
-        char err[256];
+        _cleanup_(freep) char *reason = NULL;
         int r;
 
         if (!ret || (!buf && len > 0))
@@ -562,26 +562,12 @@ int task_record_from_json(const char *buf, size_t len, TaskRecord **ret, char **
         if (ret_reason)
                 *ret_reason = NULL;
 
-        if (len > TASK_STORE_MAX_FILE)
-                r = json_fail(&reason, "larger than the limit of %u bytes", TASK_STORE_MAX_FILE);
-        else if (len == 0)
+        if (len == 0)
                 r = json_fail(&reason, "empty file");
         else
-                r = json_guard_prescan(buf, len, &file_limits, &reason);
+                r = json_parse(buf, len, &file_limits, &root, &reason);
         if (r < 0)
                 goto fail;
-
-        /* yajl_tree_parse() takes a NUL-terminated string only. */
-        copy = malloc(len + 1);
-        if (!copy)
-                return -ENOMEM;
-        memcpy(copy, buf, len);
-        copy[len] = '\0';
-        root = yajl_tree_parse(copy, err, sizeof err);
-        if (!root) {
-                r = json_fail_from_yajl(err, &reason);
-                goto fail;
-        }
 
         rec = calloc(1, sizeof(*rec));
         if (!rec)

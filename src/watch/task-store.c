@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "util/random-util.h"
 #include "util/strutil.h"
 #include "watch/task-store.h"
@@ -355,63 +356,6 @@ static bool is_transient(int error) {
                error == EAGAIN || error == ENOBUFS;
 }
 
-/* Reads a whole regular file of at most TASK_STORE_MAX_FILE bytes. -EBADMSG with a reason
- * when the file is not one; transient errors as they come; other errors (EIO, ...) become
- * -EBADMSG with a reason too, as an unreadable file. */
-static int read_file(int fd, char **ret, size_t *ret_len, char **reason) {
-        _cleanup_(freep) char *buf = NULL;
-        struct stat st;
-        size_t len = 0, size;
-
-        if (fstat(fd, &st) < 0)
-                return is_transient(errno) ? -errno
-                                           : fail_errno(EBADMSG, reason, "cannot stat: %s",
-                                                        strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail_errno(EBADMSG, reason, "not a regular file");
-        if (st.st_size > (off_t) TASK_STORE_MAX_FILE)
-                return fail_errno(EBADMSG, reason, "%jd bytes, larger than the limit of %u",
-                                  (intmax_t) st.st_size, TASK_STORE_MAX_FILE);
-
-        /* One byte more than the limit, to notice a file that grew since fstat(). */
-        size = (size_t) st.st_size + 1;
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len == size) {
-                        char *p;
-
-                        if (size > TASK_STORE_MAX_FILE)
-                                return fail_errno(EBADMSG, reason,
-                                                  "larger than the limit of %u bytes",
-                                                  TASK_STORE_MAX_FILE);
-                        size = size * 2 > TASK_STORE_MAX_FILE + 1 ? TASK_STORE_MAX_FILE + 1
-                                                                   : size * 2;
-                        p = realloc(buf, size);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                n = read(fd, buf + len, size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return is_transient(errno) ? -errno
-                                                   : fail_errno(EBADMSG, reason,
-                                                                "cannot read: %s",
-                                                                strerror(errno));
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 /* Renames name to name.corrupt-<usec>, never over an earlier one. Returns the new name. */
 static int move_aside(int dir_fd, const char *name, char **ret) {
         usec_t now = now_usec(CLOCK_REALTIME);
@@ -465,7 +409,6 @@ static int refuse(TaskStore *s, const char *name, const char *what, char **ret_r
 int task_store_load(TaskStore *s, const char *task_id, TaskRecord **ret, char **ret_reason) {
         _cleanup_(freep) char *name = NULL, *buf = NULL, *what = NULL;
         _cleanup_(task_record_freep) TaskRecord *rec = NULL;
-        _cleanup_(closep) int fd = -1;
         size_t len = 0;
         int r;
 
@@ -477,22 +420,14 @@ int task_store_load(TaskStore *s, const char *task_id, TaskRecord **ret, char **
         if (r < 0)
                 return r;
 
-        /* O_NONBLOCK: a FIFO planted here must not hang the daemon; O_NOFOLLOW: nor may a
-         * symlink lead it to another file. */
-        fd = openat(s->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0) {
-                if (errno == ENOENT || is_transient(errno))
-                        return -errno;
-                if (set_reason(&what, "cannot open: %s", strerror(errno)) < 0)
-                        return -ENOMEM;
-                return refuse(s, name, what, ret_reason);
-        }
-
-        r = read_file(fd, &buf, &len, &what);
-        if (r == -EBADMSG)
-                return refuse(s, name, what, ret_reason);
-        if (r < 0)
+        /* The reader opens with O_NONBLOCK: a FIFO planted here must not hang the daemon;
+         * O_NOFOLLOW: nor may a symlink lead it to another file. */
+        r = read_regular_file_at(s->dir_fd, name, TASK_STORE_MAX_FILE, READ_FILE_NOFOLLOW, &buf,
+                                 &len, &what);
+        if (r == -ENOENT || r == -ENOMEM || is_transient(-r))
                 return r;
+        if (r < 0)
+                return refuse(s, name, what, ret_reason);
 
         r = task_record_from_json(buf, len, &rec, &what);
         if (r == -EBADMSG)

@@ -1,4 +1,4 @@
-/* taskwatch get's summary: times, ages, instance counts, and nothing raw reaches a terminal. */
+/* taskwatch get's summary: ages, instance counts, and nothing raw reaches a terminal. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,38 +6,6 @@
 #include "summary.h"
 #include "test.h"
 #include "util/cleanup.h"
-
-static void test_iso8601_with_offsets_and_fractions(void) {
-        usec_t t;
-
-        ASSERT_OK(parse_iso8601("2026-01-02T03:04:05Z", &t));
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC);
-        ASSERT_OK(parse_iso8601("2026-01-02T11:04:05+08:00", &t));
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC);
-        ASSERT_OK(parse_iso8601("2026-01-01T22:04:05-0500", &t));
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC);
-        ASSERT_OK(parse_iso8601("2026-01-02T11:04:05.250+08:00", &t));
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC + 250 * USEC_PER_MSEC);
-        ASSERT_OK(parse_iso8601("2026-01-02 03:04:05", &t)); /* no offset: UTC */
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC);
-        ASSERT_OK(parse_iso8601("2026-01-02T03:04:05.1234567891Z", &t)); /* extra digits dropped */
-        ASSERT_U64_EQ(t, 1767323045ULL * USEC_PER_SEC + 123456);
-}
-
-static void test_iso8601_refuses_what_is_not_a_time(void) {
-        usec_t t = 7;
-
-        ASSERT_INT_EQ(parse_iso8601("", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-01-02", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-13-02T03:04:05Z", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-01-02T24:04:05Z", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-01-02T03:04:05Zjunk", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-01-02T03:04:05.Z", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("2026-01-02T03:04:05+8", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601("1650000000000", &t), -EINVAL);
-        ASSERT_INT_EQ(parse_iso8601(NULL, &t), -EINVAL);
-        ASSERT_U64_EQ(t, 7);
-}
 
 static void test_age_shows_two_units_at_most(void) {
         char buf[FORMAT_AGE_MAX];
@@ -130,9 +98,7 @@ static void test_summary_colours_the_state_only_when_asked(void) {
         ASSERT_NOT_NULL(strstr(plain, " Instances: 0 succeeded, 0 failed, 0 pending\n"));
 }
 
-TEST_MAIN(TEST_CASE(test_iso8601_with_offsets_and_fractions),
-          TEST_CASE(test_iso8601_refuses_what_is_not_a_time),
-          TEST_CASE(test_age_shows_two_units_at_most),
+TEST_MAIN(TEST_CASE(test_age_shows_two_units_at_most),
           TEST_CASE(test_printable_escapes_control_characters),
           TEST_CASE(test_instance_counts),
           TEST_CASE(test_summary_of_a_failed_task),

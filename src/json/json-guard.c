@@ -1,29 +1,11 @@
 /* A pre-scan of JSON text that bounds what a tree parser may be handed: NUL, depth, size. */
-#include "util/json-guard.h"
+#include "json/json-guard.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "util/cleanup.h"
-
-/* Keeps the first reason only: later ones would describe knock-on effects. */
-int json_fail(char **reason, const char *fmt, ...) {
-        char buf[256];
-        va_list ap;
-
-        if (*reason)
-                return -EBADMSG;
-        va_start(ap, fmt);
-        (void) vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        *reason = strdup(buf);
-        return *reason ? -EBADMSG : -ENOMEM;
-}
+#include "json/json-reason.h"
 
 /* Depth is counted on the raw text because yajl has no limit and frees its tree
  * recursively (also when a parse fails half-way); so are the entries of each array or object.
@@ -43,6 +25,8 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
         if (!reason || !limits || limits->max_depth > JSON_GUARD_DEPTH_MAX || (!s && len > 0))
                 return -EINVAL;
 
+        if (limits->max_bytes > 0 && len > limits->max_bytes)
+                return json_fail(reason, "larger than the limit of %zu bytes", limits->max_bytes);
         if (len > 0 && memchr(s, '\0', len))
                 return json_fail(reason, "contains a NUL byte");
 
@@ -53,8 +37,8 @@ int json_guard_prescan(const char *s, size_t len, const JsonLimits *limits, char
                         for (i++; i < len && s[i] != '"'; i++)
                                 if (s[i] == '\\') {
                                         if (len - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
-                                                return json_fail(reason, "contains an escaped NUL "
-                                                                    "(\\u0000)");
+                                                return json_fail(reason, "contains an escaped NUL%s",
+                                                            limits->secret ? "" : " (\\u0000)");
                                         i++;
                                 }
                         break;

@@ -5,12 +5,11 @@
 #include <yajl/yajl_tree.h>
 
 #include "util/cleanup.h"
-#include "util/json-guard.h" /* json_fail() */
 
-static inline void yajl_tree_freep(yajl_val *v) {
-        if (*v)
-                yajl_tree_free(*v);
-}
+/* Sets *reason to one formatted line (unless a reason is there already: later ones would
+ * describe knock-on effects) and returns -EBADMSG; -ENOMEM when it cannot be allocated.
+ * For every decoder that refuses input with a reason. */
+int json_fail(char **reason, const char *fmt, ...) _printf_(2, 3);
 
 /* "a string", "a number", "an object", "an array", "a boolean", "null". */
 const char *json_type_name(yajl_val v);

@@ -1,12 +1,28 @@
 /* Reasons for refusing JSON, shared by every decoder built on yajl's tree. */
-#include "ack/json-reason.h"
+#include "json/json-reason.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Reasons end up in the journal: a quoted yajl message is cut to this many bytes. */
 #define REASON_QUOTE_MAX 64
+
+/* Keeps the first reason only: later ones would describe knock-on effects. */
+int json_fail(char **reason, const char *fmt, ...) {
+        char buf[256];
+        va_list ap;
+
+        if (*reason)
+                return -EBADMSG;
+        va_start(ap, fmt);
+        (void) vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        *reason = strdup(buf);
+        return *reason ? -EBADMSG : -ENOMEM;
+}
 
 const char *json_type_name(yajl_val v) {
         switch (v->type) {
