@@ -93,13 +93,11 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
 
 static int run(const DaemonOptions *o) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
-        int r;
+        int r, exit_code;
 
-        r = daemon_new(&d, o);
+        r = daemon_new(&d, o, &exit_code);
         if (r < 0)
-                /* It said why: the configuration, credentials or state directory, unless
-                 * memory ran out. */
-                return r == -ENOMEM ? EXIT_FATAL : EXIT_CONFIG;
+                return exit_code; /* it said why */
         return daemon_run(d);
 }
 

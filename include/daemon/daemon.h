@@ -25,9 +25,11 @@ typedef struct Daemon Daemon;
 /* Loads and validates the configuration and the credentials, then (unless check_config)
  * creates the loop's residents: the hook runner, the state directory's store, the watcher
  * with every task. Nothing is sent and no signal is handled yet. o is copied, its strings
- * are borrowed. Says why on stderr when it fails: -ENOMEM, or another -errno for a
- * configuration, credentials or state directory the user must fix. */
-int daemon_new(Daemon **ret, const DaemonOptions *o);
+ * are borrowed. Says why on stderr when it fails, and sets *ret_exit_code (optional) to the
+ * exit code that failure calls for: EXIT_CONFIG for a configuration, credentials or state
+ * directory the user must fix, EXIT_FATAL for a runtime failure (out of memory, the event
+ * loop, the watcher). */
+int daemon_new(Daemon **ret, const DaemonOptions *o, int *ret_exit_code);
 /* Stops the hooks still running (they run again at the next start), removes the PID file. */
 Daemon *daemon_free(Daemon *d);
 DEFINE_POINTER_CLEANUP(Daemon, daemon_free)

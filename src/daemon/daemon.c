@@ -40,16 +40,21 @@ static int daemon_load_credentials(Daemon *d) {
 }
 
 /* The watcher and what it drives: the store, then the hook runner (restoring a task submits
- * the hooks a restart cut off), then every task. */
-static int daemon_new_watcher(Daemon *d) {
+ * the hooks a restart cut off), then every task. *exit_code: a state directory the user must
+ * fix is a configuration error; anything else here is a runtime failure. */
+static int daemon_new_watcher(Daemon *d, int *exit_code) {
         int r;
 
+        *exit_code = EXIT_FATAL;
         r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
         if (r < 0)
                 return log_error_errno(r, "cannot start watching: %m");
         r = daemon_open_store(d);
-        if (r < 0)
+        if (r < 0) {
+                if (r != -ENOMEM)
+                        *exit_code = EXIT_CONFIG;
                 return r;
+        }
         r = hook_runner_new(&d->hooks, d->event, d->sink, &d->config->hooks);
         if (r >= 0)
                 r = watcher_set_hook_runner(d->watcher, d->hooks);
@@ -60,40 +65,54 @@ static int daemon_new_watcher(Daemon *d) {
         return 0;
 }
 
-int daemon_new(Daemon **ret, const DaemonOptions *o) {
+int daemon_new(Daemon **ret, const DaemonOptions *o, int *ret_exit_code) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
-        int r;
+        int r, exit_code = EXIT_CONFIG;
 
         d = calloc(1, sizeof(*d));
-        if (!d)
-                return log_error_errno(ENOMEM, "cannot set up the event loop: %m");
+        if (!d) {
+                r = log_error_errno(ENOMEM, "cannot set up the event loop: %m");
+                exit_code = EXIT_FATAL;
+                goto fail;
+        }
         d->options = *o;
 
         r = daemon_load_config(d);
         if (r < 0)
-                return r;
+                goto fail;
         r = sd_event_default(&d->event);
         if (r >= 0)
                 r = event_sink_new(&d->sink, stderr);
-        if (r < 0)
-                return log_error_errno(r, "cannot set up the event loop: %m");
+        if (r < 0) {
+                log_error_errno(r, "cannot set up the event loop: %m");
+                exit_code = EXIT_FATAL;
+                goto fail;
+        }
         /* --check-config leaves the journal alone: its findings go to stdout and stderr. */
         if (o->check_config)
                 event_sink_set_journal(d->sink, false);
         r = daemon_load_credentials(d);
         if (r < 0)
-                return r;
+                goto fail;
 
         if (!o->check_config) {
-                if (o->exit_when_done && d->config->n_tasks == 0)
-                        return log_error_errno(EINVAL, "--exit-when-done with no task configured: nothing to wait for");
-                r = daemon_new_watcher(d);
+                if (o->exit_when_done && d->config->n_tasks == 0) {
+                        r = log_error_errno(EINVAL, "--exit-when-done with no task configured: nothing to wait for");
+                        goto fail;
+                }
+                r = daemon_new_watcher(d, &exit_code);
                 if (r < 0)
-                        return r;
+                        goto fail;
         }
 
         *ret = TAKE_PTR(d);
         return 0;
+
+fail:
+        /* Out of memory is a runtime failure wherever it happens. */
+        if (ret_exit_code)
+                *ret_exit_code = r == -ENOMEM ? EXIT_FATAL : exit_code;
+        return r;
 }
 
 Daemon *daemon_free(Daemon *d) {

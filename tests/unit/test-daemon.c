@@ -3,6 +3,7 @@
  * they were. */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,12 +22,16 @@ static char dir[] = "/tmp/test-daemon-XXXXXX";
 static char config_path[sizeof(dir) + 16];
 static EventRecorder rec;
 
-static int write_config(const char *text) {
-        _cleanup_(fclosep) FILE *f = fopen(config_path, "we");
+static int write_file(const char *path, const char *text) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "we");
         if (!f)
                 return -errno;
         fputs(text, f);
         return ferror(f) ? -EIO : 0;
+}
+
+static int write_config(const char *text) {
+        return write_file(config_path, text);
 }
 
 static void fixture_setup(void) {
@@ -55,7 +60,7 @@ static int daemon_for_test(Daemon **ret, bool check_config) {
 
         o.config_path = config_path;
         o.check_config = check_config;
-        r = daemon_new(ret, &o);
+        r = daemon_new(ret, &o, NULL);
         if (r < 0)
                 return r;
         event_sink_set_journal((*ret)->sink, false);
@@ -93,13 +98,34 @@ static void test_new_refuses_a_bad_config_and_sets_nothing(void) {
 static void test_exit_when_done_needs_a_task(void) {
         DaemonOptions o = DAEMON_OPTIONS_INIT;
         Daemon *d = NULL;
+        int exit_code = -1;
 
         fixture_setup();
         ASSERT_OK(write_config("[API]\nEndpoint=https://127.0.0.1:9\n"));
         o.config_path = config_path;
         o.exit_when_done = true;
-        ASSERT_INT_EQ(daemon_new(&d, &o), -EINVAL);
+        ASSERT_INT_EQ(daemon_new(&d, &o, &exit_code), -EINVAL);
         ASSERT_NULL(d);
+        ASSERT_INT_EQ(exit_code, EXIT_CONFIG);
+        fixture_teardown();
+}
+
+/* A state directory that cannot be used is the user's to fix: exit 4, not 5. */
+static void test_unusable_state_dir_is_a_configuration_error(void) {
+        DaemonOptions o = DAEMON_OPTIONS_INIT;
+        Daemon *d = NULL;
+        char state[PATH_MAX];
+        int exit_code = -1;
+
+        fixture_setup();
+        ASSERT_OK(write_config(BASE));
+        snprintf(state, sizeof(state), "%s/not-a-directory", dir);
+        ASSERT_OK(write_file(state, "x"));
+        o.config_path = config_path;
+        o.state_dir = state;
+        ASSERT_TRUE(daemon_new(&d, &o, &exit_code) < 0);
+        ASSERT_NULL(d);
+        ASSERT_INT_EQ(exit_code, EXIT_CONFIG);
         fixture_teardown();
 }
 
@@ -197,6 +223,7 @@ static void test_reload_of_an_unparsable_config_changes_nothing(void) {
 TEST_MAIN(TEST_CASE(test_check_config_loads_everything_but_watches_nothing),
           TEST_CASE(test_new_refuses_a_bad_config_and_sets_nothing),
           TEST_CASE(test_exit_when_done_needs_a_task),
+          TEST_CASE(test_unusable_state_dir_is_a_configuration_error),
           TEST_CASE(test_reload_applies_a_valid_config_as_a_whole),
           TEST_CASE(test_reload_failing_at_prepare_changes_nothing),
           TEST_CASE(test_reload_of_an_unparsable_config_changes_nothing))
