@@ -14,6 +14,7 @@ CHECK = os.path.join(HERE, "check-layers.py")
 MESON_BUILD = """project('demo', 'c')
 configure_file(output : 'build-config.h', configuration : conf)
 
+
 # ---- the libraries: one static library per layer -------------------------------------------
 # Each layer may use only the layers listed before it.
 #   util    strings

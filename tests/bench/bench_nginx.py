@@ -13,6 +13,7 @@ import time
 
 from bench_common import SERVER_CPU
 
+
 def task_id(i):
     return "T-5faa48fb31b6b8078d%06x" % i
 

@@ -1,10 +1,12 @@
 # The benchmark's plan (sizes, rates, windows; --quick) and its phases, run in order.
 import os
 
+import bench_daemon_runs
 from bench_common import DEFAULT_MIN, loadavg, log
 from bench_floors import FLOORS
 from bench_samplers import parse_strace, perf_record, perf_reports, strace_count
 from bench_stats import fmt, med
+
 
 class Plan:
     def __init__(self, quick, reps):
@@ -104,7 +106,7 @@ def run_phases(b, plan, phases, res):
     if "simulator" in phases:
         log("taskwatchd vs the simulator (signatures checked)")
         load0 = loadavg()
-        sim = b.run_simulator(100, 0.2, 5.0)
+        sim = bench_daemon_runs.run_simulator(b, 100, 0.2, 5.0)
         sim["load"] = (load0, loadavg())
         res.loads.append(("simulator N=100", load0, sim["load"][1]))
         res.extra["simulator"] = sim
@@ -133,14 +135,14 @@ def run_phases(b, plan, phases, res):
     if "startup" in phases:
         log("start-up with 10000 tasks")
         load0 = loadavg()
-        res.extra["startup"] = b.run_startup(10000, plan.startup_reps)
+        res.extra["startup"] = bench_daemon_runs.run_startup(b, 10000, plan.startup_reps)
         res.loads.append(("startup N=10000", load0, loadavg()))
         log("  -> %s", res.extra["startup"])
     if "latency" in phases:
         n, lo, hi = plan.latency
         log("detection latency at the default intervals: %d tasks flip in [%g, %g] s", n, lo, hi)
         load0 = loadavg()
-        res.extra["latency"] = b.run_latency(n, lo, hi)
+        res.extra["latency"] = bench_daemon_runs.run_latency(b, n, lo, hi)
         res.loads.append(("latency N=%d" % n, load0, loadavg()))
         lat = res.extra["latency"]
         log("  -> median %s s, interval at flip median %s s", fmt(med(lat["latency"]), 2),

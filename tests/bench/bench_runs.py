@@ -1,26 +1,23 @@
 # The benchmark's runs: one client (taskwatchd, the Node SDK, a floor) against nginx, measured.
 """Bench owns nginx and the reply files; each run_*() method starts a client in its own
 scratch directory, measures it (bench_samplers, nginx's log) and returns a row of figures
-(a dict) for bench_report."""
+(a dict) for bench_report. The runs of taskwatchd alone that are not about CPU per poll
+(start-up, detection latency, the simulator) are in bench_daemon_runs."""
 
 import json
 import os
-import random
-import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 import bench_floors
-from bench_common import (ACKSIM, CLIENT_CPU, DEFAULT_MAX, DEFAULT_MIN, HERE, KEY_ID,
-                          KEY_SECRET, ROOT, log, sh)
-from bench_nginx import Nginx, Replies, count_between, handshakes, reply_body, task_id
+from bench_common import CLIENT_CPU, HERE, KEY_ID, KEY_SECRET, ROOT, log, sh
+from bench_nginx import Nginx, Replies, count_between, handshakes, task_id
 from bench_samplers import NotifySocket, Sampler, kill_rusage, proc_smaps, wait_rusage
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "simulator"))
 import acksim  # noqa: E402  (its throwaway CA and server certificate serve nginx too)
+
 
 class Bench:
     def __init__(self, args):
@@ -270,154 +267,3 @@ class Bench:
                 "hs_per_1000": 1000.0 * handshakes(entries) / len(entries) if entries else None,
                 "errors": sum(1 for e in entries if e[3] != 200), "extra": extra,
                 "rss_series": series}
-
-    # -- start-up and the spread of the first polls
-    def run_startup(self, n, reps):
-        times = []
-        spread = None
-        for rep in range(reps):
-            d = self.scratch("startup-%d" % n)
-            self.nginx.take_log()
-            conf = self.daemon_config(d, n, DEFAULT_MIN, DEFAULT_MAX)
-            proc, t_exec, t_ready = self.start_daemon(d, conf, 600)
-            times.append(t_ready - t_exec)
-            if rep == 0:
-                # Watch the first MinInterval (+1 s): when does each task's first poll come?
-                time.sleep(DEFAULT_MIN + 1.0)
-            kill_rusage(proc)
-            entries = self.nginx.take_log()
-            if rep == 0:
-                firsts = {}
-                for e in entries:
-                    firsts.setdefault(e[4], e[0])
-                first = [t - t_ready for t in firsts.values()]
-                buckets = [0] * 10
-                for t in first:
-                    k = int(t / (DEFAULT_MIN / 10))
-                    if 0 <= k < 10:
-                        buckets[k] += 1
-                spread = {"polls": len(first), "first": min(first) if first else None,
-                          "last": max(first) if first else None, "buckets": buckets,
-                          "within_1s_of_ready": sum(1 for t in first if t < 1.0),
-                          "beyond_interval": sum(1 for t in first if t > DEFAULT_MIN + 0.3),
-                          "handshakes": handshakes(entries)}
-        budget = None
-        if self.has_budget:
-            d = self.scratch("startup-default-budget-%d" % n)
-            self.nginx.take_log()
-            conf = self.daemon_config(d, n, DEFAULT_MIN, DEFAULT_MAX, budget=False)
-            proc, t_exec, t_ready = self.start_daemon(d, conf, 600)
-            time.sleep(DEFAULT_MIN + 1.0)
-            kill_rusage(proc)
-            entries = self.nginx.take_log()
-            budget = {"polls": count_between(entries, t_ready, t_ready + DEFAULT_MIN + 1.0),
-                      "seconds": DEFAULT_MIN + 1.0}
-        return {"n": n, "ready_s": times, "spread": spread, "default_budget": budget}
-
-    # -- detection latency at the default intervals
-    def run_latency(self, n, flip_lo, flip_hi):
-        d = self.scratch("latency-%d" % n)
-        self.replies.set_all(range(self.nmax), "running")
-        self.nginx.take_log()
-        conf = self.daemon_config(d, n, DEFAULT_MIN, DEFAULT_MAX, budget=False)
-        r_fd, w_fd = os.pipe()
-        notify = NotifySocket(os.path.join(d, "notify.sock"))
-        proc = subprocess.Popen(["taskset", "-c", CLIENT_CPU, self.binary, "--config", conf,
-                                 "--exit-when-done", "--timeout=600s"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=w_fd, env=self.env({"NOTIFY_SOCKET": notify.path}))
-        os.close(w_fd)
-        seen = {}
-        pattern = re.compile(r"(T-[0-9a-f]+): task succeeded")
-
-        def reader():
-            with os.fdopen(r_fd, "r", errors="replace") as f:
-                for line in f:
-                    now = time.time()
-                    m = pattern.search(line)
-                    if m:
-                        seen.setdefault(m.group(1), now)
-        th = threading.Thread(target=reader, daemon=True)
-        th.start()
-        t_ready = notify.wait_ready(30)
-        notify.close()
-        rng = random.Random(7)
-        plan = sorted((t_ready + rng.uniform(flip_lo, flip_hi), i) for i in range(n))
-        flipped = {}
-        for when, i in plan:
-            time.sleep(max(0.0, when - time.time()))
-            self.replies.set(i, "success")
-            flipped[task_id(i)] = time.time()
-        res = wait_rusage(proc, 2 * DEFAULT_MAX + 30) or kill_rusage(proc)
-        status = res[0]
-        th.join(5)
-        entries = self.nginx.take_log()
-        # The interval in force at the flip: the gap between the polls around it.
-        uri_times = {}
-        for e in entries:
-            uri_times.setdefault(e[4].rsplit("/", 1)[-1], []).append(e[0])
-        lat, iv, reaction = [], [], []
-        for tid, t_flip in flipped.items():
-            if tid not in seen:
-                continue
-            lat.append(seen[tid] - t_flip)
-            times = sorted(uri_times.get(tid, []))
-            before = [t for t in times if t < t_flip]
-            after = [t for t in times if t >= t_flip]
-            if before and after:
-                iv.append(after[0] - before[-1])
-            if after:
-                reaction.append(seen[tid] - after[0])
-        return {"n": n, "detected": len(lat), "flipped": len(flipped), "exit": status,
-                "latency": lat, "interval_at_flip": iv, "reaction": reaction,
-                "flip_window": (flip_lo, flip_hi)}
-
-    # -- the simulator: the same daemon, with every signature checked
-    def run_simulator(self, n, interval, window):
-        d = self.scratch("simulator-%d" % n)
-        five = json.loads(reply_body(0, "running"))["task_result"]
-        scenario = {"credentials": [{"access_key_id": KEY_ID, "access_key_secret": KEY_SECRET}],
-                    "tasks": {task_id(i): {"timeline": [
-                        {"state": "running", "current_stage": "JoinNodes",
-                         "task_result": five, "seconds": window},
-                        {"state": "success", "current_stage": "Finished",
-                         "task_result": [dict(x, status="success") for x in five]}]}
-                        for i in range(n)}}
-        with open(os.path.join(d, "scenario.json"), "w") as f:
-            json.dump(scenario, f)
-        sim = subprocess.Popen([sys.executable, ACKSIM, "--scenario",
-                                os.path.join(d, "scenario.json"), "--dir", d],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=open(os.path.join(d, "acksim.stderr"), "w"))
-        try:
-            ready = os.path.join(d, "ready.json")
-            deadline = time.monotonic() + 30
-            while not os.path.exists(ready):
-                if time.monotonic() > deadline or sim.poll() is not None:
-                    raise RuntimeError("acksim did not start: see %s/acksim.stderr" % d)
-                time.sleep(0.05)
-            with open(ready) as f:
-                info = json.load(f)
-            conf = self.daemon_config(d, n, interval, interval, endpoint=info["url"],
-                                      ca=info["ca"])
-            proc, _, t_ready = self.start_daemon(d, conf, int(window + 60))
-            sampler = Sampler(proc.pid)
-            status, cpu, _ = wait_rusage(proc, window + 90) or kill_rusage(proc)
-            sampler.stop()
-            maxrss = sampler.peak() or 0
-            import urllib.request
-            import ssl
-            ctx = ssl.create_default_context(cafile=info["ca"])
-            with urllib.request.urlopen(info["url"] + "/_sim/stats", context=ctx) as r:
-                stats = json.load(r)
-            return {"n": n, "exit": status, "requests": stats["requests"],
-                    "auth_failures": stats["auth_failures"],
-                    "connections": stats["connections"], "handshakes": stats["handshakes"],
-                    "cpu": cpu, "us_per_poll": 1e6 * cpu / max(1, stats["requests"]),
-                    "maxrss": maxrss}
-        finally:
-            sim.send_signal(signal.SIGTERM)
-            try:
-                sim.wait(10)
-            except subprocess.TimeoutExpired:
-                sim.kill()

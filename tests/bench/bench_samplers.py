@@ -13,6 +13,7 @@ import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+
 def cpu_clock_id(pid):
     """The process-wide CPU clock of another process, as clock_getcpuclockid() returns it
     (Linux's CPUCLOCK_SCHED process clock: ns precision, every thread, live and exited)."""

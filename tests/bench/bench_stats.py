@@ -3,6 +3,7 @@ import statistics
 
 from bench_common import loadavg
 
+
 def med(v):
     v = [x for x in v if x is not None]
     return statistics.median(v) if v else None

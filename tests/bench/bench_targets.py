@@ -2,6 +2,7 @@
 from bench_common import DEFAULT_MIN
 from bench_stats import fmt, med, per_poll
 
+
 def default_view(res):
     """The interval runs at the default interval (5 s): phase "default", plus the matrix's
     rows that ran at 5 s for the other sizes (N=10 000 when the matrix asks 2000 polls/s)."""

@@ -82,6 +82,7 @@ def handle_control(handler, body):
         # a malformed control request is the test's bug: say so instead of dropping it
         handler.send_json(400, {"error": str(e)})
 
+
 def control_wait(handler, q):
     sim = handler.sim
     timeout = min(float(q.get("timeout", 10)), 600.0)
@@ -106,6 +107,7 @@ def control_wait(handler, q):
         stats = {"requests": sim.requests, "per_task": dict(sim.per_task),
                  "step": sim.tasks[task].idx if task in sim.tasks else None}
     handler.send_json(200 if done else 408, {"done": bool(done), **stats})
+
 
 def serve_fault(handler, fault, task_id, reply, rid, host, want_xml):
     name = fault["fault"]
@@ -173,6 +175,7 @@ def serve_fault(handler, fault, task_id, reply, rid, host, want_xml):
         handler.send_reply(body, rid, want_xml)
     elif name == "html":
         handler.send_bytes(status, HTML_502, "text/html")
+
 
 def send_huge(handler, size, task_id, rid):
     """A valid JSON object of exactly size bytes, streamed in 64 KiB chunks."""

@@ -28,7 +28,6 @@ def new_request_id():
     return str(uuid.uuid4()).upper()
 
 
-
 def to_xml(tag, value):
     if isinstance(value, dict):
         inner = "".join(to_xml(k, v) for k, v in value.items())
@@ -217,6 +216,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_bytes(status, data, "application/xml;charset=utf-8", headers)
         else:
             self.send_bytes(status, json.dumps(body).encode("utf-8"), headers=headers)
+
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
