@@ -9,7 +9,7 @@ Writes DIR/ca.pem (+ server cert/key), listens with TLS, then writes DIR/ready.j
 line on stdout. metadata_url is a fake ECS metadata server (plain HTTP, its own port);
 sts_url serves AssumeRoleWithOIDC on the HTTPS port (see credsim.py).
 Control endpoints (no signature) live under /_sim/ on the same port: see
-Handler.handle_control(); tests/integration/harness.py wraps them (class Simulator).
+sim_control.handle_control(); tests/integration/harness.py wraps them (class Simulator).
 
 Account-wide throttling: POST /_sim/throttle {"rps": N, "retry_after_ms": M} answers
 Throttling.User (HTTP 400, with x-acs-retry-after when M is given) to any API request beyond
