@@ -10,10 +10,11 @@ serves one pre-generated reply file per task; a task "finishes" when its file is
 (atomically) by a success reply. Every poll is counted in nginx's access log, with the
 connection serial and the request number on that connection, which gives the handshakes.
 
-The parts: bench_phases (the plan and its phases), bench_runs (one client's run, measured),
-bench_floors (the curl CLI, libcurl and OpenSSL floors), bench_samplers (CPU clock, RSS,
-wait4, perf, strace), bench_nginx (the server, the reply files, the access log),
-bench_stats, bench_targets and bench_report (the figures, the verdicts, RESULTS.md)."""
+The parts: bench_phases (the plan and its phases); the runs: bench_runs (one client's run,
+measured), bench_daemon_runs (start-up, latency, the simulator), bench_floors (the curl CLI,
+libcurl and OpenSSL floors); the samplers: bench_samplers (CPU clock, RSS, wait4, perf,
+strace), bench_nginx (the server, the reply files, the access log); the report:
+bench_stats, bench_targets, bench_report and bench_details (figures, verdicts, RESULTS.md)."""
 
 import argparse
 import json
