@@ -4,6 +4,10 @@
 #   tests/bench/run.sh [--quick] [--reps N] [--phases matrix,default,state,simulator,full,startup,latency,profile]
 #   tests/bench/run.sh --from-json tests/bench/.work/results.json   # only rewrite RESULTS.md
 #
+# The binary under test: by default build-bench/ (or $BENCH_BUILD, any meson build directory,
+# of this tree or another one) is set up as a release build and rebuilt; --taskwatchd BIN
+# takes BIN as it is and builds nothing (for an A/B of two trees, say).
+#
 # Prints the table and rewrites tests/bench/RESULTS.md. Scratch output (the npm install, the
 # certificates, reply files, logs, perf data, results.json) goes to tests/bench/.work/,
 # which git ignores. Not a pass/fail test: it measures.
@@ -14,7 +18,14 @@ root=$(cd "$here/../.." && pwd)
 work=${BENCH_WORK:-$here/.work}
 build=${BENCH_BUILD:-$root/build-bench}
 quick=""
-for a in "$@"; do [[ $a == --quick ]] && quick=" --quick"; done
+binary=""
+prev=""
+for a in "$@"; do
+        [[ $a == --quick ]] && quick=" --quick"
+        [[ $prev == --taskwatchd ]] && binary=$a
+        [[ $a == --taskwatchd=* ]] && binary=${a#--taskwatchd=}
+        prev=$a
+done
 
 if [[ $EUID -ne 0 ]]; then
         echo "run.sh: needs root (apt-get, nginx as root, perf)" >&2
@@ -50,7 +61,17 @@ if [[ ! -f $work/node/node_modules/@alicloud/cs20151215/package.json ]]; then
                 @alicloud/cs20151215 @alicloud/openapi-core >/dev/null)
 fi
 
-# ---- taskwatchd, release build in its own directory ----
+# ---- taskwatchd, release build in its own directory (unless --taskwatchd names one) ----
+if [[ -n $binary ]]; then
+        [[ -x $binary ]] || { echo "run.sh: --taskwatchd $binary: not an executable" >&2; exit 1; }
+        dir=$(dirname "$(realpath "$binary")")
+        buildtype=$( (meson introspect --buildoptions "$dir" 2>/dev/null || echo '[]') |
+                python3 -c 'import json,sys; print(next((o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"), "unknown"))')
+        # the --taskwatchd BIN is in "$@", for bench.py
+        exec python3 "$here/bench.py" --node-modules "$work/node/node_modules" --work "$work" \
+                --buildtype "$buildtype" --binary-note "binary given: $binary" \
+                --command "tests/bench/run.sh$quick --taskwatchd $binary" "$@"
+fi
 if [[ ! -f $build/build.ninja ]]; then
         meson setup "$build" "$root" --buildtype=release >/dev/null
 fi
