@@ -27,6 +27,7 @@ typedef struct Options {
         bool exit_when_done;
         usec_t timeout; /* with exit_when_done; USEC_INFINITY: none */
         const char *state_dir; /* --state-dir, else $STATE_DIRECTORY, else nothing persists */
+        ConfigLoadOptions load; /* from the environment, read once at start */
 } Options;
 
 typedef struct Daemon {
@@ -130,7 +131,7 @@ static int load_config(const Options *o, Config **ret) {
         ConfigDiagnostics diag = {};
         int r;
 
-        r = config_load(o->config_path, ret, &diag);
+        r = config_load(o->config_path, &o->load, ret, &diag);
         print_diagnostics(&diag);
         if (r < 0 && diag.n_messages == 0)
                 fprintf(stderr, "%s: cannot load the configuration: %s\n", program_invocation_short_name,
@@ -238,7 +239,7 @@ static int daemon_on_reload(sd_event_source *s, const struct signalfd_siginfo *s
         int r;
 
         (void) notify_reloading();
-        r = config_load(d->options.config_path, &c, &diag);
+        r = config_load(d->options.config_path, &d->options.load, &c, &diag);
         if (r < 0) {
                 Event e = EVENT_INIT(EVENT_CONFIG_RELOAD_FAILED);
                 _cleanup_(freep) char *all = NULL;
@@ -469,6 +470,7 @@ int main(int argc, char **argv) {
         r = parse_argv(argc, argv, &d.options);
         if (r <= 0)
                 return r < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
+        d.options.load.allow_plain_http = config_allow_plain_http_from_env();
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 fprintf(stderr, "%s: cannot initialise libcurl\n", program_invocation_short_name);
