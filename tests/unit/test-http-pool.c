@@ -1,173 +1,33 @@
 /* Tests for the HTTP pool against a real TLS server on 127.0.0.1: headers asked for by name,
  * the body cap, a failed allocation, timeouts, connection reuse, capacity, cancel. */
 #include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "http/http-pool.h"
 #include "test.h"
+#include "tls-server.h"
 #include "util/cleanup.h"
 
-/* Every wait in this file ends by this deadline at the latest. */
-#define WAIT_LIMIT (10 * USEC_PER_SEC)
 #define HUGE_BODY (512 * 1024)
 
-/* ---- the server: a forked child serving keep-alive connections, one process each ------ */
-
-static struct {
-        char dir[64];
-        char cert[128];
-        pid_t pid; /* also the process group of everything it forked */
-        int port;
-        char base[64]; /* "https://127.0.0.1:PORT" */
-} server;
-
-static void ssl_write_all(SSL *ssl, const char *data, size_t len) {
-        while (len > 0) {
-                int n = SSL_write(ssl, data, len > 16384 ? 16384 : (int) len);
-                if (n <= 0)
-                        _exit(0);
-                data += n;
-                len -= (size_t) n;
-        }
-}
-
-static void respond(SSL *ssl, const char *path) {
+static void tls_server_respond(SSL *ssl, const char *path) {
         static char big[HUGE_BODY];
         char head[256];
         size_t body_len;
 
-        if (strcmp(path, "/slow") == 0) {
-                /* No answer: wait for the client to give up (or the test to end). */
-                char c;
-                while (SSL_read(ssl, &c, 1) > 0)
-                        ;
-                _exit(0);
-        }
+        if (strcmp(path, "/slow") == 0)
+                tls_server_wait_for_close(ssl);
         if (strcmp(path, "/hello") == 0) {
                 static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-One: first\r\n"
                                         "X-Two: second\r\n\r\nhello";
-                ssl_write_all(ssl, r, strlen(r));
+                tls_server_write_all(ssl, r, strlen(r));
                 return;
         }
         body_len = strcmp(path, "/big") == 0 ? 4096 : strcmp(path, "/huge") == 0 ? HUGE_BODY : 0;
         memset(big, 'x', body_len);
         snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Length: %zu\r\n\r\n",
                  body_len > 0 ? "200 OK" : "404 Not Found", body_len);
-        ssl_write_all(ssl, head, strlen(head));
-        ssl_write_all(ssl, big, body_len);
-}
-
-static void serve_connection(SSL_CTX *ctx, int fd) {
-        SSL *ssl = SSL_new(ctx);
-        char buf[8192];
-        size_t len = 0;
-
-        SSL_set_fd(ssl, fd);
-        if (SSL_accept(ssl) <= 0)
-                _exit(0);
-        for (;;) {
-                char *end, path[256];
-                int n = SSL_read(ssl, buf + len, (int) (sizeof(buf) - 1 - len));
-
-                if (n <= 0)
-                        _exit(0);
-                len += (size_t) n;
-                buf[len] = '\0';
-                while ((end = strstr(buf, "\r\n\r\n"))) {
-                        size_t used = (size_t) (end + 4 - buf);
-
-                        if (sscanf(buf, "GET %255s", path) != 1)
-                                _exit(0);
-                        respond(ssl, path);
-                        memmove(buf, buf + used, len - used + 1);
-                        len -= used;
-                }
-                if (len == sizeof(buf) - 1)
-                        _exit(0);
-        }
-}
-
-static void server_run(int listen_fd, const char *cert, const char *key) {
-        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-        (void) setpgid(0, 0);
-        (void) signal(SIGCHLD, SIG_IGN); /* connection processes reap themselves */
-        alarm(120);                      /* never outlive a stuck test run */
-        if (!ctx || SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM) != 1 ||
-            SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-                _exit(1);
-        for (;;) {
-                int fd = accept(listen_fd, NULL, NULL);
-                if (fd < 0)
-                        continue;
-                if (fork() == 0) {
-                        close(listen_fd);
-                        serve_connection(ctx, fd);
-                }
-                close(fd);
-        }
-}
-
-static void server_stop(void) {
-        char cmd[128];
-
-        if (server.pid > 0) {
-                (void) kill(-server.pid, SIGKILL);
-                (void) waitpid(server.pid, NULL, 0);
-        }
-        if (server.dir[0]) {
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", server.dir);
-                (void) system(cmd);
-        }
-}
-
-/* A throwaway certificate for 127.0.0.1 and the server, once per test run. */
-static bool server_start(void) {
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t alen = sizeof(a);
-        char key[128], cmd[512];
-        int fd;
-
-        if (server.pid > 0)
-                return true;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return false;
-        strcpy(server.dir, "/tmp/test-http-pool.XXXXXX");
-        if (!mkdtemp(server.dir))
-                return false;
-        atexit(server_stop);
-        snprintf(server.cert, sizeof(server.cert), "%s/cert.pem", server.dir);
-        snprintf(key, sizeof(key), "%s/key.pem", server.dir);
-        snprintf(cmd, sizeof(cmd),
-                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                 "-keyout '%s' -out '%s' -days 1 -subj /CN=127.0.0.1 "
-                 "-addext subjectAltName=IP:127.0.0.1 2>/dev/null",
-                 key, server.cert);
-        if (system(cmd) != 0)
-                return false;
-
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof(a)) < 0 || listen(fd, 16) < 0 ||
-            getsockname(fd, (struct sockaddr *) &a, &alen) < 0)
-                return false;
-        server.port = ntohs(a.sin_port);
-        snprintf(server.base, sizeof(server.base), "https://127.0.0.1:%d", server.port);
-        server.pid = fork();
-        if (server.pid < 0)
-                return false;
-        if (server.pid == 0)
-                server_run(fd, server.cert, key);
-        close(fd); /* the kernel queues connections on the listening socket already */
-        return true;
+        tls_server_write_all(ssl, head, strlen(head));
+        tls_server_write_all(ssl, big, body_len);
 }
 
 /* ---- the client side ------------------------------------------------------------------ */
@@ -203,19 +63,6 @@ static void on_response(HttpRequest *req, const HttpResponse *resp, void *userda
                 r->headers[i] = resp->headers[i] ? strdup(resp->headers[i]) : NULL;
 }
 
-/* Runs the loop until *flag, or WAIT_LIMIT; false on the deadline. */
-static bool run_until(sd_event *e, const bool *flag) {
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + WAIT_LIMIT;
-
-        while (!*flag) {
-                if (now_usec(CLOCK_MONOTONIC) >= deadline)
-                        return false;
-                if (sd_event_run(e, 100 * USEC_PER_MSEC) < 0)
-                        return false;
-        }
-        return true;
-}
-
 static int pool_new(sd_event **ret_event, HttpPool **ret, unsigned max_connections,
                     usec_t timeout, size_t max_body) {
         HttpPoolOptions o = {
@@ -226,7 +73,7 @@ static int pool_new(sd_event **ret_event, HttpPool **ret, unsigned max_connectio
         };
         int r;
 
-        if (!server_start())
+        if (!tls_server_start())
                 return -EIO;
         r = sd_event_new(ret_event);
         if (r < 0)
@@ -250,7 +97,7 @@ static void test_get_returns_the_headers_asked_for(void) {
         ASSERT_OK(http_pool_request(p, url("/hello"), NULL,
                                     &(HttpRequestOptions) { .response_headers = names },
                                     on_response, &r, NULL));
-        ASSERT_TRUE(run_until(e, &r.done));
+        ASSERT_TRUE(test_run_until(e, &r.done));
         ASSERT_INT_EQ(r.failure, HTTP_OK);
         ASSERT_INT_EQ(r.status, 200);
         ASSERT_STR_EQ(r.body, "hello");
@@ -262,7 +109,7 @@ static void test_get_returns_the_headers_asked_for(void) {
 
         /* Asking for none gives none. */
         ASSERT_OK(http_pool_get(p, url("/hello"), NULL, on_response, &plain, NULL));
-        ASSERT_TRUE(run_until(e, &plain.done));
+        ASSERT_TRUE(test_run_until(e, &plain.done));
         ASSERT_INT_EQ(plain.failure, HTTP_OK);
         ASSERT_INT_EQ(plain.n_headers, 0);
         result_clear(&r);
@@ -292,7 +139,7 @@ static void test_body_over_the_cap_is_too_big(void) {
 
         ASSERT_OK(pool_new(&e, &p, 1, 5 * USEC_PER_SEC, 1024));
         ASSERT_OK(http_pool_get(p, url("/big"), NULL, on_response, &r, NULL));
-        ASSERT_TRUE(run_until(e, &r.done));
+        ASSERT_TRUE(test_run_until(e, &r.done));
         ASSERT_INT_EQ(r.failure, HTTP_FAILURE_TOO_BIG);
         ASSERT_STR_EQ(r.error, "reply body larger than the limit");
         result_clear(&r);
@@ -323,7 +170,7 @@ static void test_failed_allocation_is_not_too_big(void) {
         ASSERT_OK(pool_new(&e, &p, 1, 5 * USEC_PER_SEC, 0));
         ASSERT_OK(http_pool_get(p, url("/huge"), NULL, on_response, &r, NULL));
         malloc_fails_from = HUGE_BODY / 4;
-        ran = run_until(e, &r.done);
+        ran = test_run_until(e, &r.done);
         malloc_fails_from = 0;
         ASSERT_TRUE(ran);
         ASSERT_INT_EQ(r.failure, HTTP_FAILURE_OTHER);
@@ -332,7 +179,7 @@ static void test_failed_allocation_is_not_too_big(void) {
         /* And with room again the same reply arrives whole. */
         result_clear(&r);
         ASSERT_OK(http_pool_get(p, url("/huge"), NULL, on_response, &r, NULL));
-        ASSERT_TRUE(run_until(e, &r.done));
+        ASSERT_TRUE(test_run_until(e, &r.done));
         ASSERT_INT_EQ(r.failure, HTTP_OK);
         ASSERT_INT_EQ(r.body_len, HUGE_BODY);
         result_clear(&r);
@@ -347,7 +194,7 @@ static void test_silent_server_times_out(void) {
 
         ASSERT_OK(pool_new(&e, &p, 1, 300 * USEC_PER_MSEC, 1024));
         ASSERT_OK(http_pool_get(p, url("/slow"), NULL, on_response, &r, NULL));
-        ASSERT_TRUE(run_until(e, &r.done));
+        ASSERT_TRUE(test_run_until(e, &r.done));
         took = now_usec(CLOCK_MONOTONIC) - start;
         ASSERT_INT_EQ(r.failure, HTTP_FAILURE_TIMEOUT);
         ASSERT_INT_EQ(r.status, 0);
@@ -366,7 +213,7 @@ static void test_requests_reuse_one_connection(void) {
                 Result r = {};
 
                 ASSERT_OK(http_pool_get(p, url("/hello"), NULL, on_response, &r, NULL));
-                ASSERT_TRUE(run_until(e, &r.done));
+                ASSERT_TRUE(test_run_until(e, &r.done));
                 ASSERT_INT_EQ(r.failure, HTTP_OK);
                 result_clear(&r);
         }
@@ -401,7 +248,7 @@ static void test_capacity_and_its_callback(void) {
         ASSERT_TRUE(!http_pool_has_capacity(p));
         ASSERT_INT_EQ(http_pool_in_flight(p), 1);
         ASSERT_INT_EQ(http_pool_get(p, url("/hello"), NULL, on_response, &b, NULL), -EBUSY);
-        ASSERT_TRUE(run_until(e, &a.done));
+        ASSERT_TRUE(test_run_until(e, &a.done));
         ASSERT_INT_EQ(a.failure, HTTP_OK);
         ASSERT_INT_EQ(probe.calls, 1);
         ASSERT_TRUE(probe.had_capacity);
@@ -426,7 +273,7 @@ static void test_cancelled_request_never_calls_back(void) {
         ASSERT_INT_EQ(http_pool_in_flight(p), 0);
         /* A later request completes: the loop ran past anything the cancelled one left. */
         ASSERT_OK(http_pool_get(p, url("/hello"), NULL, on_response, &after, NULL));
-        ASSERT_TRUE(run_until(e, &after.done));
+        ASSERT_TRUE(test_run_until(e, &after.done));
         ASSERT_INT_EQ(after.failure, HTTP_OK);
         ASSERT_TRUE(!cancelled.done);
         result_clear(&after);
