@@ -24,6 +24,12 @@ typedef struct AckRequest {
  * x-acs-security-token, plus Authorization (ACS3-HMAC-SHA256). */
 int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,
                               const Credentials *creds, time_t now, const char *nonce);
+/* The same into storage of the caller's (the ACK client embeds it in its call: one
+ * allocation fewer per poll); *ret is set only on success, release with ack_request_done(). */
+int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
+                      const Credentials *creds, time_t now, const char *nonce);
+/* Wipes the header lines (they carry the token) before freeing; leaves *r empty. */
+void ack_request_done(AckRequest *r);
 /* Wipes the header lines (they carry the token) before freeing. */
 AckRequest *ack_request_free(AckRequest *r);
 DEFINE_POINTER_CLEANUP(AckRequest, ack_request_free)

@@ -19,7 +19,7 @@ struct AckClient {
  * while calls on the old one are in flight. */
 struct AckCall {
         HttpRequest *http;
-        AckRequest *request; /* kept while in flight: a reply quotes its canonical hash */
+        AckRequest request; /* kept while in flight: a reply quotes its canonical hash */
         AckReplyCallback cb;
         void *userdata;
         bool skip_known;
@@ -65,7 +65,7 @@ bool ack_client_has_capacity(const AckClient *c) {
 }
 
 static void ack_call_free(AckCall *call) {
-        ack_request_free(call->request);
+        ack_request_done(&call->request);
         free(call);
 }
 
@@ -98,7 +98,7 @@ static void ack_call_on_response(HttpRequest *req, const HttpResponse *resp, voi
                         .body = "",
                         .duration = resp->duration,
                 };
-        reply.canonical_request_hash = call->request->canonical_request_hash;
+        reply.canonical_request_hash = call->request.canonical_request_hash;
         call->cb(call, &reply, call->userdata);
         ack_reply_done(&reply);
         ack_call_free(call);
@@ -123,9 +123,9 @@ int ack_client_describe_task(AckClient *c, const char *task_id, const Credential
         call->cb = cb;
         call->userdata = userdata;
 
-        r = ack_request_describe_task(&call->request, &c->endpoint, task_id, creds, time(NULL), NULL);
+        r = ack_request_build(&call->request, &c->endpoint, task_id, creds, time(NULL), NULL);
         if (r >= 0)
-                r = http_pool_request(c->pool, call->request->url, call->request->headers, &options,
+                r = http_pool_request(c->pool, call->request.url, call->request.headers, &options,
                                       ack_call_on_response, call, &call->http);
         if (r < 0) {
                 ack_call_free(call);

@@ -31,9 +31,10 @@ typedef struct HeaderField {
         bool sign;
 } HeaderField;
 
-int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,
-                              const Credentials *creds, time_t now, const char *nonce) {
-        _cleanup_(ack_request_freep) AckRequest *req = NULL;
+int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
+                      const Credentials *creds, time_t now, const char *nonce) {
+        _cleanup_(ack_request_done) AckRequest req_storage = {};
+        AckRequest *req = &req_storage;
         _cleanup_(freep) char *encoded = NULL;
         _cleanup_(sign_output_clear) SignOutput sig = {};
         char date[sizeof("YYYY-MM-DDTHH:MM:SSZ")], fresh_nonce[NONCE_BYTES * 2 + 1];
@@ -65,9 +66,6 @@ int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const
                 nonce = fresh_nonce;
         }
 
-        req = calloc(1, sizeof(*req));
-        if (!req)
-                return -ENOMEM;
         /* The URL is endpoint + path: the path signed is its tail. */
         encoded = uri_encode(task_id);
         if (!encoded)
@@ -136,20 +134,42 @@ int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const
         if (hash && strlen(hash + 1) == sizeof(req->canonical_request_hash) - 1)
                 memcpy(req->canonical_request_hash, hash + 1, sizeof(req->canonical_request_hash));
 
+        *ret = req_storage;
+        req_storage = (AckRequest) {};
+        return 0;
+}
+
+int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,
+                              const Credentials *creds, time_t now, const char *nonce) {
+        _cleanup_(freep) AckRequest *req = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        r = ack_request_build(req, endpoint, task_id, creds, now, nonce);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(req);
         return 0;
 }
 
-AckRequest *ack_request_free(AckRequest *r) {
-        if (!r)
-                return NULL;
-
-        /* One block: the lines follow the pointers (ack_request_describe_task()). */
+void ack_request_done(AckRequest *r) {
+        /* One block: the lines follow the pointers (ack_request_build()). */
         if (r->headers)
                 for (size_t i = 0; i < r->n_headers; i++)
                         explicit_bzero(r->headers[i], strlen(r->headers[i]));
         free(r->headers);
         free(r->url);
+        *r = (AckRequest) {};
+}
+
+AckRequest *ack_request_free(AckRequest *r) {
+        if (!r)
+                return NULL;
+        ack_request_done(r);
         free(r);
         return NULL;
 }

@@ -214,10 +214,43 @@ static void test_free_wipes_header_lines(void) {
         ASSERT_NULL(ack_request_free(NULL));
 }
 
+/* The client's form: the same request into its storage, wiped by ack_request_done(). */
+static void test_build_in_place_matches_and_done_wipes(void) {
+        _cleanup_(credentials_freep) Credentials *c = NULL;
+        _cleanup_(ack_request_freep) AckRequest *heap = NULL;
+        AckRequest r = {};
+
+        ASSERT_OK(credentials_new(&c, "testid", "testsecret", "tok", USEC_INFINITY, "test"));
+        ASSERT_OK(ack_request_describe_task(&heap, at(VECTOR_ENDPOINT), VECTOR_TASK, c, VECTOR_NOW,
+                                            VECTOR_NONCE));
+        ASSERT_OK(ack_request_build(&r, at(VECTOR_ENDPOINT), VECTOR_TASK, c, VECTOR_NOW, VECTOR_NONCE));
+        ASSERT_STR_EQ(r.url, heap->url);
+        ASSERT_INT_EQ(r.n_headers, heap->n_headers);
+        for (size_t i = 0; i < r.n_headers; i++)
+                ASSERT_STR_EQ(r.headers[i], heap->headers[i]);
+        ASSERT_STR_EQ(r.canonical_request_hash, heap->canonical_request_hash);
+
+        for (size_t i = 0; i < r.n_headers; i++)
+                watched[i] = (__typeof__(watched[0])) { r.headers[i], strlen(r.headers[i]) };
+        n_watched = r.n_headers;
+        n_watched_freed = n_watched_dirty = 0;
+        ack_request_done(&r);
+        n_watched = 0;
+        ASSERT_INT_EQ(n_watched_freed, 11);
+        ASSERT_INT_EQ(n_watched_dirty, 0);
+        ASSERT_NULL(r.url);
+        ASSERT_NULL(r.headers);
+
+        /* A failed build leaves the storage as it was. */
+        ASSERT_INT_EQ(ack_request_build(&r, at(VECTOR_ENDPOINT), "", c, VECTOR_NOW, NULL), -EINVAL);
+        ASSERT_NULL(r.url);
+}
+
 TEST_MAIN(TEST_CASE(test_vector1_headers),
           TEST_CASE(test_vector2_with_token),
           TEST_CASE(test_port_appears_in_host),
           TEST_CASE(test_task_id_is_percent_encoded),
           TEST_CASE(test_fresh_nonce_each_call),
           TEST_CASE(test_rejects_bad_endpoint_and_id),
-          TEST_CASE(test_free_wipes_header_lines))
+          TEST_CASE(test_free_wipes_header_lines),
+          TEST_CASE(test_build_in_place_matches_and_done_wipes))
