@@ -37,6 +37,9 @@ typedef struct AckReply {
         size_t body_len;
         uint64_t body_hash; /* ack_reply_hash() of a non-empty 2xx body, 0 otherwise */
         usec_t duration;
+        /* -ENOMEM: the response could not be classified (kind says ACK_REPLY_NETWORK_ERROR,
+         * nothing else is set); 0 otherwise. */
+        int error;
 } AckReply;
 
 /* The response headers classification reads, in the order of HttpResponse.headers: pass

@@ -91,12 +91,12 @@ static void ack_call_on_response(HttpRequest *req, const HttpResponse *resp, voi
         else
                 r = ack_reply_classify(call->task_id, resp, &reply);
         if (r < 0)
-                /* Out of memory: a failed poll like any other, said plainly. */
                 reply = (AckReply) {
                         .kind = ACK_REPLY_NETWORK_ERROR,
                         .http_status = resp->status,
                         .body = "",
                         .duration = resp->duration,
+                        .error = r,
                 };
         reply.canonical_request_hash = call->request.canonical_request_hash;
         call->cb(call, &reply, call->userdata);

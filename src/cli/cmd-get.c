@@ -56,7 +56,9 @@ static void get_item_finish(GetItem *item) {
 static void get_on_reply(AckCall *call, AckReply *reply, void *userdata) {
         GetItem *item = userdata;
 
-        if (reply->kind == ACK_REPLY_OK) {
+        if (reply->error < 0)
+                item->error = reply->error;
+        else if (reply->kind == ACK_REPLY_OK) {
                 item->body = strndup(reply->body, reply->body_len);
                 item->body_len = reply->body_len;
                 if (!item->body)

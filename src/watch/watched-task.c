@@ -290,17 +290,11 @@ static void task_check_timeout(WatchedTask *t) {
                     format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
 }
 
-static void task_on_reply(AckCall *call, AckReply *o, void *userdata) {
-        WatchedTask *t = userdata;
+/* A classified reply: remember it for the fast path, apply it or count the failure. */
+static usec_t task_apply_reply(WatchedTask *t, const AckReply *o) {
         Watcher *w = t->watcher;
         usec_t delay;
 
-        t->call = NULL;
-        if (o->http_status > 0) /* a response came */
-                t->last_poll = now_usec(CLOCK_REALTIME);
-        /* Forget the last reply unless this one is applied below: after a failure, the next
-         * good reply goes the whole way. */
-        t->reply_len = 0;
         if (o->kind == ACK_REPLY_OK && o->body_len <= UINT32_MAX) {
                 /* task_handle_ok() resets it when the tracker did not take the reply. */
                 t->reply_hash = o->body_hash;
@@ -314,6 +308,25 @@ static void task_on_reply(AckCall *call, AckReply *o, void *userdata) {
         delay = o->kind == ACK_REPLY_OK ? task_handle_ok(t, o) : task_handle_failure(t, o);
         w->applying = NULL;
         w->applying_body = NULL;
+        return delay;
+}
+
+static void task_on_reply(AckCall *call, AckReply *o, void *userdata) {
+        WatchedTask *t = userdata;
+        Watcher *w = t->watcher;
+        usec_t delay;
+
+        t->call = NULL;
+        if (o->http_status > 0) /* a response came */
+                t->last_poll = now_usec(CLOCK_REALTIME);
+        /* Forget the last reply unless this one is applied below: after a failure, the next
+         * good reply goes the whole way. */
+        t->reply_len = 0;
+        if (o->error < 0)
+                /* Not even classified (out of memory): retry, nothing to report. */
+                delay = backoff_error_delay(&w->backoff, ++t->failures);
+        else
+                delay = task_apply_reply(t, o);
         task_check_timeout(t);
         task_persist_save(t);
 
