@@ -86,8 +86,7 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
                 return log_error_errno(EINVAL, "--timeout needs --exit-when-done");
 
         /* Read once, here: only the test suite's simulator speaks plain http. */
-        const char *plain = secure_getenv("TASKWATCHD_ALLOW_PLAIN_HTTP");
-        o->allow_plain_http = plain && strcmp(plain, "1") == 0;
+        o->load.allow_plain_http = config_allow_plain_http_from_env();
         return 1;
 }
 

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "creds/credentials.h"
+#include "util/url.h"
 
 typedef struct AckRequest {
         char *url;      /* endpoint + "/tasks/" + percent-encoded id */
@@ -16,13 +17,19 @@ typedef struct AckRequest {
         char canonical_request_hash[65];
 } AckRequest;
 
-/* endpoint is "https://host[:port]" without a trailing slash (plain http is accepted for
- * tests). now is the request time in seconds since the epoch; nonce NULL draws a fresh
+/* endpoint is parsed once (url_parse_origin()), not on every request: its origin starts
+ * the URL and its host is the signed host header. now is the request time in seconds since the epoch; nonce NULL draws a fresh
  * random one. Headers: host, accept, user-agent, x-acs-action, x-acs-version, x-acs-date,
  * x-acs-signature-nonce, x-acs-content-sha256, and with a token x-acs-accesskey-id and
  * x-acs-security-token, plus Authorization (ACS3-HMAC-SHA256). */
-int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char *task_id,
+int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,
                               const Credentials *creds, time_t now, const char *nonce);
+/* The same into storage of the caller's (the ACK client embeds it in its call: one
+ * allocation fewer per poll); *ret is set only on success, release with ack_request_done(). */
+int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
+                      const Credentials *creds, time_t now, const char *nonce);
+/* Wipes the header lines (they carry the token) before freeing; leaves *r empty. */
+void ack_request_done(AckRequest *r);
 /* Wipes the header lines (they carry the token) before freeing. */
 AckRequest *ack_request_free(AckRequest *r);
 DEFINE_POINTER_CLEANUP(AckRequest, ack_request_free)

@@ -40,6 +40,9 @@ typedef struct Config {
         char *region;          /* default "cn-hangzhou" */
         char *endpoint;        /* effective "https://host[:port]": Endpoint= or derived from Region= */
         bool endpoint_explicit;
+        /* Not a setting: set before parsing by whoever may talk plain http (the test suite,
+         * through the program's options); http:// in Endpoint= and STSEndpoint= needs it. */
+        bool allow_plain_http;
         char *ca_file;         /* NULL: system store only */
         usec_t request_timeout; /* default 10s */
         unsigned max_connections; /* [API] MaxConnections=, default 4: the pooled HTTPS connections */
@@ -112,7 +115,15 @@ const char *config_task_origin(const Config *c, size_t i, char *buf, size_t size
  * config_finish(). A missing main file is an error only when path was given explicitly.
  * Every problem of every file is collected in diag; then -EINVAL if there was any (an
  * unreadable file included), -ENOMEM; *ret is set only on success. */
-int config_load(const char *path, Config **ret, ConfigDiagnostics *diag);
+typedef struct ConfigLoadOptions {
+        bool allow_plain_http; /* Config.allow_plain_http */
+} ConfigLoadOptions;
+/* o NULL: the defaults. */
+int config_load(const char *path, const ConfigLoadOptions *o, Config **ret, ConfigDiagnostics *diag);
+
+/* TASKWATCHD_ALLOW_PLAIN_HTTP=1, which only the test suite sets: for the programs to read
+ * once at start and pass down (ConfigLoadOptions), never read while parsing. */
+bool config_allow_plain_http_from_env(void);
 
 /* The effective settings, one "Key=Value" per line under [Section] headers. Never secrets:
  * a hook's arguments (a webhook URL may hold a token) are each shown as "<hidden>", so the

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "config/config.h"
 #include "util/cleanup.h"
 #include "util/time-util.h"
 
@@ -13,9 +14,7 @@ typedef struct DaemonOptions {
         bool exit_when_done;
         usec_t timeout;          /* with exit_when_done; USEC_INFINITY: none */
         const char *state_dir;   /* --state-dir, else $STATE_DIRECTORY, else nothing persists */
-        /* $TASKWATCHD_ALLOW_PLAIN_HTTP=1 (the test suite's simulator). Not passed on yet:
-         * config loading still reads the variable itself until it takes this as an option. */
-        bool allow_plain_http;
+        ConfigLoadOptions load;  /* how the configuration is read, at start and on reload */
 } DaemonOptions;
 
 #define DAEMON_OPTIONS_INIT ((DaemonOptions) { .timeout = USEC_INFINITY })

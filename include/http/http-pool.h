@@ -18,7 +18,8 @@ typedef enum HttpFailure {
         HTTP_FAILURE_TLS,     /* handshake or certificate verification */
         HTTP_FAILURE_TIMEOUT, /* the request took longer than its timeout */
         HTTP_FAILURE_TOO_BIG, /* the body passed the cap */
-        HTTP_FAILURE_OTHER,   /* anything else libcurl reports (truncated reply, ...) */
+        HTTP_FAILURE_OTHER,   /* anything else libcurl reports (truncated reply, no memory
+                               * for the body, ...) */
 } HttpFailure;
 
 typedef struct HttpResponse {
@@ -27,10 +28,15 @@ typedef struct HttpResponse {
         long status;          /* HTTP status, 0 without a response */
         const char *body;     /* NUL-terminated, body_len bytes (may itself contain NULs) */
         size_t body_len;
-        const char *request_id; /* x-acs-request-id, NULL if absent */
-        long retry_after_ms;    /* x-acs-retry-after, -1 if absent or unparsable */
+        /* The values of HttpRequestOptions.response_headers, in the same order, NULL for one
+         * absent (or for all when failure != HTTP_OK); n_headers of them. */
+        const char *const *headers;
+        size_t n_headers;
         usec_t duration;
 } HttpResponse;
+
+/* The most response headers one request may ask for. */
+#define HTTP_RESPONSE_HEADERS_MAX 8
 
 /* Called once per request, from the event loop (never from inside libcurl). The response
  * and everything it points to are valid for the call only. */
@@ -69,10 +75,15 @@ typedef struct HttpRequestOptions {
         size_t body_len;
         usec_t timeout;        /* connect and total; 0: the pool's */
         bool allow_plain_http; /* http:// for this request (the ECS metadata server) */
+        /* NULL-terminated names of the response headers the caller wants (case does not
+         * matter), at most HTTP_RESPONSE_HEADERS_MAX; NULL: none. Not copied: the list must
+         * live until the request ends (a static array). Costs nothing per request beyond
+         * the look-ups once the response is complete. */
+        const char *const *response_headers;
 } HttpRequestOptions;
 
 /* Like http_pool_get(), with o (NULL: a GET with the pool's settings). -EINVAL for a method
- * other than GET, PUT, POST. */
+ * other than GET, PUT, POST, or too many response headers. */
 int http_pool_request(HttpPool *p, const char *url, char *const *headers,
                       const HttpRequestOptions *o, HttpCallback cb, void *userdata,
                       HttpRequest **ret);

@@ -25,66 +25,16 @@
 #define NONCE_BYTES 16
 
 
-static bool is_host_char(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.';
-}
-
-static bool is_ipv6_char(char c) {
-        return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
-               c == ':' || c == '.';
-}
-
-/* Checks endpoint is scheme://host[:port] and nothing more (no path, user or query, which
- * would change what is signed), returning the host[:port] part: the Host header. */
-static int endpoint_authority(const char *endpoint, const char **ret) {
-        const char *p, *a;
-
-        if (strncmp(endpoint, "https://", 8) == 0)
-                p = a = endpoint + 8;
-        else if (strncmp(endpoint, "http://", 7) == 0)
-                p = a = endpoint + 7;
-        else
-                return -EINVAL;
-
-        if (*p == '[') {
-                for (p++; is_ipv6_char(*p); p++)
-                        ;
-                if (*p != ']' || p == a + 1)
-                        return -EINVAL;
-                p++;
-        } else {
-                while (is_host_char(*p))
-                        p++;
-                if (p == a)
-                        return -EINVAL;
-        }
-
-        if (*p == ':') {
-                unsigned long port = 0;
-                const char *d = ++p;
-
-                for (; *p >= '0' && *p <= '9' && p - d < 5; p++)
-                        port = port * 10 + (unsigned long) (*p - '0');
-                if (p == d || port == 0 || port > 65535)
-                        return -EINVAL;
-        }
-        if (*p != '\0')
-                return -EINVAL;
-
-        *ret = a;
-        return 0;
-}
-
 typedef struct HeaderField {
         const char *name;
         const char *value;
         bool sign;
 } HeaderField;
 
-int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char *task_id,
-                              const Credentials *creds, time_t now, const char *nonce) {
-        _cleanup_(ack_request_freep) AckRequest *req = NULL;
+int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
+                      const Credentials *creds, time_t now, const char *nonce) {
+        _cleanup_(ack_request_done) AckRequest req_storage = {};
+        AckRequest *req = &req_storage;
         _cleanup_(freep) char *encoded = NULL;
         _cleanup_(sign_output_clear) SignOutput sig = {};
         char date[sizeof("YYYY-MM-DDTHH:MM:SSZ")], fresh_nonce[NONCE_BYTES * 2 + 1];
@@ -97,12 +47,10 @@ int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char
         struct tm tm;
         int r;
 
-        if (!ret || !endpoint || !task_id || !*task_id || !creds || !creds->access_key_id ||
-            !creds->access_key_secret || (nonce && !*nonce))
+        if (!ret || !endpoint || !endpoint->origin || !endpoint->host || !task_id || !*task_id ||
+            !creds || !creds->access_key_id || !creds->access_key_secret || (nonce && !*nonce))
                 return -EINVAL;
-        r = endpoint_authority(endpoint, &host);
-        if (r < 0)
-                return r;
+        host = endpoint->host;
 
         if (!gmtime_r(&now, &tm) ||
             strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm) != sizeof(date) - 1)
@@ -118,19 +66,16 @@ int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char
                 nonce = fresh_nonce;
         }
 
-        req = calloc(1, sizeof(*req));
-        if (!req)
-                return -ENOMEM;
         /* The URL is endpoint + path: the path signed is its tail. */
         encoded = uri_encode(task_id);
         if (!encoded)
                 return -ENOMEM;
-        endpoint_len = strlen(endpoint);
+        endpoint_len = strlen(endpoint->origin);
         size = endpoint_len + strlen("/tasks/") + strlen(encoded) + 1;
         req->url = malloc(size);
         if (!req->url)
                 return -ENOMEM;
-        p = mempcpy(req->url, endpoint, endpoint_len);
+        p = mempcpy(req->url, endpoint->origin, endpoint_len);
         p = stpcpy(p, "/tasks/");
         (void) stpcpy(p, encoded);
         path = req->url + endpoint_len;
@@ -189,20 +134,42 @@ int ack_request_describe_task(AckRequest **ret, const char *endpoint, const char
         if (hash && strlen(hash + 1) == sizeof(req->canonical_request_hash) - 1)
                 memcpy(req->canonical_request_hash, hash + 1, sizeof(req->canonical_request_hash));
 
+        *ret = req_storage;
+        req_storage = (AckRequest) {};
+        return 0;
+}
+
+int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,
+                              const Credentials *creds, time_t now, const char *nonce) {
+        _cleanup_(freep) AckRequest *req = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        r = ack_request_build(req, endpoint, task_id, creds, now, nonce);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(req);
         return 0;
 }
 
-AckRequest *ack_request_free(AckRequest *r) {
-        if (!r)
-                return NULL;
-
-        /* One block: the lines follow the pointers (ack_request_describe_task()). */
+void ack_request_done(AckRequest *r) {
+        /* One block: the lines follow the pointers (ack_request_build()). */
         if (r->headers)
                 for (size_t i = 0; i < r->n_headers; i++)
                         explicit_bzero(r->headers[i], strlen(r->headers[i]));
         free(r->headers);
         free(r->url);
+        *r = (AckRequest) {};
+}
+
+AckRequest *ack_request_free(AckRequest *r) {
+        if (!r)
+                return NULL;
+        ack_request_done(r);
         free(r);
         return NULL;
 }

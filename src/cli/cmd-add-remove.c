@@ -32,11 +32,11 @@ static void edit_help(DropinOp op) {
                CONFIG_DEFAULT_PATH, TASKWATCHD_UNIT, TASKWATCHD_PID_FILE);
 }
 
-static Config *load_config_quiet(const char *path) {
+static Config *load_config_quiet(const CliContext *ctx) {
         ConfigDiagnostics diag = {};
         Config *c = NULL;
 
-        if (config_load(path, &c, &diag) < 0)
+        if (config_load(ctx->config_path, &ctx->load, &c, &diag) < 0)
                 c = NULL;
         config_diagnostics_clear(&diag);
         return c;
@@ -105,7 +105,7 @@ static int cmd_edit(const CliContext *ctx, DropinOp op, int argc, char **argv) {
 
         /* A task some other file configures is watched already: adding it here would only
          * leave a second place to remove it from. */
-        before = op == DROPIN_ADD ? load_config_quiet(ctx->config_path) : NULL;
+        before = op == DROPIN_ADD ? load_config_quiet(ctx) : NULL;
         if (asprintf(&mine, "%s/%s:", dir, DROPIN_NAME) < 0) {
                 mine = NULL;
                 return EXIT_FATAL;

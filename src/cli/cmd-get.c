@@ -5,13 +5,13 @@
 
 #include <systemd/sd-event.h>
 
-#include "ack/request.h"
+#include "ack/client.h"
 #include "cli-args.h"
 #include "cli.h"
 #include "http/http-pool.h"
 #include "summary.h"
+#include "util/log.h"
 #include "util/strutil.h"
-#include "watch/poll-outcome.h"
 
 typedef struct GetRun GetRun;
 
@@ -20,14 +20,15 @@ typedef struct GetItem {
         const char *task_id;
         bool done;
         int error;         /* a local failure (-errno) before any reply */
-        PollOutcome outcome;
-        char *body;        /* POLL_OK: the reply as sent, for --json */
+        AckReply outcome;  /* its owned fields only: the borrowed ones are gone */
+        char *body;        /* ACK_REPLY_OK: the reply as sent, for --json */
         size_t body_len;
 } GetItem;
 
 struct GetRun {
         sd_event *event;
         HttpPool *pool;
+        AckClient *client;
         const Config *config;
         const Credentials *credentials;
         GetItem *items;
@@ -52,33 +53,35 @@ static void get_item_finish(GetItem *item) {
                 (void) sd_event_exit(run->event, 0);
 }
 
-static void get_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
+static void get_on_reply(AckCall *call, AckReply *reply, void *userdata) {
         GetItem *item = userdata;
-        int r;
 
-        r = poll_outcome_classify(item->task_id, resp, &item->outcome);
-        if (r < 0)
-                item->error = r;
-        else if (item->outcome.result == POLL_OK) {
-                item->body = strndup(resp->body, resp->body_len);
-                item->body_len = resp->body_len;
+        if (reply->error < 0)
+                item->error = reply->error;
+        else if (reply->kind == ACK_REPLY_OK) {
+                item->body = strndup(reply->body, reply->body_len);
+                item->body_len = reply->body_len;
                 if (!item->body)
                         item->error = -ENOMEM;
         }
+        /* Taken: the reply's own strings and info; what it borrows ends with this call. */
+        item->outcome = *reply;
+        item->outcome.body = NULL;
+        item->outcome.body_len = 0;
+        item->outcome.canonical_request_hash = NULL;
+        reply->info = NULL;
+        reply->code = reply->message = reply->request_id = NULL;
         get_item_finish(item);
 }
 
 /* Start what the pool has room for; the rest wait for get_on_capacity(). */
 static void get_start_more(GetRun *run) {
-        while (run->n_started < run->n_items && http_pool_has_capacity(run->pool)) {
+        while (run->n_started < run->n_items && ack_client_has_capacity(run->client)) {
                 GetItem *item = &run->items[run->n_started];
-                _cleanup_(ack_request_freep) AckRequest *req = NULL;
                 int r;
 
-                r = ack_request_describe_task(&req, run->config->endpoint, item->task_id, run->credentials,
-                                              time(NULL), NULL);
-                if (r >= 0)
-                        r = http_pool_get(run->pool, req->url, req->headers, get_on_response, item, NULL);
+                r = ack_client_describe_task(run->client, item->task_id, run->credentials,
+                                             get_on_reply, item, NULL);
                 if (r == -EBUSY)
                         return;
                 run->n_started++;
@@ -108,12 +111,14 @@ static int exit_status_rank(int status) {
 }
 
 static int report_failure(const GetItem *item) {
-        const PollOutcome *o = &item->outcome;
-        _cleanup_(freep) char *code = NULL, *message = NULL, *id = NULL;
-        int status;
+        const AckReply *o = &item->outcome;
+        _cleanup_(freep) char *code = NULL, *message = NULL, *id = NULL, *text = NULL;
+        const char *what;
+        char span[FORMAT_TIMESPAN_MAX], wait[FORMAT_TIMESPAN_MAX + 40] = "";
+        int r, status;
 
         if (item->error < 0) {
-                fprintf(stderr, "taskwatch: %s: %s\n", item->task_id, strerror(-item->error));
+                log_error("%s: %s", item->task_id, strerror(-item->error));
                 return EXIT_API_FAILURE;
         }
         code = printable(o->code);
@@ -122,29 +127,29 @@ static int report_failure(const GetItem *item) {
         if (!code || !message || !id)
                 return EXIT_API_FAILURE;
 
-        switch (o->result) {
-        case POLL_NOT_FOUND:
-                fprintf(stderr, "taskwatch: %s: no such task", item->task_id);
+        switch (o->kind) {
+        case ACK_REPLY_NOT_FOUND:
+                what = "no such task";
                 status = EXIT_TASK_NOT_FOUND;
                 break;
-        case POLL_AUTH_ERROR:
-                fprintf(stderr, "taskwatch: %s: the API refused the credentials", item->task_id);
+        case ACK_REPLY_AUTH_ERROR:
+                what = "the API refused the credentials";
                 status = EXIT_CONFIG;
                 break;
         default:
-                fprintf(stderr, "taskwatch: %s: %s", item->task_id, poll_result_to_string(o->result));
+                what = ack_reply_kind_to_string(o->kind);
                 status = EXIT_API_FAILURE;
         }
+        if (o->kind == ACK_REPLY_THROTTLED && o->retry_after > 0)
+                (void) snprintf(wait, sizeof(wait), "; the API asks to retry after %s",
+                                format_timespan(span, sizeof(span), o->retry_after));
         if (o->http_status > 0)
-                fprintf(stderr, " (HTTP %ld %s: %s; request id %s)", o->http_status, code, message, id);
+                r = asprintf(&text, " (HTTP %ld %s: %s; request id %s)", o->http_status, code, message, id);
         else
-                fprintf(stderr, " (%s: %s)", code, message);
-        if (o->result == POLL_THROTTLED && o->retry_after > 0) {
-                char span[FORMAT_TIMESPAN_MAX];
-                fprintf(stderr, "; the API asks to retry after %s",
-                        format_timespan(span, sizeof(span), o->retry_after));
-        }
-        fputc('\n', stderr);
+                r = asprintf(&text, " (%s: %s)", code, message);
+        if (r < 0)
+                text = NULL;
+        log_error("%s: %s%s%s", item->task_id, what, text ?: "", wait);
         return status;
 }
 
@@ -173,6 +178,7 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
         _cleanup_(credentials_freep) Credentials *creds = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(http_pool_freep) HttpPool *pool = NULL;
+        _cleanup_(ack_client_freep) AckClient *client = NULL;
         _cleanup_(freep) GetItem *items = NULL;
         CommandOptions o;
         GetRun run;
@@ -195,7 +201,7 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
                 .timeout = config->request_timeout,
                 .ca_file = config->ca_file,
                 .max_body = TASK_INFO_MAX_BODY,
-                .allow_plain_http = strncmp(config->endpoint, "http://", 7) == 0,
+                .allow_plain_http = config->allow_plain_http,
         };
         items = calloc(o.n_args, sizeof(*items));
         if (!items)
@@ -207,13 +213,18 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
         r = sd_event_new(&event);
         if (r >= 0)
                 r = http_pool_new(&pool, event, &po);
+        if (r >= 0)
+                r = ack_client_new(&client, pool, config->endpoint);
         if (r >= 0) {
                 run.event = event;
                 run.pool = pool;
+                run.client = client;
                 r = fetch_all(&run);
         }
         if (r < 0) {
-                fprintf(stderr, "taskwatch get: %s\n", strerror(-r));
+                log_set_context("get");
+                log_error_errno(r, "%m");
+                log_set_context(NULL);
                 status = EXIT_FATAL;
                 goto finish;
         }
@@ -224,7 +235,7 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
                 GetItem *item = &items[i];
                 int s;
 
-                if (item->error < 0 || item->outcome.result != POLL_OK) {
+                if (item->error < 0 || item->outcome.kind != ACK_REPLY_OK) {
                         s = report_failure(item);
                         if (exit_status_rank(s) > exit_status_rank(status))
                                 status = s;
@@ -252,10 +263,11 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
 
 finish:
         for (size_t i = 0; i < run.n_items; i++) {
-                poll_outcome_done(&items[i].outcome);
+                ack_reply_done(&items[i].outcome);
                 free(items[i].body);
         }
-        /* The pool goes before the loop it runs on. */
+        /* The client and pool go before the loop they run on. */
+        client = ack_client_free(client);
         pool = http_pool_free(pool);
         if (fflush(stdout) != 0 && status == EXIT_SUCCESS)
                 status = EXIT_FATAL;

@@ -10,7 +10,7 @@ int cli_load_config(const CliContext *ctx, Config **ret) {
         ConfigDiagnostics diag = {};
         int r;
 
-        r = config_load(ctx->config_path, ret, &diag);
+        r = config_load(ctx->config_path, &ctx->load, ret, &diag);
         for (size_t i = 0; i < diag.n_messages; i++)
                 log_plain("%s", diag.messages[i]);
         if (r < 0 && diag.n_messages == 0)

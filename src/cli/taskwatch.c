@@ -100,7 +100,11 @@ int main(int argc, char **argv) {
                 log_error("'%s' is not a command; see 'taskwatch help'", argv[g.command_index]);
                 return EXIT_CONFIG;
         }
-        ctx = (CliContext) { .config_path = g.config_path, .color = color_wanted(g.color) };
+        ctx = (CliContext) {
+                .config_path = g.config_path,
+                .color = color_wanted(g.color),
+                .load.allow_plain_http = config_allow_plain_http_from_env(),
+        };
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 log_error("cannot initialise libcurl");

@@ -113,7 +113,7 @@ static int list_dropins(const char *dir, char ***ret, ConfigDiagnostics *diag) {
         return 0;
 }
 
-int config_load(const char *path, Config **ret, ConfigDiagnostics *diag) {
+int config_load(const char *path, const ConfigLoadOptions *o, Config **ret, ConfigDiagnostics *diag) {
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_(strv_freep) char **names = NULL;
         _cleanup_(freep) char *dir = NULL;
@@ -127,6 +127,7 @@ int config_load(const char *path, Config **ret, ConfigDiagnostics *diag) {
         r = config_new(&c);
         if (r < 0)
                 return r;
+        c->allow_plain_http = o && o->allow_plain_http;
 
         r = load_one(c, path, !explicit, diag);
         if (r == -ENOMEM)

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/ini.h"
 #include "config-internal.h"
+#include "util/url.h"
 
 int config_new(Config **ret) {
         _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
@@ -54,91 +55,22 @@ Config *config_free(Config *c) {
         return NULL;
 }
 
-/* Only the test suite talks plain http (to its simulator); it sets this variable. */
-static bool plain_http_allowed(void) {
+bool config_allow_plain_http_from_env(void) {
         const char *e = secure_getenv("TASKWATCHD_ALLOW_PLAIN_HTTP");
         return e && strcmp(e, "1") == 0;
 }
 
-static bool is_host_char(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '.';
-}
+/* "https://host[:port][/]" to "https://host[:port]"; *why says what is wrong otherwise.
+ * Plain http where plain_ok, or where the program allows it (the test suite's simulator). */
+static int endpoint_normalize(const Config *c, const char *value, bool plain_ok, char **ret,
+                              const char **why) {
+        UrlOrigin u;
+        int r;
 
-/* "https://host[:port][/]" to "https://host[:port]"; *why says what is wrong otherwise. */
-static int endpoint_normalize(const char *value, bool plain_ok, char **ret, const char **why) {
-        const char *rest;
-        bool plain = false;
-
-        if (strncasecmp(value, "https://", 8) == 0)
-                rest = value + 8;
-        else if (strncasecmp(value, "http://", 7) == 0) {
-                rest = value + 7;
-                plain = true;
-        } else {
-                *why = "not a URL of the form https://host[:port]";
-                return -EINVAL;
-        }
-        if (plain && !plain_ok && !plain_http_allowed()) {
-                *why = "plain http is not allowed, use https://";
-                return -EINVAL;
-        }
-
-        size_t n = strlen(rest), i = 0;
-        if (n > 0 && rest[n - 1] == '/')
-                n--;
-        if (memchr(rest, '@', n)) {
-                *why = "user credentials are not allowed in the URL";
-                return -EINVAL;
-        }
-
-        if (n > 0 && rest[0] == '[') { /* IPv6 literal */
-                const char *end = memchr(rest, ']', n);
-                if (!end || end == rest + 1 ||
-                    strspn(rest + 1, "0123456789abcdefABCDEF:.") != (size_t) (end - rest - 1)) {
-                        *why = "invalid IPv6 address";
-                        return -EINVAL;
-                }
-                i = (size_t) (end - rest) + 1;
-        } else
-                while (i < n && is_host_char(rest[i]))
-                        i++;
-        if (i == 0 || rest[0] == '.' || rest[0] == '-') {
-                *why = "no host name (expected https://host[:port])";
-                return -EINVAL;
-        }
-
-        if (i < n && rest[i] == ':') {
-                size_t digits = strspn(rest + i + 1, "0123456789");
-                unsigned long port = 0;
-                if (digits > 0 && digits <= 5 && i + 1 + digits <= n)
-                        port = strtoul(rest + i + 1, NULL, 10);
-                if (port < 1 || port > 65535) {
-                        *why = "invalid port (expected 1..65535)";
-                        return -EINVAL;
-                }
-                i += 1 + digits;
-        }
-
-        if (i < n) {
-                switch (rest[i]) {
-                case '/':
-                        *why = "a path is not allowed, give only https://host[:port]";
-                        break;
-                case '?':
-                        *why = "a query is not allowed, give only https://host[:port]";
-                        break;
-                case '#':
-                        *why = "a fragment is not allowed, give only https://host[:port]";
-                        break;
-                default:
-                        *why = "invalid character in the host name or port";
-                }
-                return -EINVAL;
-        }
-
-        if (asprintf(ret, "%s://%.*s", plain ? "http" : "https", (int) n, rest) < 0)
-                return -ENOMEM;
+        r = url_parse_origin(value, plain_ok || c->allow_plain_http, &u, why);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(u.origin);
         return 0;
 }
 
@@ -155,7 +87,7 @@ static int set_endpoint(ParseContext *ctx, const char *key, const char *value,
                 c->endpoint_explicit = false;
                 return 0;
         }
-        r = endpoint_normalize(value, false, &e, &why);
+        r = endpoint_normalize(c, value, false, &e, &why);
         if (r == -EINVAL)
                 return bad_value(ctx, filename, line, key, value, "%s", why);
         if (r < 0)
@@ -174,7 +106,7 @@ static int set_url(ParseContext *ctx, const char *key, const char *value, const 
 
         if (value[0] == '\0')
                 return set_string(field, NULL);
-        r = endpoint_normalize(value, plain_ok, &e, &why);
+        r = endpoint_normalize(ctx->config, value, plain_ok, &e, &why);
         if (r == -EINVAL)
                 return bad_value(ctx, filename, line, key, value, "%s", why);
         if (r < 0)

@@ -47,7 +47,7 @@ static int reload_prepare(Daemon *d, ReloadPlan *p, char **error) {
         ConfigDiagnostics diag = {};
         int r;
 
-        r = config_load(d->options.config_path, &p->config, &diag);
+        r = config_load(d->options.config_path, &d->options.load, &p->config, &diag);
         if (r < 0) {
                 *error = diagnostics_join(&diag);
                 config_diagnostics_clear(&diag);

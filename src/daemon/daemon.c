@@ -18,7 +18,7 @@ static int daemon_load_config(Daemon *d) {
         ConfigDiagnostics diag = {};
         int r;
 
-        r = config_load(d->options.config_path, &d->config, &diag);
+        r = config_load(d->options.config_path, &d->options.load, &d->config, &diag);
         print_diagnostics(&diag);
         if (r < 0 && diag.n_messages == 0)
                 log_error_errno(r, "cannot load the configuration: %m");

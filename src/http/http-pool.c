@@ -22,7 +22,8 @@ struct HttpRequest {
         StrBuf body;
         char *send;       /* the request body, wiped when done */
         size_t send_len;
-        bool too_big;
+        const char *const *response_headers; /* the caller's, see HttpRequestOptions */
+        int write_error; /* why request_on_data() aborted the transfer: -EFBIG, -ENOMEM */
         HttpCallback cb;
         void *userdata;
         usec_t started;
@@ -181,21 +182,24 @@ static size_t request_on_data(char *data, size_t size, size_t n, void *userdata)
         HttpRequest *req = userdata;
         size_t len = size * n;
 
-        if (strbuf_append(&req->body, data, len) < 0) {
-                req->too_big = req->body.len + len > req->body.limit;
+        int r = strbuf_append(&req->body, data, len);
+        if (r < 0) {
+                /* Kept, so that the failure says what happened: a short malloc is no reply
+                 * too large. */
+                req->write_error = r;
                 return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
         }
         return len;
 }
 
-static HttpFailure failure_from_curl(CURLcode c, bool too_big) {
+static HttpFailure failure_from_curl(CURLcode c, int write_error) {
         switch (c) {
         case CURLE_OK:
                 return HTTP_OK;
         case CURLE_OPERATION_TIMEDOUT:
                 return HTTP_FAILURE_TIMEOUT;
         case CURLE_WRITE_ERROR:
-                return too_big ? HTTP_FAILURE_TOO_BIG : HTTP_FAILURE_OTHER;
+                return write_error == -EFBIG ? HTTP_FAILURE_TOO_BIG : HTTP_FAILURE_OTHER;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
@@ -223,19 +227,6 @@ static const char *response_header(CURL *easy, const char *name) {
         if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
                 return NULL;
         return h->value;
-}
-
-static long parse_retry_after_ms(const char *v) {
-        char *end;
-        long ms;
-
-        if (!v)
-                return -1;
-        errno = 0;
-        ms = strtol(v, &end, 10);
-        if (errno || end == v || ms < 0)
-                return -1;
-        return ms;
 }
 
 /* The list libcurl wants, nodes and lines in one allocation rather than two per line
@@ -324,12 +315,16 @@ static void request_release(HttpRequest *req) {
 
 static void request_finish(HttpRequest *req, CURLcode code) {
         HttpPool *p = req->pool;
+        const char *values[HTTP_RESPONSE_HEADERS_MAX] = {};
         HttpResponse resp = {
-                .failure = failure_from_curl(code, req->too_big),
-                .retry_after_ms = -1,
+                .failure = failure_from_curl(code, req->write_error),
+                .headers = values,
                 .duration = now_usec(CLOCK_MONOTONIC) - req->started,
         };
         long connects = 0;
+
+        for (const char *const *h = req->response_headers; h && *h; h++)
+                resp.n_headers++;
 
         if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
                 p->connections_opened += (unsigned long) connects;
@@ -338,10 +333,12 @@ static void request_finish(HttpRequest *req, CURLcode code) {
                 (void) curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp.status);
                 resp.body = req->body.data ? req->body.data : "";
                 resp.body_len = req->body.len;
-                resp.request_id = response_header(req->easy, "x-acs-request-id");
-                resp.retry_after_ms = parse_retry_after_ms(response_header(req->easy, "x-acs-retry-after"));
+                for (size_t i = 0; i < resp.n_headers; i++)
+                        values[i] = response_header(req->easy, req->response_headers[i]);
         } else if (resp.failure == HTTP_FAILURE_TOO_BIG) {
                 resp.error = "reply body larger than the limit";
+        } else if (code == CURLE_WRITE_ERROR && req->write_error == -ENOMEM) {
+                resp.error = "out of memory for the reply body";
         } else {
                 resp.error = req->errbuf[0] ? req->errbuf : curl_easy_strerror(code);
         }
@@ -542,6 +539,15 @@ static bool method_is_known(const char *m) {
         return !m || strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "POST") == 0;
 }
 
+static bool response_headers_fit(const char *const *names) {
+        size_t n = 0;
+
+        for (const char *const *h = names; h && *h; h++)
+                if (++n > HTTP_RESPONSE_HEADERS_MAX)
+                        return false;
+        return true;
+}
+
 int http_pool_request(HttpPool *p, const char *url, char *const *headers,
                       const HttpRequestOptions *o, HttpCallback cb, void *userdata,
                       HttpRequest **ret) {
@@ -552,7 +558,8 @@ int http_pool_request(HttpPool *p, const char *url, char *const *headers,
 
         if (!o)
                 o = &defaults;
-        if (!method_is_known(o->method) || (o->body_len > 0 && !o->body))
+        if (!method_is_known(o->method) || (o->body_len > 0 && !o->body) ||
+            !response_headers_fit(o->response_headers))
                 return -EINVAL;
         if (!http_pool_has_capacity(p))
                 return -EBUSY;
@@ -563,6 +570,7 @@ int http_pool_request(HttpPool *p, const char *url, char *const *headers,
         req->pool = p;
         req->cb = cb;
         req->userdata = userdata;
+        req->response_headers = o->response_headers;
         req->body.limit = p->options.max_body;
         req->started = now_usec(CLOCK_MONOTONIC);
         if (o->body_len > 0) {

@@ -62,7 +62,7 @@ void watcher_pump(Watcher *w) {
         while (w->q_head && http_pool_has_capacity(w->pool)) {
                 usec_t wait;
 
-                if (w->q_head->request) { /* already in flight: its reply schedules it */
+                if (w->q_head->call) { /* already in flight: its reply schedules it */
                         queue_pop(w);
                         continue;
                 }

@@ -50,7 +50,7 @@ static int write_file(Watcher *w, const char *tmp) {
                 fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
                         "\"in_flight\": %s, \"waiting_for\": %s%s%s}",
                         i ? "," : "", t->tracker.task_id, (unsigned long long) next,
-                        (unsigned long long) t->last_poll, t->request ? "true" : "false",
+                        (unsigned long long) t->last_poll, t->call ? "true" : "false",
                         why ? "\"" : "", why ?: "null", why ? "\"" : "");
         }
         fputs("\n]}\n", f);

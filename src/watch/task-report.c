@@ -22,14 +22,14 @@ void set_string(char **dst, char *value) {
 
 /* One event per fault: the same error again (same kind, status and code) stays quiet until
  * a good poll ends it or a different error replaces it. */
-void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
+void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay) {
         Watcher *w = t->watcher;
         char retry[FORMAT_TIMESPAN_MAX], server_wait[FORMAT_TIMESPAN_MAX];
         _cleanup_(freep) char *key = NULL, *summary = NULL;
-        Event e = EVENT_INIT(poll_result_event_kind(o->result));
-        const char *what = poll_result_to_string(o->result);
+        Event e = EVENT_INIT(ack_reply_event_kind(o->kind));
+        const char *what = ack_reply_kind_to_string(o->kind);
 
-        if (asprintf(&key, "%d/%ld/%s", (int) o->result, o->http_status, o->code ?: "") < 0)
+        if (asprintf(&key, "%d/%ld/%s", (int) o->kind, o->http_status, o->code ?: "") < 0)
                 return;
         if (streq_ptr(key, t->error_key))
                 return;
@@ -52,8 +52,8 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         e.http_status = (int) o->http_status;
         e.retry_in = retry;
 
-        switch (o->result) {
-        case POLL_THROTTLED:
+        switch (o->kind) {
+        case ACK_REPLY_THROTTLED:
                 if (o->retry_after > 0) {
                         format_timespan(server_wait, sizeof(server_wait), o->retry_after);
                         event_emitf(w->sink, &e, "%s: throttled by the API (%s), server asks to wait %s; retrying in %s",
@@ -62,19 +62,19 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                         event_emitf(w->sink, &e, "%s: throttled by the API (%s); retrying in %s",
                                     e.task_id, summary ?: what, retry);
                 break;
-        case POLL_AUTH_ERROR:
+        case ACK_REPLY_AUTH_ERROR:
                 if (streq_ptr(o->code, "SignatureDoesNotMatch"))
                         /* The server quotes its string to sign: the same hash means a wrong
                          * secret, another hash a request changed on the way or a signer bug. */
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); our string to sign hashed the canonical request to %s; check the access key secret; retrying in %s",
-                                    e.task_id, summary ?: what, t->ack ? t->ack->canonical_request_hash : "", retry);
+                                    e.task_id, summary ?: what, o->canonical_request_hash ?: "", retry);
                 else
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
                                     e.task_id, summary ?: what, retry);
                 break;
-        case POLL_NETWORK_ERROR:
+        case ACK_REPLY_NETWORK_ERROR:
                 if (streq_ptr(o->code, "SignatureNonceUsed")) {
                         event_emitf(w->sink, &e,
                                     "%s: poll failed, the connection was reset and libcurl re-sent the request, which the API refused as a replay (%s); retrying with a fresh signature in %s",
@@ -85,7 +85,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                  * name it, it is what to check (a certificate that does not verify against
                  * the system store and CAFile=, a firewall, a wrong Region=). */
                 event_emitf(w->sink, &e, "%s: poll failed, %s talking to %s (%s); keeping the last known state, retrying in %s",
-                            e.task_id, what, w->endpoint, summary ?: "", retry);
+                            e.task_id, what, ack_client_endpoint(w->client), summary ?: "", retry);
                 break;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
@@ -103,7 +103,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         }
 }
 
-void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failures) {
+void task_report_recovered(WatchedTask *t, const AckReply *o, unsigned failures) {
         Event e = EVENT_INIT(EVENT_API_RECOVERED);
 
         if (!t->error_key)
@@ -117,7 +117,7 @@ void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failur
         set_string(&t->last_error, NULL);
 }
 
-void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
+void task_report_not_found(WatchedTask *t, const AckReply *o, usec_t delay) {
         char retry[FORMAT_TIMESPAN_MAX];
         Event e = EVENT_INIT(EVENT_TASK_NOT_FOUND);
 

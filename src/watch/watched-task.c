@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "ack/request.h"
 #include "watcher-internal.h"
 
 WatchedTask *task_free(WatchedTask *t) {
@@ -14,12 +13,11 @@ WatchedTask *task_free(WatchedTask *t) {
         if (t->done)
                 t->watcher->n_done--;
         queue_remove(t->watcher, t);
-        http_request_cancel(t->request);
+        ack_call_cancel(t->call);
         task_unschedule(t);
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
-        ack_request_free(t->ack);
         task_record_free(t->hooks);
         free(t);
         return NULL;
@@ -184,63 +182,8 @@ WatchedTask *watcher_find(const Watcher *w, const char *id) {
         return t ? *t : NULL;
 }
 
-/* A 64-bit hash of the reply's bytes, a word at a time, each mixed with splitmix64's
- * finaliser (good avalanche, no dependency, ~0.5 µs for a 1.2 KB reply). Not cryptographic:
- * it only has to tell an unchanged reply from a changed one coming from the API. */
-static uint64_t mix64(uint64_t h) {
-        h ^= h >> 30;
-        h *= UINT64_C(0xbf58476d1ce4e5b9);
-        h ^= h >> 27;
-        h *= UINT64_C(0x94d049bb133111eb);
-        h ^= h >> 31;
-        return h;
-}
-
-static uint64_t reply_hash(const char *body, size_t len) {
-        uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ len, w;
-        size_t i = 0;
-
-        for (; i + 8 <= len; i += 8) {
-                memcpy(&w, body + i, 8);
-                h = mix64(h ^ w) + UINT64_C(0x9e3779b97f4a7c15);
-        }
-        w = 0;
-        memcpy(&w, body + i, len - i);
-        return mix64(h ^ w ^ ((uint64_t) (len - i) << 56));
-}
-
-/* True when a 2xx reply has the same length and hash as the last reply applied to the
- * tracker: decoding it again would change nothing, so it is not decoded. Only a changed reply
- * of the same length whose 64-bit hash collides with the old one would be missed, about one
- * in 2^64 per change; and the next change, which moves "updated", is seen. A reply after a
- * failed poll (t->reply_len is reset then) always goes the whole way. */
-static bool task_reply_is_known(const WatchedTask *t, const HttpResponse *resp, uint64_t *ret_hash) {
-        if (resp->failure != HTTP_OK || resp->status < 200 || resp->status >= 300 ||
-            resp->body_len == 0 || resp->body_len > UINT32_MAX) {
-                *ret_hash = 0;
-                return false;
-        }
-        *ret_hash = reply_hash(resp->body, resp->body_len);
-        return t->reply_len == resp->body_len && t->reply_hash == *ret_hash;
-}
-
-/* What poll_outcome_classify() would say of the known reply, without decoding it. */
-static int known_reply_outcome(const HttpResponse *resp, PollOutcome *ret) {
-        PollOutcome o = { .result = POLL_OK, .http_status = resp->status };
-
-        if (resp->request_id) {
-                o.request_id = strdup(resp->request_id);
-                if (!o.request_id)
-                        return -ENOMEM;
-        }
-        if (resp->retry_after_ms > 0)
-                o.retry_after = (usec_t) resp->retry_after_ms * USEC_PER_MSEC;
-        *ret = o;
-        return 0;
-}
-
-/* o->info NULL: the reply is the one applied last (task_reply_is_known()), nothing changed. */
-static usec_t task_handle_ok(WatchedTask *t, const PollOutcome *o) {
+/* o->unchanged: the reply is the one applied last (task_start_poll()), nothing changed. */
+static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
         Watcher *w = t->watcher;
         unsigned failures = t->failures;
         int r;
@@ -282,14 +225,14 @@ static usec_t task_handle_ok(WatchedTask *t, const PollOutcome *o) {
         return backoff_poll_delay(&w->backoff, t->unchanged);
 }
 
-static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
+static usec_t task_handle_failure(WatchedTask *t, const AckReply *o) {
         Watcher *w = t->watcher;
         usec_t delay;
 
         if (t->failures < 64)
                 t->failures++;
 
-        if (o->result == POLL_NOT_FOUND) {
+        if (o->kind == ACK_REPLY_NOT_FOUND) {
                 if (t->not_found < UINT16_MAX)
                         t->not_found++;
                 if (t->not_found < NOT_FOUND_CONFIRMATIONS)
@@ -306,7 +249,7 @@ static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
                 return delay;
         }
 
-        if (o->result == POLL_THROTTLED) {
+        if (o->kind == ACK_REPLY_THROTTLED) {
                 rate_limiter_on_throttled(&w->limiter, now_usec(CLOCK_MONOTONIC));
                 delay = backoff_throttle_delay(&w->backoff, t->failures, o->retry_after);
         } else
@@ -347,42 +290,43 @@ static void task_check_timeout(WatchedTask *t) {
                     format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
 }
 
-static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
+/* A classified reply: remember it for the fast path, apply it or count the failure. */
+static usec_t task_apply_reply(WatchedTask *t, const AckReply *o) {
+        Watcher *w = t->watcher;
+        usec_t delay;
+
+        if (o->kind == ACK_REPLY_OK && o->body_len <= UINT32_MAX) {
+                /* task_handle_ok() resets it when the tracker did not take the reply. */
+                t->reply_hash = o->body_hash;
+                t->reply_len = (uint32_t) o->body_len;
+        }
+        if (o->kind == ACK_REPLY_OK)
+                rate_limiter_on_success(&w->limiter);
+        /* The hooks of the events this reply causes read it on stdin. */
+        w->applying = t;
+        w->applying_body = o->body;
+        delay = o->kind == ACK_REPLY_OK ? task_handle_ok(t, o) : task_handle_failure(t, o);
+        w->applying = NULL;
+        w->applying_body = NULL;
+        return delay;
+}
+
+static void task_on_reply(AckCall *call, AckReply *o, void *userdata) {
         WatchedTask *t = userdata;
         Watcher *w = t->watcher;
-        PollOutcome o;
         usec_t delay;
-        uint64_t hash;
-        bool known;
-        int r;
 
-        t->request = NULL;
-        if (resp->failure == HTTP_OK)
+        t->call = NULL;
+        if (o->http_status > 0) /* a response came */
                 t->last_poll = now_usec(CLOCK_REALTIME);
-        known = task_reply_is_known(t, resp, &hash);
-        r = known ? known_reply_outcome(resp, &o) : poll_outcome_classify(t->tracker.task_id, resp, &o);
         /* Forget the last reply unless this one is applied below: after a failure, the next
          * good reply goes the whole way. */
         t->reply_len = 0;
-        if (r < 0)
+        if (o->error < 0)
+                /* Not even classified (out of memory): retry, nothing to report. */
                 delay = backoff_error_delay(&w->backoff, ++t->failures);
-        else {
-                if (o.result == POLL_OK && resp->body_len <= UINT32_MAX) {
-                        /* task_handle_ok() resets it when the tracker did not take the reply. */
-                        t->reply_hash = hash;
-                        t->reply_len = (uint32_t) resp->body_len;
-                }
-                if (o.result == POLL_OK)
-                        rate_limiter_on_success(&w->limiter);
-                /* The hooks of the events this reply causes read it on stdin. */
-                w->applying = t;
-                w->applying_body = resp->body;
-                delay = o.result == POLL_OK ? task_handle_ok(t, &o) : task_handle_failure(t, &o);
-                w->applying = NULL;
-                w->applying_body = NULL;
-                poll_outcome_done(&o);
-        }
-        t->ack = ack_request_free(t->ack); /* its reports are out */
+        else
+                delay = task_apply_reply(t, o);
         task_check_timeout(t);
         task_persist_save(t);
 
@@ -403,7 +347,6 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
 void task_start_poll(WatchedTask *t) {
         Watcher *w = t->watcher;
         const Credentials *creds = w->get_credentials(w->credentials_userdata);
-        _cleanup_(ack_request_freep) AckRequest *req = NULL;
         int r;
 
         if (!creds) {
@@ -415,17 +358,19 @@ void task_start_poll(WatchedTask *t) {
                 return;
         }
 
-        r = ack_request_describe_task(&req, w->endpoint, t->tracker.task_id, creds, time(NULL), NULL);
-        if (r >= 0)
-                r = http_pool_get(w->pool, req->url, req->headers, task_on_response, t, &t->request);
-        if (r >= 0) {
-                /* Kept while in flight: a signature report quotes its canonical request hash. */
-                ack_request_free(t->ack);
-                t->ack = TAKE_PTR(req);
-        } else {
-                t->request = NULL;
+        r = ack_client_describe_task(w->client, t->tracker.task_id, creds, task_on_reply, t, &t->call);
+        if (r < 0) {
+                t->call = NULL;
                 (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+                return;
         }
+        /* A 2xx with the same length and hash as the last reply applied to the tracker is not
+         * decoded again: it would change nothing. Only a changed reply of the same length
+         * whose 64-bit hash collides with the old one would be missed, about one in 2^64 per
+         * change; and the next change, which moves "updated", is seen. After a failed poll
+         * (reply_len is reset then) a reply always goes the whole way. */
+        if (t->reply_len > 0)
+                ack_call_skip_known(t->call, t->reply_len, t->reply_hash);
 }
 
 

@@ -1,11 +1,10 @@
 /* The watcher's private types, shared by the files that implement it. */
 #pragma once
 
-#include "ack/request.h"
+#include "ack/client.h"
 #include "http/http-pool.h"
 #include "util/strutil.h"
 #include "watch/backoff.h"
-#include "watch/poll-outcome.h"
 #include "watch/rate-limiter.h"
 #include "watch/task-store.h"
 #include "watch/task-tracker.h"
@@ -23,15 +22,13 @@ typedef struct WatchedTask WatchedTask;
 struct WatchedTask {
         Watcher *watcher;
         TaskTracker tracker;
-        HttpRequest *request;        /* in flight, or NULL */
-        AckRequest *ack;             /* its signed request (for the canonical request hash in
-                                      * signature reports), or NULL */
+        AckCall *call;               /* in flight, or NULL */
         WatchedTask *q_prev, *q_next; /* in the queue of due polls */
         char *error_key;    /* the last error reported, to report each fault once */
         char *last_error;   /* the same, for STATUS= */
         usec_t next_poll;   /* CLOCK_MONOTONIC */
         /* The last reply applied to the tracker, as hash and length (0: none), so that the
-         * same bytes again are not decoded: see task_reply_is_known() for the risk. */
+         * same bytes again are not decoded: see task_start_poll() for the risk. */
         uint64_t reply_hash;
         uint32_t reply_len;
         unsigned unchanged; /* good polls in a row without a change */
@@ -66,7 +63,7 @@ struct Watcher {
         HttpPool *pool;
         HttpPoolOptions pool_options;
         char *ca_file;
-        char *endpoint;
+        AckClient *client; /* on pool, for the configured endpoint */
         BackoffPolicy backoff;
 
         WatchedTask **tasks; /* sorted by id */
@@ -124,9 +121,9 @@ WatchedTask *watcher_find(const Watcher *w, const char *id);
 int compare_task_id(const void *key, const void *elem);
 
 /* task-report.c: error, recovery and not-found events, each fault once. */
-void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay);
-void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failures);
-void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay);
+void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay);
+void task_report_recovered(WatchedTask *t, const AckReply *o, unsigned failures);
+void task_report_not_found(WatchedTask *t, const AckReply *o, usec_t delay);
 void set_string(char **dst, char *value);
 
 /* watcher-status.c */

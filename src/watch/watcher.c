@@ -54,6 +54,7 @@ Watcher *watcher_free(Watcher *w) {
         free(w->tasks);
         free(w->timers);
         sd_event_source_disable_unref(w->poll_timer);
+        ack_client_free(w->client);
         http_pool_free(w->pool);
         sd_event_source_disable_unref(w->restore_timer);
         sd_event_source_disable_unref(w->sync_timer);
@@ -62,7 +63,6 @@ Watcher *watcher_free(Watcher *w) {
         sd_event_source_disable_unref(w->status_timer);
         sd_event_unref(w->event);
         free(w->ca_file);
-        free(w->endpoint);
         free(w->last_error);
         free(w->status_text);
         free(w->runtime_file);
@@ -127,19 +127,24 @@ static int watcher_configure_http(Watcher *w, const Config *c) {
                 .timeout = c->request_timeout,
                 .ca_file = c->ca_file,
                 .max_body = TASK_INFO_MAX_BODY,
-                .allow_plain_http = strncmp(c->endpoint, "http://", 7) == 0,
+                .allow_plain_http = c->allow_plain_http,
         };
         _cleanup_(http_pool_freep) HttpPool *pool = NULL;
-        _cleanup_(freep) char *endpoint = NULL, *ca_file = NULL;
+        _cleanup_(ack_client_freep) AckClient *client = NULL;
+        _cleanup_(freep) char *ca_file = NULL;
         int r;
 
-        endpoint = strdup(c->endpoint);
         ca_file = strdup_or_null(c->ca_file);
-        if (!endpoint || (c->ca_file && !ca_file))
+        if (c->ca_file && !ca_file)
                 return -ENOMEM;
 
         if (w->pool && pool_options_equal(&w->pool_options, &o)) {
-                set_string(&w->endpoint, TAKE_PTR(endpoint));
+                /* Calls in flight on the old client need nothing of it. */
+                r = ack_client_new(&client, w->pool, c->endpoint);
+                if (r < 0)
+                        return r;
+                ack_client_free(w->client);
+                w->client = TAKE_PTR(client);
                 return 0;
         }
 
@@ -147,18 +152,22 @@ static int watcher_configure_http(Watcher *w, const Config *c) {
         if (r < 0)
                 return r;
         http_pool_set_on_capacity(pool, watcher_on_capacity, w);
+        r = ack_client_new(&client, pool, c->endpoint);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < w->n_tasks; i++) {
                 WatchedTask *t = w->tasks[i];
-                if (t->request) {
-                        http_request_cancel(t->request);
-                        t->request = NULL;
+                if (t->call) {
+                        ack_call_cancel(t->call);
+                        t->call = NULL;
                         queue_push(w, t);
                 }
         }
+        ack_client_free(w->client);
         http_pool_free(w->pool);
         w->pool = TAKE_PTR(pool);
-        set_string(&w->endpoint, TAKE_PTR(endpoint));
+        w->client = TAKE_PTR(client);
         set_string(&w->ca_file, TAKE_PTR(ca_file));
         w->pool_options = o;
         w->pool_options.ca_file = w->ca_file;

@@ -75,19 +75,24 @@ static int feed(Config *c, const char *text, const char *filename) {
 }
 
 /* Text through config_parse_text() as "test.conf" and then config_finish(). */
-static int parse(const char *text, Config **ret, ConfigDiagnostics *d) {
+static int parse_with(const char *text, bool allow_plain_http, Config **ret, ConfigDiagnostics *d) {
         _cleanup_(config_freep) Config *c = NULL;
         int r, k;
 
         r = config_new(&c);
         if (r < 0)
                 return r;
+        c->allow_plain_http = allow_plain_http;
         r = config_parse_text(c, text, strlen(text), "test.conf", d);
         k = config_finish(c, d);
         if (r == 0)
                 r = k;
         *ret = TAKE_PTR(c);
         return r;
+}
+
+static int parse(const char *text, Config **ret, ConfigDiagnostics *d) {
+        return parse_with(text, false, ret, d);
 }
 
 /* Expects text to fail with exactly one diagnostic, msg. */
@@ -497,7 +502,6 @@ static void test_endpoint_variants(void) {
                 { "https://[]", "invalid IPv6 address" },
         };
 
-        ASSERT_OK(unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP"));
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 _cleanup_(freep) char *text = NULL;
                 _cleanup_(diag_clearp) ConfigDiagnostics d = {};
@@ -525,14 +529,23 @@ static void test_endpoint_variants(void) {
 }
 
 static void test_plain_http_only_with_test_hook(void) {
-        _cleanup_(config_freep) Config *c = NULL, *c2 = NULL;
+        _cleanup_(config_freep) Config *c = NULL, *c2 = NULL, *c3 = NULL;
         _cleanup_(diag_clearp) ConfigDiagnostics d = {};
 
+        /* The programs read the variable once; only "1" allows. */
         ASSERT_OK(setenv("TASKWATCHD_ALLOW_PLAIN_HTTP", "yes", 1));
-        ASSERT_INT_EQ(parse("[API]\nEndpoint=http://127.0.0.1:8080/\n", &c2, &d), -EINVAL);
-        ASSERT_OK(setenv("TASKWATCHD_ALLOW_PLAIN_HTTP", "1", 1));
-        ASSERT_OK(parse("[API]\nEndpoint=http://127.0.0.1:8080/\n", &c, NULL));
+        ASSERT_TRUE(!config_allow_plain_http_from_env());
         ASSERT_OK(unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP"));
+        ASSERT_TRUE(!config_allow_plain_http_from_env());
+        ASSERT_INT_EQ(parse_with("[API]\nEndpoint=http://127.0.0.1:8080/\n", false, &c2, &d), -EINVAL);
+        ASSERT_OK(setenv("TASKWATCHD_ALLOW_PLAIN_HTTP", "1", 1));
+        ASSERT_TRUE(config_allow_plain_http_from_env());
+        ASSERT_OK(unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP"));
+        /* Parsing itself reads no environment: the option decides. */
+        ASSERT_OK(setenv("TASKWATCHD_ALLOW_PLAIN_HTTP", "1", 1));
+        ASSERT_INT_EQ(parse_with("[API]\nEndpoint=http://127.0.0.1:8080/\n", false, &c3, NULL), -EINVAL);
+        ASSERT_OK(unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP"));
+        ASSERT_OK(parse_with("[API]\nEndpoint=http://127.0.0.1:8080/\n", true, &c, NULL));
         ASSERT_STR_EQ(c->endpoint, "http://127.0.0.1:8080");
 }
 
@@ -719,7 +732,7 @@ static void test_load_main_and_dropins(void) {
         ASSERT_TRUE(asprintf(&o, "%s/masked.conf", dropins) > 0);
         ASSERT_INT_EQ(symlink("/dev/null", o), 0);
 
-        ASSERT_OK(config_load(main_path, &c, &d));
+        ASSERT_OK(config_load(main_path, NULL, &c, &d));
         ASSERT_INT_EQ(d.n_messages, 0);
         ASSERT_STR_EQ(c->region, "eu-west-1");
         ASSERT_STR_EQ(c->endpoint, "https://cs.eu-west-1.aliyuncs.com");
@@ -746,7 +759,7 @@ static void test_load_without_dropin_dir(void) {
         ASSERT_NOT_NULL(dir);
         ASSERT_TRUE(asprintf(&main_path, "%s/tw.conf", dir) > 0);
         ASSERT_OK(write_file(dir, "tw.conf", "[Tasks]\nTask=T-1\n"));
-        ASSERT_OK(config_load(main_path, &c, NULL));
+        ASSERT_OK(config_load(main_path, NULL, &c, NULL));
         ASSERT_INT_EQ(c->n_tasks, 1);
         ASSERT_STR_EQ(c->endpoint, "https://cs.cn-hangzhou.aliyuncs.com");
 }
@@ -760,7 +773,7 @@ static void test_load_missing_explicit_file(void) {
         ASSERT_NOT_NULL(dir);
         ASSERT_TRUE(asprintf(&main_path, "%s/missing.conf", dir) > 0);
         ASSERT_TRUE(asprintf(&msg, "%s: cannot open: No such file or directory", main_path) > 0);
-        ASSERT_INT_EQ(config_load(main_path, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(main_path, NULL, &c, &d), -EINVAL);
         ASSERT_NULL(c);
         ASSERT_INT_EQ(d.n_messages, 1);
         ASSERT_TRUE(diag_has(&d, msg));
@@ -773,7 +786,7 @@ static void test_load_default_path(void) {
         /* Only meaningful where nothing is installed: then defaults and no complaint. */
         if (access("/etc/taskwatchd", F_OK) == 0)
                 return;
-        ASSERT_OK(config_load(NULL, &c, &d));
+        ASSERT_OK(config_load(NULL, NULL, &c, &d));
         ASSERT_INT_EQ(d.n_messages, 0);
         ASSERT_STR_EQ(c->region, "cn-hangzhou");
         ASSERT_INT_EQ(c->n_tasks, 0);
@@ -793,7 +806,7 @@ static void test_load_errors_of_all_files(void) {
         ASSERT_OK(write_file(dropins, "a.conf", "[API]\nCAFile=/nonexistent/ca\n"));
         ASSERT_OK(write_file(dropins, "b.conf", "[Nope]\n"));
 
-        ASSERT_INT_EQ(config_load(main_path, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(main_path, NULL, &c, &d), -EINVAL);
         ASSERT_NULL(c);
         ASSERT_INT_EQ(d.n_messages, 3);
         ASSERT_TRUE(asprintf(&m, "%s:3: MinInterval=5x: not a time span (use e.g. 500ms, 10s, "
@@ -823,13 +836,13 @@ static void test_load_refuses_large_and_odd_files(void) {
         memset(big, '#', CONFIG_FILE_SIZE_MAX);
         big[CONFIG_FILE_SIZE_MAX] = '\0';
         ASSERT_OK(write_file(dir, "big.conf", big));
-        ASSERT_OK(config_load(p, &c, &d));
+        ASSERT_OK(config_load(p, NULL, &c, &d));
         c = config_free(c);
         /* ...one byte more is not. */
         big[CONFIG_FILE_SIZE_MAX] = '#';
         big[CONFIG_FILE_SIZE_MAX + 1] = '\0';
         ASSERT_OK(write_file(dir, "big.conf", big));
-        ASSERT_INT_EQ(config_load(p, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(p, NULL, &c, &d), -EINVAL);
         ASSERT_TRUE(asprintf(&m, "%s: larger than 1 MiB, refusing it", p) > 0);
         ASSERT_TRUE(diag_has(&d, m));
         config_diagnostics_clear(&d);
@@ -837,7 +850,7 @@ static void test_load_refuses_large_and_odd_files(void) {
         /* A directory given as the file. */
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s: not a regular file", dir) > 0);
-        ASSERT_INT_EQ(config_load(dir, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(dir, NULL, &c, &d), -EINVAL);
         ASSERT_TRUE(diag_has(&d, m));
         config_diagnostics_clear(&d);
 
@@ -847,7 +860,7 @@ static void test_load_refuses_large_and_odd_files(void) {
         ASSERT_TRUE(asprintf(&p, "%s/fifo.conf", dir) > 0);
         ASSERT_INT_EQ(mkfifo(p, 0600), 0);
         ASSERT_TRUE(asprintf(&m, "%s: not a regular file", p) > 0);
-        ASSERT_INT_EQ(config_load(p, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(p, NULL, &c, &d), -EINVAL);
         ASSERT_TRUE(diag_has(&d, m));
         config_diagnostics_clear(&d);
 
@@ -856,7 +869,7 @@ static void test_load_refuses_large_and_odd_files(void) {
         free(m);
         ASSERT_TRUE(asprintf(&p, "%s/big.conf/sub.conf", dir) > 0);
         ASSERT_TRUE(asprintf(&m, "%s: cannot open: Not a directory", p) > 0);
-        ASSERT_INT_EQ(config_load(p, &c, &d), -EINVAL);
+        ASSERT_INT_EQ(config_load(p, NULL, &c, &d), -EINVAL);
         ASSERT_TRUE(diag_has(&d, m));
         ASSERT_NULL(c);
 }
@@ -916,7 +929,6 @@ static void test_credentials_bad_values(void) {
 static void test_credentials_sts_endpoint_needs_https(void) {
         _cleanup_(config_freep) Config *c = NULL;
 
-        unsetenv("TASKWATCHD_ALLOW_PLAIN_HTTP");
         ASSERT_ONE_ERROR("[Credentials]\nSTSEndpoint=http://127.0.0.1:1\n",
                          "test.conf:2: STSEndpoint=http://127.0.0.1:1: plain http is not "
                          "allowed, use https://");
@@ -956,7 +968,7 @@ static void test_example_config_shows_defaults(void) {
         ASSERT_TRUE(getdelim(&text, &len, '\0', f) > 0);
         fclose(f);
 
-        ASSERT_OK(config_load(path, &c, &d));
+        ASSERT_OK(config_load(path, NULL, &c, &d));
         ASSERT_INT_EQ(d.n_messages, 0);
 
         /* "#Key=" at the start of a line is an assignment shown commented out. */

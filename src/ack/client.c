@@ -1,0 +1,150 @@
+/* The ACK API client: one DescribeTaskInfo call is sign, send, classify; the endpoint is
+ * parsed once, when the client is made. */
+#include "ack/client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ack/request.h"
+#include "util/url.h"
+
+struct AckClient {
+        HttpPool *pool;
+        UrlOrigin endpoint;
+};
+
+/* A call needs nothing of its client once sent: a client may be replaced (a new endpoint)
+ * while calls on the old one are in flight. */
+struct AckCall {
+        HttpRequest *http;
+        AckRequest request; /* kept while in flight: a reply quotes its canonical hash */
+        AckReplyCallback cb;
+        void *userdata;
+        bool skip_known;
+        size_t known_len;
+        uint64_t known_hash;
+        char task_id[]; /* one allocation per call */
+};
+
+int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint) {
+        _cleanup_(ack_client_freep) AckClient *c = NULL;
+        int r;
+
+        if (!ret || !pool || !endpoint)
+                return -EINVAL;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->pool = pool;
+        r = url_parse_origin(endpoint, true, &c->endpoint, NULL);
+        if (r < 0)
+                return r;
+        /* Normalized only: what is signed must be exactly what the config shows. */
+        if (strcmp(c->endpoint.origin, endpoint) != 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+AckClient *ack_client_free(AckClient *c) {
+        if (!c)
+                return NULL;
+        url_origin_done(&c->endpoint);
+        free(c);
+        return NULL;
+}
+
+const char *ack_client_endpoint(const AckClient *c) {
+        return c->endpoint.origin;
+}
+
+bool ack_client_has_capacity(const AckClient *c) {
+        return http_pool_has_capacity(c->pool);
+}
+
+static void ack_call_free(AckCall *call) {
+        ack_request_done(&call->request);
+        free(call);
+}
+
+/* A 2xx with the body the caller applied last (ack_call_skip_known()). */
+static bool ack_call_reply_is_known(const AckCall *call, const HttpResponse *resp,
+                                    uint64_t *ret_hash) {
+        if (!call->skip_known || resp->failure != HTTP_OK || resp->status < 200 ||
+            resp->status >= 300 || resp->body_len == 0 || resp->body_len != call->known_len)
+                return false;
+        *ret_hash = ack_reply_hash(resp->body, resp->body_len);
+        return *ret_hash == call->known_hash;
+}
+
+static void ack_call_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata) {
+        AckCall *call = userdata;
+        AckReply reply;
+        uint64_t hash;
+        int r;
+
+        call->http = NULL;
+        if (ack_call_reply_is_known(call, resp, &hash))
+                r = ack_reply_known(resp, hash, &reply);
+        else
+                r = ack_reply_classify(call->task_id, resp, &reply);
+        if (r < 0)
+                reply = (AckReply) {
+                        .kind = ACK_REPLY_NETWORK_ERROR,
+                        .http_status = resp->status,
+                        .body = "",
+                        .duration = resp->duration,
+                        .error = r,
+                };
+        reply.canonical_request_hash = call->request.canonical_request_hash;
+        call->cb(call, &reply, call->userdata);
+        ack_reply_done(&reply);
+        ack_call_free(call);
+}
+
+int ack_client_describe_task(AckClient *c, const char *task_id, const Credentials *creds,
+                             AckReplyCallback cb, void *userdata, AckCall **ret) {
+        static const HttpRequestOptions options = { .response_headers = ack_response_headers };
+        AckCall *call;
+        size_t len;
+        int r;
+
+        if (!c || !task_id || !cb)
+                return -EINVAL;
+        if (!http_pool_has_capacity(c->pool))
+                return -EBUSY;
+        len = strlen(task_id);
+        call = calloc(1, sizeof(*call) + len + 1);
+        if (!call)
+                return -ENOMEM;
+        memcpy(call->task_id, task_id, len + 1);
+        call->cb = cb;
+        call->userdata = userdata;
+
+        r = ack_request_build(&call->request, &c->endpoint, task_id, creds, time(NULL), NULL);
+        if (r >= 0)
+                r = http_pool_request(c->pool, call->request.url, call->request.headers, &options,
+                                      ack_call_on_response, call, &call->http);
+        if (r < 0) {
+                ack_call_free(call);
+                return r;
+        }
+        if (ret)
+                *ret = call;
+        return 0;
+}
+
+void ack_call_skip_known(AckCall *call, size_t body_len, uint64_t body_hash) {
+        call->skip_known = true;
+        call->known_len = body_len;
+        call->known_hash = body_hash;
+}
+
+void ack_call_cancel(AckCall *call) {
+        if (!call)
+                return;
+        http_request_cancel(call->http);
+        ack_call_free(call);
+}
