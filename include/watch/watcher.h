@@ -10,7 +10,7 @@
 #include "creds/credentials.h"
 #include "hooks/hook-runner.h"
 #include "report/event.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* Exit codes of taskwatchd: distinct for every outcome a script may act on. */
 enum {

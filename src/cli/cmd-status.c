@@ -9,7 +9,7 @@
 #include "runtime-status.h"
 #include "summary.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* StateDirectory=taskwatchd of the unit. */
 #define DEFAULT_STATE_DIR "/var/lib/taskwatchd"

@@ -4,11 +4,11 @@
 #include "ack/request.h"
 #include "http/http-pool.h"
 #include "util/strutil.h"
-#include "watch/backoff.h"
+#include "track/backoff.h"
 #include "watch/poll-outcome.h"
-#include "watch/rate-limiter.h"
-#include "watch/task-store.h"
-#include "watch/task-tracker.h"
+#include "track/rate-limiter.h"
+#include "state/task-store.h"
+#include "track/task-tracker.h"
 #include "watch/watcher.h"
 
 /* A task the API says does not exist is believed after this many answers in a row. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

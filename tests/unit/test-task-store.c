@@ -12,7 +12,7 @@
 #include "event-recorder.h"
 #include "test.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 static char tmp[] = "/tmp/test-task-store-XXXXXX";
 static char tasks[sizeof(tmp) + 16];

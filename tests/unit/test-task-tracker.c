@@ -1,7 +1,7 @@
 /* The task tracker: which events each reply implies, given what came before. */
 #include "event-recorder.h"
 #include "test.h"
-#include "watch/task-tracker.h"
+#include "track/task-tracker.h"
 
 static EventRecorder rec;
 static TaskTracker tracker;

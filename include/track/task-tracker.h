@@ -6,7 +6,7 @@
 
 #include "ack/task-info.h"
 #include "report/event.h"
-#include "watch/task-snapshot.h"
+#include "track/task-snapshot.h"
 
 typedef struct TaskTracker {
         char *task_id;

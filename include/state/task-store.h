@@ -6,7 +6,7 @@
 
 #include "util/cleanup.h"
 #include "util/time-util.h"
-#include "watch/task-tracker.h"
+#include "track/task-tracker.h"
 
 /*
  * Layout. <state_dir>/tasks/ (mode 0700) holds one file per task, <uri_encode(task_id)>.json

@@ -12,7 +12,7 @@
 #include "ack/json-reason.h"
 #include "task-store-internal.h"
 #include "util/json-guard.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* A record nests four levels deep; the slack is for keys a later release may add. */
 #define MAX_DEPTH 32U

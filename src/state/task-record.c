@@ -6,7 +6,7 @@
 
 #include "task-store-internal.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* Orders positions by the id found there, then by position, so the result does not depend on
  * what qsort does with equal keys. */

@@ -1,5 +1,5 @@
 /* What we last knew of one task, and the events that a new reply implies. */
-#include "watch/task-tracker.h"
+#include "track/task-tracker.h"
 
 #include <errno.h>
 #include <string.h>
