@@ -7,29 +7,9 @@
  * its hooks has finished, whatever the exit status: a hook that ran is never run again, and
  * one cut off by a stop or a crash runs again in full. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "watcher-internal.h"
-
-/* The task id at the start of a key: hook_event_key() %XX-escapes what it must. */
-static char *key_task_id(const char *key) {
-        size_t n = strcspn(key, "/");
-        char *id = malloc(n + 1), *p = id;
-
-        if (!id)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                unsigned v;
-                if (key[i] == '%' && i + 2 < n && sscanf(key + i + 1, "%2x", &v) == 1) {
-                        *p++ = (char) v;
-                        i += 2;
-                } else
-                        *p++ = key[i];
-        }
-        *p = '\0';
-        return id;
-}
 
 TaskRecord *task_hooks_record(WatchedTask *t) {
         if (!t->hooks) {
@@ -53,7 +33,7 @@ static int task_hooks_submit(WatchedTask *t, const Event *e, const char *key, co
         Watcher *w = t->watcher;
         int n;
 
-        n = hook_runner_submit(w->hooks, e, key, json, json ? strlen(json) : 0);
+        n = hook_runner_submit(w->hooks, e, key, json, json ? strlen(json) : 0, t);
         if (n > 0)
                 w->n_hooks_running++;
         return n;
@@ -88,10 +68,9 @@ void watcher_on_event(const Event *e, void *userdata) {
 }
 
 void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
-                           void *userdata) {
+                           void *submission, void *userdata) {
         Watcher *w = userdata;
-        _cleanup_(freep) char *id = key_task_id(event_key);
-        WatchedTask *t = id ? watcher_find(w, id) : NULL;
+        WatchedTask *t = submission; /* NULL: task_free() made the runner forget it */
 
         if (w->n_hooks_running > 0)
                 w->n_hooks_running--;

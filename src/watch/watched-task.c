@@ -14,6 +14,8 @@ WatchedTask *task_free(WatchedTask *t) {
         if (t->done)
                 t->watcher->n_done--;
         queue_remove(t->watcher, t);
+        /* Its hooks run on, but must not find it when they finish. */
+        hook_runner_forget_userdata(t->watcher->hooks, t);
         http_request_cancel(t->request);
         task_unschedule(t);
         task_tracker_done(&t->tracker);

@@ -143,7 +143,7 @@ void watcher_restore_pending(Watcher *w); /* after tasks were added: restore the
 /* task-hooks.c: hooks run once per event key of a task, pending runs kept in its record. */
 void watcher_on_event(const Event *e, void *userdata);
 void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
-                           void *userdata);
+                           void *submission, void *userdata);
 void task_hooks_resume(WatchedTask *t); /* submits the runs a restart cut off */
 TaskRecord *task_hooks_record(WatchedTask *t); /* allocates t->hooks; NULL: out of memory */
 
