@@ -24,11 +24,13 @@ void watcher_set_runtime_file(Watcher *w, const char *path) {
 }
 
 static const char *waiting_for(const WatchedTask *t) {
-        if (t->awaiting_credentials)
+        const Watcher *w = t->watcher;
+
+        if (!t->sched.queued)
+                return NULL;
+        if (w->awaiting_credentials)
                 return "credentials";
-        if (t->queued)
-                return t->watcher->pool && http_pool_has_capacity(t->watcher->pool) ? "budget" : "connection";
-        return NULL;
+        return w->pool && http_pool_has_capacity(w->pool) ? "budget" : "connection";
 }
 
 static int write_file(Watcher *w, const char *tmp) {
@@ -44,8 +46,10 @@ static int write_file(Watcher *w, const char *tmp) {
                 usec_t next = 0;
                 const char *why = waiting_for(t);
 
-                if (t->next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
-                        next = t->next_poll > mono ? real + (t->next_poll - mono) : real;
+                usec_t next_poll = t->sched.next_poll;
+
+                if (next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
+                        next = next_poll > mono ? real + (next_poll - mono) : real;
                 /* Task ids are validated ([A-Za-z0-9._-]): nothing to escape. */
                 fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
                         "\"in_flight\": %s, \"waiting_for\": %s%s%s}",

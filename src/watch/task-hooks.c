@@ -70,7 +70,7 @@ void watcher_on_event(const Event *e, void *userdata) {
 void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
                            void *submission, void *userdata) {
         Watcher *w = userdata;
-        WatchedTask *t = submission; /* NULL: task_free() made the runner forget it */
+        WatchedTask *t = submission; /* NULL: watched_task_free() made the runner forget it */
 
         if (w->n_hooks_running > 0)
                 w->n_hooks_running--;

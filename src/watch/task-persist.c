@@ -188,7 +188,7 @@ static void restore_rest_now(Watcher *w) {
                 if (!w->tasks[w->restore_cursor]->restored)
                         (void) task_start(w->tasks[w->restore_cursor]);
         w->restore_failed = false;
-        watcher_pump(w);
+        scheduler_pump(w->scheduler);
         watcher_status_changed(w);
         watcher_check_done(w);
 }
@@ -205,7 +205,7 @@ static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *use
                 if (now_usec(CLOCK_MONOTONIC) - start >= RESTORE_SLICE)
                         break;
         }
-        watcher_pump(w);
+        scheduler_pump(w->scheduler);
         watcher_status_changed(w);
         if (w->restore_cursor < w->n_tasks) {
                 if (restore_arm(w, 0) < 0)

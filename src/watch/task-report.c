@@ -15,11 +15,6 @@ static void format_delay(char *buf, size_t size, usec_t delay) {
         format_timespan(buf, size, delay);
 }
 
-void set_string(char **dst, char *value) {
-        free(*dst);
-        *dst = value;
-}
-
 /* One event per fault: the same error again (same kind, status and code) stays quiet until
  * a good poll ends it or a different error replaces it. */
 void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
@@ -93,13 +88,13 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                             o->request_id ?: "", retry);
         }
 
-        set_string(&t->error_key, TAKE_PTR(key));
-        set_string(&t->last_error, summary ? strdup(summary) : NULL);
+        free_and_replace(&t->error_key, TAKE_PTR(key));
+        free_and_replace(&t->last_error, summary ? strdup(summary) : NULL);
         t->dirty = true;
         if (summary) {
                 char *status_error = NULL;
                 if (asprintf(&status_error, "%s: %s", t->tracker.task_id, summary) >= 0)
-                        set_string(&w->last_error, status_error);
+                        free_and_replace(&w->last_error, status_error);
         }
 }
 
@@ -113,8 +108,8 @@ void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failur
         e.http_status = (int) o->http_status;
         event_emitf(t->watcher->sink, &e, "%s: polling recovered after %u failed attempt%s",
                     e.task_id, failures, failures == 1 ? "" : "s");
-        set_string(&t->error_key, NULL);
-        set_string(&t->last_error, NULL);
+        free_and_replace(&t->error_key, NULL);
+        free_and_replace(&t->last_error, NULL);
 }
 
 void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
@@ -131,5 +126,5 @@ void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         event_emitf(t->watcher->sink, &e,
                     "%s: task not found (%u answers in a row: HTTP %ld %s); check the task id and region; checking again every %s",
                     e.task_id, t->not_found, o->http_status, o->code ?: "", retry);
-        set_string(&t->last_error, strdup("task not found"));
+        free_and_replace(&t->last_error, strdup("task not found"));
 }

@@ -1,6 +1,7 @@
 /* A watched task's life (timer, done-ness) and its poll cycle: sign, send, classify the
  * response, apply it, schedule the next poll. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -8,16 +9,15 @@
 #include "ack/request.h"
 #include "watcher-internal.h"
 
-WatchedTask *task_free(WatchedTask *t) {
+WatchedTask *watched_task_free(WatchedTask *t) {
         if (!t)
                 return NULL;
         if (t->done)
                 t->watcher->n_done--;
-        queue_remove(t->watcher, t);
+        scheduler_forget(t->watcher->scheduler, &t->sched);
         /* Its hooks run on, but must not find it when they finish. */
         hook_runner_forget_userdata(t->watcher->hooks, t);
         http_request_cancel(t->request);
-        task_unschedule(t);
         task_tracker_done(&t->tracker);
         free(t->error_key);
         free(t->last_error);
@@ -25,144 +25,6 @@ WatchedTask *task_free(WatchedTask *t) {
         task_record_free(t->hooks);
         free(t);
         return NULL;
-}
-
-/* ---- the planned polls: a min-heap on next_poll (watcher-internal.h) ---------------- */
-
-static void timers_set(Watcher *w, size_t i, WatchedTask *t) {
-        w->timers[i] = t;
-        t->timer_index = (uint32_t) (i + 1);
-}
-
-static void timers_up(Watcher *w, size_t i) {
-        WatchedTask *t = w->timers[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                if (w->timers[parent]->next_poll <= t->next_poll)
-                        break;
-                timers_set(w, i, w->timers[parent]);
-                i = parent;
-        }
-        timers_set(w, i, t);
-}
-
-static void timers_down(Watcher *w, size_t i) {
-        WatchedTask *t = w->timers[i];
-
-        for (;;) {
-                size_t c = 2 * i + 1;
-                if (c >= w->n_timers)
-                        break;
-                if (c + 1 < w->n_timers && w->timers[c + 1]->next_poll < w->timers[c]->next_poll)
-                        c++;
-                if (t->next_poll <= w->timers[c]->next_poll)
-                        break;
-                timers_set(w, i, w->timers[c]);
-                i = c;
-        }
-        timers_set(w, i, t);
-}
-
-static void timers_remove(Watcher *w, WatchedTask *t) {
-        size_t i = t->timer_index - 1;
-        WatchedTask *last = w->timers[--w->n_timers];
-
-        t->timer_index = 0;
-        if (i == w->n_timers)
-                return;
-        timers_set(w, i, last);
-        timers_up(w, i);
-        timers_down(w, last->timer_index - 1);
-}
-
-static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
-
-/* The timer goes off for the earliest poll, within that poll's accuracy, so that sd-event can
- * merge it with other wake-ups; every poll due by then goes with it. */
-static int timers_arm(Watcher *w) {
-        WatchedTask *head;
-        int r;
-
-        if (w->n_timers == 0)
-                return w->poll_timer ? sd_event_source_set_enabled(w->poll_timer, SD_EVENT_OFF) : 0;
-        head = w->timers[0];
-        if (!w->poll_timer) {
-                r = sd_event_add_time(w->event, &w->poll_timer, CLOCK_MONOTONIC, head->next_poll,
-                                      head->timer_accuracy, watcher_on_poll_timer, w);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(w->poll_timer, "task-poll");
-                return 0;
-        }
-        r = sd_event_source_set_time(w->poll_timer, head->next_poll);
-        if (r >= 0)
-                r = sd_event_source_set_time_accuracy(w->poll_timer, head->timer_accuracy);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(w->poll_timer, SD_EVENT_ONESHOT);
-        return r;
-}
-
-static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Watcher *w = userdata;
-        usec_t now = now_usec(CLOCK_MONOTONIC);
-
-        while (w->n_timers > 0 && w->timers[0]->next_poll <= now) {
-                WatchedTask *t = w->timers[0];
-
-                timers_remove(w, t);
-                queue_push(w, t);
-        }
-        if (timers_arm(w) < 0)
-                /* Without the timer no poll would start again: try once more from the loop. */
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        watcher_pump(w);
-        return 0;
-}
-
-int task_schedule(WatchedTask *t, usec_t delay) {
-        Watcher *w = t->watcher;
-        /* Let sd-event coalesce wake-ups of many tasks; a tenth of the delay is noise. */
-        usec_t accuracy = delay / 10;
-        bool was_head = t->timer_index == 1;
-
-        if (accuracy > 250 * USEC_PER_MSEC)
-                accuracy = 250 * USEC_PER_MSEC;
-        if (accuracy < USEC_PER_MSEC)
-                accuracy = USEC_PER_MSEC;
-
-        if (t->timer_index == 0) {
-                if (w->n_timers >= UINT32_MAX - 1)
-                        return -E2BIG;
-                if (w->n_timers == w->cap_timers) {
-                        size_t n = w->cap_timers > 0 ? w->cap_timers * 2 : 64;
-                        WatchedTask **a = reallocarray(w->timers, n, sizeof(*a));
-                        if (!a)
-                                return -ENOMEM;
-                        w->timers = a;
-                        w->cap_timers = n;
-                }
-                timers_set(w, w->n_timers++, t);
-        }
-        t->next_poll = now_usec(CLOCK_MONOTONIC) + delay;
-        t->timer_accuracy = (uint32_t) accuracy;
-        timers_up(w, t->timer_index - 1);
-        timers_down(w, t->timer_index - 1);
-        if (was_head || t->timer_index == 1)
-                return timers_arm(w);
-        return 0;
-}
-
-/* No poll planned (a terminal task, or one going away); next_poll is the caller's. */
-void task_unschedule(WatchedTask *t) {
-        Watcher *w = t->watcher;
-        bool was_head = t->timer_index == 1;
-
-        if (t->timer_index == 0)
-                return;
-        timers_remove(w, t);
-        if (was_head)
-                (void) timers_arm(w);
 }
 
 void task_set_done(WatchedTask *t, bool done) {
@@ -175,14 +37,14 @@ void task_set_done(WatchedTask *t, bool done) {
                 t->watcher->n_done--;
 }
 
-int compare_task_id(const void *key, const void *elem) {
+int watched_task_compare_id(const void *key, const void *elem) {
         return strcmp(key, (*(WatchedTask *const *) elem)->tracker.task_id);
 }
 
 WatchedTask *watcher_find(const Watcher *w, const char *id) {
         if (w->n_tasks == 0)
                 return NULL; /* tasks may be NULL, which bsearch must not see */
-        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), compare_task_id);
+        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), watched_task_compare_id);
         return t ? *t : NULL;
 }
 
@@ -309,7 +171,7 @@ static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
         }
 
         if (o->result == POLL_THROTTLED) {
-                rate_limiter_on_throttled(&w->limiter, now_usec(CLOCK_MONOTONIC));
+                rate_limiter_on_throttled(scheduler_budget(w->scheduler), now_usec(CLOCK_MONOTONIC));
                 delay = backoff_throttle_delay(&w->backoff, t->failures, o->retry_after);
         } else
                 delay = backoff_error_delay(&w->backoff, t->failures);
@@ -317,7 +179,7 @@ static usec_t task_handle_failure(WatchedTask *t, const PollOutcome *o) {
         /* A retry sooner than the task's normal schedule is an extra request: only from the
          * retry budget, so a storm of errors cannot multiply the request rate. */
         usec_t normal = backoff_poll_delay(&w->backoff, t->unchanged);
-        if (delay < normal && !rate_limiter_take_retry(&w->limiter))
+        if (delay < normal && !rate_limiter_take_retry(scheduler_budget(w->scheduler)))
                 delay = normal;
 
         task_report_error(t, o, delay);
@@ -375,7 +237,7 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
                         t->reply_len = (uint32_t) resp->body_len;
                 }
                 if (o.result == POLL_OK)
-                        rate_limiter_on_success(&w->limiter);
+                        rate_limiter_on_success(scheduler_budget(w->scheduler));
                 /* The hooks of the events this reply causes read it on stdin. */
                 w->applying = t;
                 w->applying_body = resp->body;
@@ -388,34 +250,28 @@ static void task_on_response(HttpRequest *req, const HttpResponse *resp, void *u
         task_check_timeout(t);
         task_persist_save(t);
 
-        if (delay == USEC_INFINITY) {
-                /* Terminal: no more polls. */
-                task_unschedule(t);
-                t->next_poll = USEC_INFINITY;
-        } else if (task_schedule(t, delay) < 0) {
-                /* Without a timer the task would be silently forgotten: poll again now. */
-                queue_push(w, t);
-        }
+        if (delay == USEC_INFINITY)
+                scheduler_unplan(w->scheduler, &t->sched); /* terminal: no more polls */
+        else
+                scheduler_plan(w->scheduler, &t->sched, delay);
 
         watcher_status_changed(w);
         watcher_check_done(w);
 }
 
-/* Sign and send one poll. Failures to even start are treated like a failed poll. */
-void task_start_poll(WatchedTask *t) {
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
+
+/* Sign and send one poll: the scheduler took a token for it, and watcher_on_ready() found
+ * credentials. Failures to even start are treated like a failed poll. */
+void watched_task_on_due(SchedulerEntry *e, void *userdata) {
+        WatchedTask *t = container_of(e, WatchedTask, sched);
         Watcher *w = t->watcher;
-        const Credentials *creds = w->get_credentials(w->credentials_userdata);
+        const Credentials *creds = w->ready_credentials;
         _cleanup_(ack_request_freep) AckRequest *req = NULL;
         int r;
 
-        if (!creds) {
-                /* Nothing to sign with: wait for the credentials rather than send a request
-                 * bound to fail. The credential layer reports why, and says when they are
-                 * back (watcher_credentials_changed()). */
-                t->awaiting_credentials = true;
-                watcher_status_changed(w);
-                return;
-        }
+        if (t->request)
+                return; /* in flight already: its reply plans the next poll */
 
         r = ack_request_describe_task(&req, w->endpoint, t->tracker.task_id, creds, time(NULL), NULL);
         if (r >= 0)
@@ -426,7 +282,9 @@ void task_start_poll(WatchedTask *t) {
                 t->ack = TAKE_PTR(req);
         } else {
                 t->request = NULL;
-                (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+                /* The room was reserved with the task: this cannot fail, so the task is
+                 * never left without a next poll. */
+                scheduler_plan(w->scheduler, &t->sched, backoff_error_delay(&w->backoff, ++t->failures));
         }
 }
 
@@ -447,37 +305,29 @@ int task_start(WatchedTask *t) {
         /* A task that ended while we watched it before stays ended: no more polls. */
         if (task_tracker_is_terminal(&t->tracker)) {
                 task_set_done(t, true);
-                t->next_poll = USEC_INFINITY;
-        } else if (task_schedule(t, backoff_initial_delay(&w->backoff)) < 0)
-                queue_push(w, t); /* no room in the timer heap: poll now instead */
+                scheduler_unplan(w->scheduler, &t->sched);
+        } else
+                scheduler_plan(w->scheduler, &t->sched, backoff_initial_delay(&w->backoff));
         task_hooks_resume(t);
         task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
                                * new tasks wait for news */
         return 0;
 }
 
-int task_new(WatchedTask **ret, Watcher *w, const char *id) {
+int watched_task_new(WatchedTask **ret, Watcher *w, const char *id) {
         WatchedTask *t = calloc(1, sizeof(*t));
         int r;
 
         if (!t)
                 return -ENOMEM;
         t->watcher = w;
-        t->next_poll = USEC_INFINITY;
+        t->sched.next_poll = USEC_INFINITY;
         r = task_tracker_init(&t->tracker, id);
         if (r < 0) {
                 free(t);
                 return r;
         }
-        /* With a store, the watcher restores its tasks after READY=1, in slices of the
-         * loop (watcher_restore_pending()): reading 10 000 records takes ~0.3 s. */
-        if (!w->store) {
-                r = task_start(t);
-                if (r < 0) {
-                        task_free(t);
-                        return r;
-                }
-        }
+        /* Not started: watcher_commit_config() starts it (task_start()), or has it restored. */
         *ret = t;
         return 0;
 }

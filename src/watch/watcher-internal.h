@@ -6,9 +6,9 @@
 #include "util/strutil.h"
 #include "track/backoff.h"
 #include "watch/poll-outcome.h"
-#include "track/rate-limiter.h"
 #include "state/task-store.h"
 #include "track/task-tracker.h"
+#include "watch/scheduler.h"
 #include "watch/watcher.h"
 
 /* A task the API says does not exist is believed after this many answers in a row. */
@@ -26,10 +26,9 @@ struct WatchedTask {
         HttpRequest *request;        /* in flight, or NULL */
         AckRequest *ack;             /* its signed request (for the canonical request hash in
                                       * signature reports), or NULL */
-        WatchedTask *q_prev, *q_next; /* in the queue of due polls */
+        SchedulerEntry sched; /* its planned or due poll */
         char *error_key;    /* the last error reported, to report each fault once */
         char *last_error;   /* the same, for STATUS= */
-        usec_t next_poll;   /* CLOCK_MONOTONIC */
         /* The last reply applied to the tracker, as hash and length (0: none), so that the
          * same bytes again are not decoded: see task_reply_is_known() for the risk. */
         uint64_t reply_hash;
@@ -37,12 +36,8 @@ struct WatchedTask {
         unsigned unchanged; /* good polls in a row without a change */
         unsigned failures;  /* failed polls in a row */
         unsigned not_found; /* "not found" answers in a row */
-        uint32_t timer_index;    /* 1 + place in w->timers, 0: no poll planned */
-        uint32_t timer_accuracy; /* µs the poll may come after next_poll (wake-ups merge) */
-        bool queued;
         bool lost;          /* not found, confirmed and reported */
         bool done;          /* terminal or lost: counts toward --exit-when-done */
-        bool awaiting_credentials; /* was due, parked until watcher_credentials_changed() */
         bool restored;      /* its saved state was read (task_start()): it may be polled */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
@@ -72,12 +67,9 @@ struct Watcher {
         WatchedTask **tasks; /* sorted by id */
         size_t n_tasks;
         size_t n_done;
-        WatchedTask *q_head, *q_tail;
-        /* The planned polls: a binary min-heap on next_poll behind one sd-event timer, not a
-         * timer source per task (~330 bytes each). */
-        WatchedTask **timers;
-        size_t n_timers, cap_timers;
-        sd_event_source *poll_timer;
+        Scheduler *scheduler;
+        const Credentials *ready_credentials; /* what watcher_on_ready() found, for the poll */
+        bool awaiting_credentials; /* due polls wait until watcher_credentials_changed() */
 
         bool exit_when_done;
         bool exiting;
@@ -94,9 +86,6 @@ struct Watcher {
         bool restore_failed;       /* one of them failed: the pass starts over later */
         bool sync_failed;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
-        RateLimiter limiter;       /* [API] MaxRequestsPerSecond=, across all tasks */
-        bool limiter_ready;
-        sd_event_source *rate_timer; /* pumps the queue again when the budget has a token */
         char *runtime_file;        /* runtime-status.c: next polls, for taskwatch status */
         usec_t runtime_written;    /* CLOCK_MONOTONIC */
 
@@ -106,22 +95,15 @@ struct Watcher {
         const char *applying_body;  /* reply's body: the hooks' stdin */
 };
 
-/* poll-queue.c: due polls wait here in order until the pool has room. */
-void queue_push(Watcher *w, WatchedTask *t);
-void queue_remove(Watcher *w, WatchedTask *t);
-void watcher_pump(Watcher *w);
-void watcher_on_capacity(void *userdata);
 
 /* watched-task.c: a task's life and its poll cycle. */
 void task_set_done(WatchedTask *t, bool done);
-int task_new(WatchedTask **ret, Watcher *w, const char *id);
+int watched_task_new(WatchedTask **ret, Watcher *w, const char *id);
 int task_start(WatchedTask *t);
-WatchedTask *task_free(WatchedTask *t);
-int task_schedule(WatchedTask *t, usec_t delay);
-void task_unschedule(WatchedTask *t);
-void task_start_poll(WatchedTask *t);
+WatchedTask *watched_task_free(WatchedTask *t);
+void watched_task_on_due(SchedulerEntry *e, void *userdata);
 WatchedTask *watcher_find(const Watcher *w, const char *id);
-int compare_task_id(const void *key, const void *elem);
+int watched_task_compare_id(const void *key, const void *elem);
 
 /* task-report.c: error, recovery and not-found events, each fault once. */
 void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay);

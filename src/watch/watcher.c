@@ -1,5 +1,5 @@
-/* The watcher: one timer per task, a queue of due polls, the pool that sends them, and
- * what a reply means for the task, its events and the service status. */
+/* The watcher: the set of watched tasks, the configuration applied to them, the pool and
+ * scheduler they share, and whether it is time to exit. */
 #include <errno.h>
 #include <string.h>
 
@@ -17,6 +17,31 @@ void watcher_check_done(Watcher *w) {
 }
 
 /* ---- the watcher ------------------------------------------------------------------------ */
+
+/* May a due poll start: a free connection, and credentials to sign it with. Without them
+ * the polls wait in order, no budget is spent, and watcher_credentials_changed() says when
+ * they are back (the credential layer reports why they are not). */
+static bool watcher_on_ready(void *userdata) {
+        Watcher *w = userdata;
+
+        if (!w->pool || !http_pool_has_capacity(w->pool))
+                return false;
+        w->ready_credentials = w->get_credentials(w->credentials_userdata);
+        if (!w->ready_credentials) {
+                if (!w->awaiting_credentials) {
+                        w->awaiting_credentials = true;
+                        watcher_status_changed(w);
+                }
+                return false;
+        }
+        return true;
+}
+
+static void watcher_on_capacity(void *userdata) {
+        Watcher *w = userdata;
+
+        scheduler_pump(w->scheduler);
+}
 
 int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGetter get_credentials,
                 void *userdata) {
@@ -38,6 +63,10 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         (void) sd_event_source_set_enabled(w->status_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->status_timer, "status");
 
+        r = scheduler_new(&w->scheduler, event, watcher_on_ready, watched_task_on_due, w);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -50,15 +79,13 @@ Watcher *watcher_free(Watcher *w) {
                 hook_runner_set_on_done(w->hooks, NULL, NULL);
         }
         for (size_t i = 0; i < w->n_tasks; i++)
-                task_free(w->tasks[i]);
+                watched_task_free(w->tasks[i]);
         free(w->tasks);
-        free(w->timers);
-        sd_event_source_disable_unref(w->poll_timer);
+        scheduler_free(w->scheduler);
         http_pool_free(w->pool);
         sd_event_source_disable_unref(w->restore_timer);
         sd_event_source_disable_unref(w->sync_timer);
         task_store_free(w->store); /* syncs what the timer had yet to */
-        sd_event_source_disable_unref(w->rate_timer);
         sd_event_source_disable_unref(w->status_timer);
         sd_event_unref(w->event);
         free(w->ca_file);
@@ -99,18 +126,41 @@ void watcher_credentials_changed(Watcher *w, const char *problem) {
 
         if (problem && !(copy = strdup(problem)))
                 return; /* out of memory: STATUS= keeps the previous reason */
-        set_string(&w->credentials_problem, copy);
+        free_and_replace(&w->credentials_problem, copy);
         if (!problem)
-                for (size_t i = 0; i < w->n_tasks; i++) {
-                        WatchedTask *t = w->tasks[i];
-                        if (t->awaiting_credentials) {
-                                t->awaiting_credentials = false;
-                                queue_push(w, t);
-                        }
-                }
-        if (w->pool)
-                watcher_pump(w);
+                w->awaiting_credentials = false;
+        scheduler_pump(w->scheduler);
         watcher_status_changed(w);
+}
+
+/* ---- a configuration: planned (what can fail), then committed (what cannot) ------------- */
+
+struct WatcherPlan {
+        HttpPool *pool;             /* a new pool, or NULL: the running one stays */
+        HttpPoolOptions pool_options;
+        char *ca_file;              /* pool_options.ca_file points here */
+        char *endpoint;
+        BackoffPolicy backoff;
+        usec_t task_timeout;
+        double max_rate;
+        WatchedTask **tasks;        /* the new set, sorted by id: running tasks kept, and */
+        size_t n_tasks;
+        WatchedTask **added;        /* the new ones, owned by the plan until committed */
+        size_t n_added;
+};
+
+WatcherPlan *watcher_plan_free(WatcherPlan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_added; i++)
+                watched_task_free(p->added[i]);
+        free(p->added);
+        free(p->tasks);
+        http_pool_free(p->pool);
+        free(p->ca_file);
+        free(p->endpoint);
+        free(p);
+        return NULL;
 }
 
 static bool pool_options_equal(const HttpPoolOptions *a, const HttpPoolOptions *b) {
@@ -119,55 +169,98 @@ static bool pool_options_equal(const HttpPoolOptions *a, const HttpPoolOptions *
                streq_ptr(a->ca_file, b->ca_file);
 }
 
-/* A new endpoint or TLS setting takes a new pool; polls in flight on the old one are
- * abandoned and sent again at once, so no task loses its turn. */
-static int watcher_configure_http(Watcher *w, const Config *c) {
-        HttpPoolOptions o = {
+/* A new endpoint or TLS setting takes a new pool, made here; the running one is replaced
+ * only by watcher_commit_config(). */
+static int plan_http(Watcher *w, const Config *c, WatcherPlan *p) {
+        p->endpoint = strdup(c->endpoint);
+        p->ca_file = strdup_or_null(c->ca_file);
+        if (!p->endpoint || (c->ca_file && !p->ca_file))
+                return -ENOMEM;
+        p->pool_options = (HttpPoolOptions) {
                 .max_connections = c->max_connections,
                 .timeout = c->request_timeout,
-                .ca_file = c->ca_file,
+                .ca_file = p->ca_file,
                 .max_body = TASK_INFO_MAX_BODY,
                 .allow_plain_http = strncmp(c->endpoint, "http://", 7) == 0,
         };
-        _cleanup_(http_pool_freep) HttpPool *pool = NULL;
-        _cleanup_(freep) char *endpoint = NULL, *ca_file = NULL;
-        int r;
-
-        endpoint = strdup(c->endpoint);
-        ca_file = strdup_or_null(c->ca_file);
-        if (!endpoint || (c->ca_file && !ca_file))
-                return -ENOMEM;
-
-        if (w->pool && pool_options_equal(&w->pool_options, &o)) {
-                set_string(&w->endpoint, TAKE_PTR(endpoint));
+        if (w->pool && pool_options_equal(&w->pool_options, &p->pool_options))
                 return 0;
-        }
-
-        r = http_pool_new(&pool, w->event, &o);
-        if (r < 0)
-                return r;
-        http_pool_set_on_capacity(pool, watcher_on_capacity, w);
-
-        for (size_t i = 0; i < w->n_tasks; i++) {
-                WatchedTask *t = w->tasks[i];
-                if (t->request) {
-                        http_request_cancel(t->request);
-                        t->request = NULL;
-                        queue_push(w, t);
-                }
-        }
-        http_pool_free(w->pool);
-        w->pool = TAKE_PTR(pool);
-        set_string(&w->endpoint, TAKE_PTR(endpoint));
-        set_string(&w->ca_file, TAKE_PTR(ca_file));
-        w->pool_options = o;
-        w->pool_options.ca_file = w->ca_file;
-        return 0;
+        return http_pool_new(&p->pool, w->event, &p->pool_options);
 }
 
 static int compare_task_ptr(const void *a, const void *b) {
         return strcmp((*(WatchedTask *const *) a)->tracker.task_id,
                       (*(WatchedTask *const *) b)->tracker.task_id);
+}
+
+static int plan_tasks(Watcher *w, const Config *c, WatcherPlan *p) {
+        int r;
+
+        p->tasks = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*p->tasks));
+        p->added = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*p->added));
+        if (!p->tasks || !p->added)
+                return -ENOMEM;
+        /* Every task has its place in the heap of planned polls from now on, so that planning
+         * a poll cannot fail (a task never silently loses its next poll). */
+        r = scheduler_reserve(w->scheduler, c->n_tasks);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < c->n_tasks; i++) {
+                WatchedTask *t = watcher_find(w, c->tasks[i]);
+                if (!t) {
+                        r = watched_task_new(&t, w, c->tasks[i]);
+                        if (r < 0)
+                                return r;
+                        p->added[p->n_added++] = t;
+                }
+                p->tasks[p->n_tasks++] = t;
+        }
+        qsort(p->tasks, p->n_tasks, sizeof(*p->tasks), compare_task_ptr);
+        return 0;
+}
+
+int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret) {
+        _cleanup_(watcher_plan_freep) WatcherPlan *p = NULL;
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
+        p->task_timeout = c->task_timeout;
+        p->max_rate = c->max_requests_per_second;
+
+        r = plan_http(w, c, p);
+        if (r < 0)
+                return r;
+        r = plan_tasks(w, c, p);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* Polls in flight on the old pool are abandoned and sent again at once, so no task loses
+ * its turn. */
+static void commit_http(Watcher *w, WatcherPlan *p) {
+        free_and_replace(&w->endpoint, TAKE_PTR(p->endpoint));
+        if (!p->pool)
+                return;
+        http_pool_set_on_capacity(p->pool, watcher_on_capacity, w);
+        for (size_t i = 0; i < w->n_tasks; i++) {
+                WatchedTask *t = w->tasks[i];
+                if (t->request) {
+                        http_request_cancel(t->request);
+                        t->request = NULL;
+                        scheduler_enqueue(w->scheduler, &t->sched);
+                }
+        }
+        http_pool_free(w->pool);
+        w->pool = TAKE_PTR(p->pool);
+        free_and_replace(&w->ca_file, TAKE_PTR(p->ca_file));
+        w->pool_options = p->pool_options;
+        w->pool_options.ca_file = w->ca_file;
 }
 
 static void emit_membership(Watcher *w, EventKind kind, const char *id) {
@@ -178,67 +271,57 @@ static void emit_membership(Watcher *w, EventKind kind, const char *id) {
                     kind == EVENT_TASK_ADDED ? "now watched (added by reload)" : "no longer watched (removed by reload)");
 }
 
-int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
-        WatchedTask **next;
-        size_t n = 0;
-        int r;
+void watcher_commit_config(Watcher *w, WatcherPlan *p, bool is_reload) {
+        _cleanup_(watcher_plan_freep) WatcherPlan *plan = p;
+        WatchedTask **old = w->tasks;
+        size_t n_old = w->n_tasks;
 
-        r = watcher_configure_http(w, c);
-        if (r < 0)
-                return r;
-        w->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
-        w->task_timeout = c->task_timeout;
-        if (!w->limiter_ready) {
-                rate_limiter_init(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
-                w->limiter_ready = true;
-        } else
-                rate_limiter_set_max_rate(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
+        commit_http(w, plan);
+        w->backoff = plan->backoff;
+        w->task_timeout = plan->task_timeout;
+        scheduler_set_max_rate(w->scheduler, plan->max_rate);
 
-        next = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*next));
-        if (!next)
-                return -ENOMEM;
-
-        /* Build the new set first, so that running out of memory leaves the old one intact. */
-        for (size_t i = 0; i < c->n_tasks; i++) {
-                WatchedTask *t = watcher_find(w, c->tasks[i]);
-                if (!t) {
-                        r = task_new(&t, w, c->tasks[i]);
-                        if (r < 0) {
-                                for (size_t j = 0; j < n; j++)
-                                        if (!watcher_find(w, next[j]->tracker.task_id))
-                                                task_free(next[j]);
-                                free(next);
-                                return r;
-                        }
-                        if (is_reload)
-                                emit_membership(w, EVENT_TASK_ADDED, t->tracker.task_id);
-                }
-                next[n++] = t;
-        }
-        qsort(next, n, sizeof(*next), compare_task_ptr);
-
-        for (size_t i = 0; i < w->n_tasks; i++) {
-                WatchedTask *t = w->tasks[i];
-                if (bsearch(t->tracker.task_id, next, n, sizeof(*next), compare_task_id))
+        w->tasks = TAKE_PTR(plan->tasks);
+        w->n_tasks = plan->n_tasks;
+        plan->n_tasks = 0;
+        for (size_t i = 0; i < plan->n_added; i++)
+                if (is_reload)
+                        emit_membership(w, EVENT_TASK_ADDED, plan->added[i]->tracker.task_id);
+        for (size_t i = 0; i < n_old; i++) {
+                WatchedTask *t = old[i];
+                if (watcher_find(w, t->tracker.task_id))
                         continue;
                 if (is_reload)
                         emit_membership(w, EVENT_TASK_REMOVED, t->tracker.task_id);
                 task_persist_forget(t);
-                task_free(t);
+                watched_task_free(t);
         }
-        free(w->tasks);
-        w->tasks = next;
-        w->n_tasks = n;
-        watcher_persist_prune(w);
-        for (size_t i = 0; i < n; i++)
-                if (!next[i]->restored) {
-                        watcher_restore_pending(w);
-                        break;
-                }
+        free(old);
 
-        watcher_pump(w);
+        watcher_persist_prune(w);
+        /* With a store, the watcher restores its tasks after READY=1, in slices of the
+         * loop (watcher_restore_pending()): reading 10 000 records takes ~0.3 s. */
+        if (w->store) {
+                if (plan->n_added > 0)
+                        watcher_restore_pending(w);
+        } else
+                for (size_t i = 0; i < plan->n_added; i++)
+                        (void) task_start(plan->added[i]); /* nothing to restore: cannot fail */
+        plan->n_added = 0; /* they are the watcher's now */
+
+        scheduler_pump(w->scheduler);
         watcher_status_changed(w);
         watcher_check_done(w);
+}
+
+int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
+        WatcherPlan *p = NULL;
+        int r;
+
+        r = watcher_plan_config(w, c, &p);
+        if (r < 0)
+                return r;
+        watcher_commit_config(w, p, is_reload);
         return 0;
 }
 
