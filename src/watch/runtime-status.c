@@ -63,13 +63,25 @@ static int write_file(Watcher *w, const char *tmp) {
         return 0;
 }
 
+int watcher_on_runtime_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        watcher_write_runtime_status(userdata, true);
+        return 0;
+}
+
 void watcher_write_runtime_status(Watcher *w, bool force) {
         _cleanup_(freep) char *tmp = NULL;
         usec_t now = now_usec(CLOCK_MONOTONIC);
 
-        if (!w->runtime_file || (!force && now - w->runtime_written < RUNTIME_STATUS_INTERVAL &&
-                                 w->runtime_written != 0))
+        if (!w->runtime_file)
                 return;
+        if (!force && w->runtime_written != 0 && now - w->runtime_written < RUNTIME_STATUS_INTERVAL) {
+                /* Too soon: what changed is written when the interval is over, not left
+                 * stale until the next change. The timer exists since watcher_new(). */
+                (void) sd_event_source_set_time(w->runtime_timer, w->runtime_written + RUNTIME_STATUS_INTERVAL);
+                (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_ONESHOT);
+                return;
+        }
+        (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_OFF);
         w->runtime_written = now;
         if (asprintf(&tmp, "%s.%d.tmp", w->runtime_file, (int) getpid()) < 0)
                 return;

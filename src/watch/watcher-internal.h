@@ -88,6 +88,7 @@ struct Watcher {
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
         char *runtime_file;        /* runtime-status.c: next polls, for taskwatch status */
         usec_t runtime_written;    /* CLOCK_MONOTONIC */
+        sd_event_source *runtime_timer; /* writes what changed within the interval, later */
 
         HookRunner *hooks;          /* not owned; NULL: no hooks run */
         size_t n_hooks_running;     /* submitted events whose hooks have not all finished */
@@ -131,6 +132,7 @@ TaskRecord *task_hooks_record(WatchedTask *t); /* allocates t->hooks; NULL: out 
 
 /* runtime-status.c */
 void watcher_write_runtime_status(Watcher *w, bool force);
+int watcher_on_runtime_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
 /* watcher.c */
 void watcher_check_done(Watcher *w);

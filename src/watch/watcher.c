@@ -63,6 +63,13 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         (void) sd_event_source_set_enabled(w->status_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->status_timer, "status");
 
+        r = sd_event_add_time(event, &w->runtime_timer, CLOCK_MONOTONIC, 0, 50 * USEC_PER_MSEC,
+                              watcher_on_runtime_timer, w);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(w->runtime_timer, "runtime-status");
+
         r = scheduler_new(&w->scheduler, event, watcher_on_ready, watched_task_on_due, w);
         if (r < 0)
                 return r;
@@ -87,6 +94,7 @@ Watcher *watcher_free(Watcher *w) {
         sd_event_source_disable_unref(w->sync_timer);
         task_store_free(w->store); /* syncs what the timer had yet to */
         sd_event_source_disable_unref(w->status_timer);
+        sd_event_source_disable_unref(w->runtime_timer);
         sd_event_unref(w->event);
         free(w->ca_file);
         free(w->endpoint);
