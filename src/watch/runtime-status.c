@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "watcher-internal.h"
+#include "watcher-private.h"
 
 #define RUNTIME_STATUS_INTERVAL (2 * USEC_PER_SEC)
 
@@ -23,14 +23,12 @@ void watcher_set_runtime_file(Watcher *w, const char *path) {
         w->runtime_file = copy; /* on OOM: no file, which taskwatch status survives */
 }
 
-static const char *waiting_for(const WatchedTask *t) {
-        const Watcher *w = t->watcher;
-
+static const char *waiting_for(const Watcher *w, const WatchedTask *t) {
         if (!t->sched.queued)
                 return NULL;
         if (w->awaiting_credentials)
                 return "credentials";
-        return w->pool && http_pool_has_capacity(w->pool) ? "budget" : "connection";
+        return w->ctx.poller && poller_has_capacity(w->ctx.poller) ? "budget" : "connection";
 }
 
 static int write_file(Watcher *w, const char *tmp) {
@@ -44,7 +42,7 @@ static int write_file(Watcher *w, const char *tmp) {
         for (size_t i = 0; i < w->n_tasks; i++) {
                 const WatchedTask *t = w->tasks[i];
                 usec_t next = 0;
-                const char *why = waiting_for(t);
+                const char *why = waiting_for(w, t);
 
                 usec_t next_poll = t->sched.next_poll;
 
@@ -54,7 +52,7 @@ static int write_file(Watcher *w, const char *tmp) {
                 fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
                         "\"in_flight\": %s, \"waiting_for\": %s%s%s}",
                         i ? "," : "", t->tracker.task_id, (unsigned long long) next,
-                        (unsigned long long) t->last_poll, t->request ? "true" : "false",
+                        (unsigned long long) t->last_poll, t->call ? "true" : "false",
                         why ? "\"" : "", why ?: "null", why ? "\"" : "");
         }
         fputs("\n]}\n", f);

@@ -2,7 +2,8 @@
  * failed and when the next attempt is, and its end is reported once. */
 #include <string.h>
 
-#include "watcher-internal.h"
+#include "task-report.h"
+#include "util/strutil.h"
 
 static void format_delay(char *buf, size_t size, usec_t delay) {
         /* Round to what a person reads; sub-second precision only below 10 s. */
@@ -17,14 +18,14 @@ static void format_delay(char *buf, size_t size, usec_t delay) {
 
 /* One event per fault: the same error again (same kind, status and code) stays quiet until
  * a good poll ends it or a different error replaces it. */
-void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
-        Watcher *w = t->watcher;
+void task_report_error(WatchedTask *t, const PollReply *o, usec_t delay) {
+        WatchContext *w = t->ctx;
         char retry[FORMAT_TIMESPAN_MAX], server_wait[FORMAT_TIMESPAN_MAX];
         _cleanup_(freep) char *key = NULL, *summary = NULL;
-        Event e = EVENT_INIT(poll_result_event_kind(o->result));
-        const char *what = poll_result_to_string(o->result);
+        Event e = EVENT_INIT(poll_result_event_kind(o->kind));
+        const char *what = poll_result_to_string(o->kind);
 
-        if (asprintf(&key, "%d/%ld/%s", (int) o->result, o->http_status, o->code ?: "") < 0)
+        if (asprintf(&key, "%d/%ld/%s", (int) o->kind, o->http_status, o->code ?: "") < 0)
                 return;
         if (streq_ptr(key, t->error_key))
                 return;
@@ -47,7 +48,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         e.http_status = (int) o->http_status;
         e.retry_in = retry;
 
-        switch (o->result) {
+        switch (o->kind) {
         case POLL_THROTTLED:
                 if (o->retry_after > 0) {
                         format_timespan(server_wait, sizeof(server_wait), o->retry_after);
@@ -63,7 +64,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                          * secret, another hash a request changed on the way or a signer bug. */
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); our string to sign hashed the canonical request to %s; check the access key secret; retrying in %s",
-                                    e.task_id, summary ?: what, t->ack ? t->ack->canonical_request_hash : "", retry);
+                                    e.task_id, summary ?: what, o->canonical_request_hash ?: "", retry);
                 else
                         event_emitf(w->sink, &e,
                                     "%s: authentication failed (%s); check the access key id, secret and token, and the clock; retrying in %s",
@@ -80,7 +81,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
                  * name it, it is what to check (a certificate that does not verify against
                  * the system store and CAFile=, a firewall, a wrong Region=). */
                 event_emitf(w->sink, &e, "%s: poll failed, %s talking to %s (%s); keeping the last known state, retrying in %s",
-                            e.task_id, what, w->endpoint, summary ?: "", retry);
+                            e.task_id, what, poller_endpoint(w->poller), summary ?: "", retry);
                 break;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
@@ -98,7 +99,7 @@ void task_report_error(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         }
 }
 
-void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failures) {
+void task_report_recovered(WatchedTask *t, const PollReply *o, unsigned failures) {
         Event e = EVENT_INIT(EVENT_API_RECOVERED);
 
         if (!t->error_key)
@@ -106,13 +107,13 @@ void task_report_recovered(WatchedTask *t, const PollOutcome *o, unsigned failur
         e.task_id = t->tracker.task_id;
         e.request_id = o->request_id;
         e.http_status = (int) o->http_status;
-        event_emitf(t->watcher->sink, &e, "%s: polling recovered after %u failed attempt%s",
+        event_emitf(t->ctx->sink, &e, "%s: polling recovered after %u failed attempt%s",
                     e.task_id, failures, failures == 1 ? "" : "s");
         free_and_replace(&t->error_key, NULL);
         free_and_replace(&t->last_error, NULL);
 }
 
-void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
+void task_report_not_found(WatchedTask *t, const PollReply *o, usec_t delay) {
         char retry[FORMAT_TIMESPAN_MAX];
         Event e = EVENT_INIT(EVENT_TASK_NOT_FOUND);
 
@@ -123,7 +124,7 @@ void task_report_not_found(WatchedTask *t, const PollOutcome *o, usec_t delay) {
         e.request_id = o->request_id;
         e.http_status = (int) o->http_status;
         e.retry_in = retry;
-        event_emitf(t->watcher->sink, &e,
+        event_emitf(t->ctx->sink, &e,
                     "%s: task not found (%u answers in a row: HTTP %ld %s); check the task id and region; checking again every %s",
                     e.task_id, t->not_found, o->http_status, o->code ?: "", retry);
         free_and_replace(&t->last_error, strdup("task not found"));

@@ -3,20 +3,133 @@
 #include <errno.h>
 #include <string.h>
 
-#include "watcher-internal.h"
+#include "task-hooks.h"
+#include "task-persist.h"
+#include "util/strutil.h"
+#include "watcher-private.h"
+
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
 
 void watcher_check_done(Watcher *w) {
-        if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->n_done < w->n_tasks)
+        if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->ctx.n_done < w->n_tasks)
                 return;
         /* The last transitions' hooks (the page for a failure) are why some run at all. */
-        if (w->n_hooks_running > 0)
+        if (w->ctx.n_hooks_running > 0)
                 return;
         w->exiting = true;
         watcher_update_status(w);
         (void) sd_event_exit(w->event, watcher_outcome(w));
 }
 
+WatchedTask *watcher_find(const Watcher *w, const char *id) {
+        if (w->n_tasks == 0)
+                return NULL; /* tasks may be NULL, which bsearch must not see */
+        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), watched_task_compare_id);
+        return t ? *t : NULL;
+}
+
+/* ---- restoring the tasks from the store ------------------------------------------------- */
+
+/* Restoring stops after this long and goes on in the next loop iteration, so that polls,
+ * signals and the watchdog are served meanwhile; and a restore that failed for want of
+ * memory or file descriptors is tried again after RESTORE_RETRY. */
+#define RESTORE_SLICE (10 * USEC_PER_MSEC)
+#define RESTORE_RETRY (1 * USEC_PER_SEC)
+
+static int restore_arm(Watcher *w, usec_t delay);
+
+/* No timer to go on with: the rest now, as a daemon without slices would have at start. */
+static void restore_rest_now(Watcher *w) {
+        for (; w->restore_cursor < w->n_tasks; w->restore_cursor++)
+                if (!w->tasks[w->restore_cursor]->restored)
+                        (void) watched_task_start(w->tasks[w->restore_cursor]);
+        w->restore_failed = false;
+        scheduler_pump(w->ctx.scheduler);
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
+static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watcher *w = userdata;
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+
+        while (w->restore_cursor < w->n_tasks) {
+                WatchedTask *t = w->tasks[w->restore_cursor++];
+
+                if (!t->restored && watched_task_start(t) < 0)
+                        w->restore_failed = true;
+                if (now_usec(CLOCK_MONOTONIC) - start >= RESTORE_SLICE)
+                        break;
+        }
+        scheduler_pump(w->ctx.scheduler);
+        watcher_status_changed(w);
+        if (w->restore_cursor < w->n_tasks) {
+                if (restore_arm(w, 0) < 0)
+                        restore_rest_now(w);
+                return 0;
+        }
+        if (w->restore_failed) {
+                w->restore_failed = false;
+                w->restore_cursor = 0;
+                if (restore_arm(w, RESTORE_RETRY) < 0)
+                        restore_rest_now(w);
+                return 0;
+        }
+        watcher_check_done(w);
+        return 0;
+}
+
+static int restore_arm(Watcher *w, usec_t delay) {
+        int r;
+
+        if (!w->restore_timer)
+                return sd_event_add_time_relative(w->event, &w->restore_timer, CLOCK_MONOTONIC,
+                                                  delay, 1, persist_on_restore_timer, w);
+        r = sd_event_source_set_time_relative(w->restore_timer, delay);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->restore_timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+void watcher_restore_pending(Watcher *w) {
+        w->restore_cursor = 0;
+        if (restore_arm(w, 0) < 0)
+                restore_rest_now(w);
+}
+
+/* Records of tasks the configuration no longer lists: left from an earlier run, they would
+ * show up in `taskwatch status` as watched. */
+void watcher_persist_prune(Watcher *w) {
+        _cleanup_(strv_freep) char **ids = NULL;
+
+        if (!w->ctx.store || task_store_list(w->ctx.store, &ids) < 0)
+                return;
+        for (char **id = ids; *id; id++)
+                if (!watcher_find(w, *id))
+                        (void) task_store_remove(w->ctx.store, *id);
+}
+
 /* ---- the watcher ------------------------------------------------------------------------ */
+
+/* A task changed what STATUS= shows, or may be the last to be done. */
+static void watcher_on_task_changed(WatchContext *ctx) {
+        Watcher *w = container_of(ctx, Watcher, ctx);
+
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
+static void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
+                                  void *submission, void *userdata) {
+        Watcher *w = userdata;
+        WatchedTask *t = submission; /* NULL: removed by a reload meanwhile, nothing to record */
+
+        if (w->ctx.n_hooks_running > 0)
+                w->ctx.n_hooks_running--;
+        if (t)
+                task_hooks_finished(t, event_key);
+        watcher_check_done(w);
+}
 
 /* May a due poll start: a free connection, and credentials to sign it with. Without them
  * the polls wait in order, no budget is spent, and watcher_credentials_changed() says when
@@ -24,10 +137,10 @@ void watcher_check_done(Watcher *w) {
 static bool watcher_on_ready(void *userdata) {
         Watcher *w = userdata;
 
-        if (!w->pool || !http_pool_has_capacity(w->pool))
+        if (!w->ctx.poller || !poller_has_capacity(w->ctx.poller))
                 return false;
-        w->ready_credentials = w->get_credentials(w->credentials_userdata);
-        if (!w->ready_credentials) {
+        w->ctx.ready_credentials = w->get_credentials(w->credentials_userdata);
+        if (!w->ctx.ready_credentials) {
                 if (!w->awaiting_credentials) {
                         w->awaiting_credentials = true;
                         watcher_status_changed(w);
@@ -37,10 +150,10 @@ static bool watcher_on_ready(void *userdata) {
         return true;
 }
 
-static void watcher_on_capacity(void *userdata) {
+void watcher_on_capacity(void *userdata) {
         Watcher *w = userdata;
 
-        scheduler_pump(w->scheduler);
+        scheduler_pump(w->ctx.scheduler);
 }
 
 int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGetter get_credentials,
@@ -52,7 +165,10 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         if (!w)
                 return -ENOMEM;
         w->event = sd_event_ref(event);
-        w->sink = sink;
+        w->ctx.event = event;
+        w->ctx.sink = sink;
+        w->ctx.task_timeout = USEC_INFINITY;
+        w->ctx.on_task_changed = watcher_on_task_changed;
         w->get_credentials = get_credentials;
         w->credentials_userdata = userdata;
 
@@ -70,7 +186,7 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->runtime_timer, "runtime-status");
 
-        r = scheduler_new(&w->scheduler, event, watcher_on_ready, watched_task_on_due, w);
+        r = scheduler_new(&w->ctx.scheduler, event, watcher_on_ready, watched_task_on_due, w);
         if (r < 0)
                 return r;
 
@@ -81,24 +197,20 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
 Watcher *watcher_free(Watcher *w) {
         if (!w)
                 return NULL;
-        if (w->hooks) {
-                event_sink_remove_listener(w->sink, watcher_on_event, w);
-                hook_runner_set_on_done(w->hooks, NULL, NULL);
-        }
+        if (w->ctx.hooks)
+                hook_runner_set_on_done(w->ctx.hooks, NULL, NULL);
         for (size_t i = 0; i < w->n_tasks; i++)
                 watched_task_free(w->tasks[i]);
         free(w->tasks);
-        scheduler_free(w->scheduler);
-        http_pool_free(w->pool);
+        scheduler_free(w->ctx.scheduler);
+        poller_free(w->ctx.poller);
         sd_event_source_disable_unref(w->restore_timer);
-        sd_event_source_disable_unref(w->sync_timer);
-        task_store_free(w->store); /* syncs what the timer had yet to */
+        sd_event_source_disable_unref(w->ctx.sync_timer);
+        task_store_free(w->ctx.store); /* syncs what the timer had yet to */
         sd_event_source_disable_unref(w->status_timer);
         sd_event_source_disable_unref(w->runtime_timer);
         sd_event_unref(w->event);
-        free(w->ca_file);
-        free(w->endpoint);
-        free(w->last_error);
+        free(w->ctx.last_error);
         free(w->status_text);
         free(w->runtime_file);
         free(w->credentials_problem);
@@ -107,25 +219,16 @@ Watcher *watcher_free(Watcher *w) {
 }
 
 void watcher_set_store(Watcher *w, TaskStore *store) {
-        task_store_free(w->store);
-        w->store = store;
+        task_store_free(w->ctx.store);
+        w->ctx.store = store;
 }
 
 int watcher_set_hook_runner(Watcher *w, HookRunner *r) {
-        int k;
-
-        if (w->hooks) {
-                event_sink_remove_listener(w->sink, watcher_on_event, w);
-                hook_runner_set_on_done(w->hooks, NULL, NULL);
-                w->hooks = NULL;
-        }
-        if (!r)
-                return 0;
-        k = event_sink_add_listener(w->sink, watcher_on_event, w);
-        if (k < 0)
-                return k;
-        w->hooks = r;
-        hook_runner_set_on_done(r, watcher_on_hooks_done, w);
+        if (w->ctx.hooks)
+                hook_runner_set_on_done(w->ctx.hooks, NULL, NULL);
+        w->ctx.hooks = r;
+        if (r)
+                hook_runner_set_on_done(r, watcher_on_hooks_done, w);
         return 0;
 }
 
@@ -137,200 +240,8 @@ void watcher_credentials_changed(Watcher *w, const char *problem) {
         free_and_replace(&w->credentials_problem, copy);
         if (!problem)
                 w->awaiting_credentials = false;
-        scheduler_pump(w->scheduler);
+        scheduler_pump(w->ctx.scheduler);
         watcher_status_changed(w);
-}
-
-/* ---- a configuration: planned (what can fail), then committed (what cannot) ------------- */
-
-struct WatcherPlan {
-        HttpPool *pool;             /* a new pool, or NULL: the running one stays */
-        HttpPoolOptions pool_options;
-        char *ca_file;              /* pool_options.ca_file points here */
-        char *endpoint;
-        BackoffPolicy backoff;
-        usec_t task_timeout;
-        double max_rate;
-        WatchedTask **tasks;        /* the new set, sorted by id: running tasks kept, and */
-        size_t n_tasks;
-        WatchedTask **added;        /* the new ones, owned by the plan until committed */
-        size_t n_added;
-};
-
-WatcherPlan *watcher_plan_free(WatcherPlan *p) {
-        if (!p)
-                return NULL;
-        for (size_t i = 0; i < p->n_added; i++)
-                watched_task_free(p->added[i]);
-        free(p->added);
-        free(p->tasks);
-        http_pool_free(p->pool);
-        free(p->ca_file);
-        free(p->endpoint);
-        free(p);
-        return NULL;
-}
-
-static bool pool_options_equal(const HttpPoolOptions *a, const HttpPoolOptions *b) {
-        return a->max_connections == b->max_connections && a->timeout == b->timeout &&
-               a->max_body == b->max_body && a->allow_plain_http == b->allow_plain_http &&
-               streq_ptr(a->ca_file, b->ca_file);
-}
-
-/* A new endpoint or TLS setting takes a new pool, made here; the running one is replaced
- * only by watcher_commit_config(). */
-static int plan_http(Watcher *w, const Config *c, WatcherPlan *p) {
-        p->endpoint = strdup(c->endpoint);
-        p->ca_file = strdup_or_null(c->ca_file);
-        if (!p->endpoint || (c->ca_file && !p->ca_file))
-                return -ENOMEM;
-        p->pool_options = (HttpPoolOptions) {
-                .max_connections = c->max_connections,
-                .timeout = c->request_timeout,
-                .ca_file = p->ca_file,
-                .max_body = TASK_INFO_MAX_BODY,
-                .allow_plain_http = strncmp(c->endpoint, "http://", 7) == 0,
-        };
-        if (w->pool && pool_options_equal(&w->pool_options, &p->pool_options))
-                return 0;
-        return http_pool_new(&p->pool, w->event, &p->pool_options);
-}
-
-static int compare_task_ptr(const void *a, const void *b) {
-        return strcmp((*(WatchedTask *const *) a)->tracker.task_id,
-                      (*(WatchedTask *const *) b)->tracker.task_id);
-}
-
-static int plan_tasks(Watcher *w, const Config *c, WatcherPlan *p) {
-        int r;
-
-        p->tasks = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*p->tasks));
-        p->added = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*p->added));
-        if (!p->tasks || !p->added)
-                return -ENOMEM;
-        /* Every task has its place in the heap of planned polls from now on, so that planning
-         * a poll cannot fail (a task never silently loses its next poll). */
-        r = scheduler_reserve(w->scheduler, c->n_tasks);
-        if (r < 0)
-                return r;
-
-        for (size_t i = 0; i < c->n_tasks; i++) {
-                WatchedTask *t = watcher_find(w, c->tasks[i]);
-                if (!t) {
-                        r = watched_task_new(&t, w, c->tasks[i]);
-                        if (r < 0)
-                                return r;
-                        p->added[p->n_added++] = t;
-                }
-                p->tasks[p->n_tasks++] = t;
-        }
-        qsort(p->tasks, p->n_tasks, sizeof(*p->tasks), compare_task_ptr);
-        return 0;
-}
-
-int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret) {
-        _cleanup_(watcher_plan_freep) WatcherPlan *p = NULL;
-        int r;
-
-        p = calloc(1, sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        p->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
-        p->task_timeout = c->task_timeout;
-        p->max_rate = c->max_requests_per_second;
-
-        r = plan_http(w, c, p);
-        if (r < 0)
-                return r;
-        r = plan_tasks(w, c, p);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(p);
-        return 0;
-}
-
-/* Polls in flight on the old pool are abandoned and sent again at once, so no task loses
- * its turn. */
-static void commit_http(Watcher *w, WatcherPlan *p) {
-        free_and_replace(&w->endpoint, TAKE_PTR(p->endpoint));
-        if (!p->pool)
-                return;
-        http_pool_set_on_capacity(p->pool, watcher_on_capacity, w);
-        for (size_t i = 0; i < w->n_tasks; i++) {
-                WatchedTask *t = w->tasks[i];
-                if (t->request) {
-                        http_request_cancel(t->request);
-                        t->request = NULL;
-                        scheduler_enqueue(w->scheduler, &t->sched);
-                }
-        }
-        http_pool_free(w->pool);
-        w->pool = TAKE_PTR(p->pool);
-        free_and_replace(&w->ca_file, TAKE_PTR(p->ca_file));
-        w->pool_options = p->pool_options;
-        w->pool_options.ca_file = w->ca_file;
-}
-
-static void emit_membership(Watcher *w, EventKind kind, const char *id) {
-        Event e = EVENT_INIT(kind);
-
-        e.task_id = id;
-        event_emitf(w->sink, &e, "%s: %s", id,
-                    kind == EVENT_TASK_ADDED ? "now watched (added by reload)" : "no longer watched (removed by reload)");
-}
-
-void watcher_commit_config(Watcher *w, WatcherPlan *p, bool is_reload) {
-        _cleanup_(watcher_plan_freep) WatcherPlan *plan = p;
-        WatchedTask **old = w->tasks;
-        size_t n_old = w->n_tasks;
-
-        commit_http(w, plan);
-        w->backoff = plan->backoff;
-        w->task_timeout = plan->task_timeout;
-        scheduler_set_max_rate(w->scheduler, plan->max_rate);
-
-        w->tasks = TAKE_PTR(plan->tasks);
-        w->n_tasks = plan->n_tasks;
-        plan->n_tasks = 0;
-        for (size_t i = 0; i < plan->n_added; i++)
-                if (is_reload)
-                        emit_membership(w, EVENT_TASK_ADDED, plan->added[i]->tracker.task_id);
-        for (size_t i = 0; i < n_old; i++) {
-                WatchedTask *t = old[i];
-                if (watcher_find(w, t->tracker.task_id))
-                        continue;
-                if (is_reload)
-                        emit_membership(w, EVENT_TASK_REMOVED, t->tracker.task_id);
-                task_persist_forget(t);
-                watched_task_free(t);
-        }
-        free(old);
-
-        watcher_persist_prune(w);
-        /* With a store, the watcher restores its tasks after READY=1, in slices of the
-         * loop (watcher_restore_pending()): reading 10 000 records takes ~0.3 s. */
-        if (w->store) {
-                if (plan->n_added > 0)
-                        watcher_restore_pending(w);
-        } else
-                for (size_t i = 0; i < plan->n_added; i++)
-                        (void) task_start(plan->added[i]); /* nothing to restore: cannot fail */
-        plan->n_added = 0; /* they are the watcher's now */
-
-        scheduler_pump(w->scheduler);
-        watcher_status_changed(w);
-        watcher_check_done(w);
-}
-
-int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
-        WatcherPlan *p = NULL;
-        int r;
-
-        r = watcher_plan_config(w, c, &p);
-        if (r < 0)
-                return r;
-        watcher_commit_config(w, p, is_reload);
-        return 0;
 }
 
 void watcher_set_exit_when_done(Watcher *w, bool enable) {
@@ -367,5 +278,5 @@ size_t watcher_n_tasks(const Watcher *w) {
 }
 
 size_t watcher_n_done(const Watcher *w) {
-        return w->n_done;
+        return w->ctx.n_done;
 }

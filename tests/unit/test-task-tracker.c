@@ -2,6 +2,7 @@
 #include "event-recorder.h"
 #include "test.h"
 #include "track/task-tracker.h"
+#include "util/strutil.h"
 
 static EventRecorder rec;
 static TaskTracker tracker;
@@ -26,8 +27,18 @@ static int apply(const char *json) {
                 fprintf(stderr, "# test reply does not parse: %s\n", json);
                 abort();
         }
-        r = task_tracker_apply(&tracker, info, "req-1", rec.sink);
+        TransitionList list = {};
+        r = task_tracker_apply(&tracker, info, "req-1", &list);
         task_info_free(info);
+        /* The returned values, recorded for the assertions below. */
+        for (size_t i = 0; i < list.n; i++) {
+                if (!streq_ptr(list.items[i].event.message, list.items[i].message))
+                        abort();
+                recorder_on_event(&list.items[i].event, &rec);
+        }
+        if (r <= 0 && list.n > 0)
+                abort(); /* nothing changed, so nothing to report */
+        transition_list_done(&list);
         return r;
 }
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "event-recorder.h"
-#include "src/watch/watcher-internal.h"
+#include "src/watch/watcher-private.h"
 #include "test.h"
 
 /* Allocation failure on demand: the fail_after-th allocation from now on, and every one
@@ -85,12 +85,11 @@ static size_t n_events(EventKind kind) {
 }
 
 /* Nothing that the failed reload could have touched differs from A. */
-static void assert_still_config_a(HttpPool *pool, WatchedTask *t1, WatchedTask *t2) {
-        ASSERT_TRUE(F.w->pool == pool);
-        ASSERT_INT_EQ(F.w->pool_options.max_connections, 2);
-        ASSERT_U64_EQ(F.w->backoff.min_interval, 5 * USEC_PER_SEC);
-        ASSERT_U64_EQ(F.w->backoff.max_interval, 60 * USEC_PER_SEC);
-        ASSERT_TRUE(scheduler_budget(F.w->scheduler)->max_rate == 5);
+static void assert_still_config_a(Poller *pool, WatchedTask *t1, WatchedTask *t2) {
+        ASSERT_TRUE(F.w->ctx.poller == pool);
+        ASSERT_U64_EQ(F.w->ctx.backoff.min_interval, 5 * USEC_PER_SEC);
+        ASSERT_U64_EQ(F.w->ctx.backoff.max_interval, 60 * USEC_PER_SEC);
+        ASSERT_TRUE(scheduler_budget(F.w->ctx.scheduler)->max_rate == 5);
         ASSERT_INT_EQ(F.w->n_tasks, 2);
         ASSERT_TRUE(F.w->tasks[0] == t1);
         ASSERT_TRUE(F.w->tasks[1] == t2);
@@ -101,14 +100,14 @@ static void assert_still_config_a(HttpPool *pool, WatchedTask *t1, WatchedTask *
  * it was and emits nothing; once none fails, the commit makes the reload whole. */
 static void test_a_failed_reload_changes_nothing(void) {
         _cleanup_(config_freep) Config *a = config(CONFIG_A), *b = config(CONFIG_B);
-        HttpPool *pool;
+        Poller *pool;
         WatchedTask *t1, *t2;
         int r = -ENOMEM;
         long k;
 
         setup();
         ASSERT_OK(watcher_apply_config(F.w, a, false));
-        pool = F.w->pool;
+        pool = F.w->ctx.poller;
         t1 = F.w->tasks[0];
         t2 = F.w->tasks[1];
         recorder_clear(&F.rec);
@@ -127,9 +126,9 @@ static void test_a_failed_reload_changes_nothing(void) {
         }
         ASSERT_OK(r);
         ASSERT_TRUE(k > 1); /* the injection reached the plan at all */
-        ASSERT_TRUE(F.w->pool != pool);
-        ASSERT_U64_EQ(F.w->backoff.min_interval, 7 * USEC_PER_SEC);
-        ASSERT_TRUE(scheduler_budget(F.w->scheduler)->max_rate == 7);
+        ASSERT_TRUE(F.w->ctx.poller != pool);
+        ASSERT_U64_EQ(F.w->ctx.backoff.min_interval, 7 * USEC_PER_SEC);
+        ASSERT_TRUE(scheduler_budget(F.w->ctx.scheduler)->max_rate == 7);
         ASSERT_INT_EQ(F.w->n_tasks, 3);
         ASSERT_TRUE(F.w->tasks[0] == t1);
         ASSERT_INT_EQ(n_events(EVENT_TASK_ADDED), 2);
@@ -141,13 +140,13 @@ static void test_a_failed_reload_changes_nothing(void) {
 static void test_a_plan_changes_nothing_until_committed(void) {
         _cleanup_(config_freep) Config *a = config(CONFIG_A), *b = config(CONFIG_B);
         _cleanup_(watcher_plan_freep) WatcherPlan *p = NULL;
-        HttpPool *pool;
+        Poller *pool;
         WatchedTask *t1, *t2;
 
         setup();
         ASSERT_OK(watcher_apply_config(F.w, a, false));
         ASSERT_INT_EQ(F.rec.n, 0); /* not a reload: no task-added */
-        pool = F.w->pool;
+        pool = F.w->ctx.poller;
         t1 = F.w->tasks[0];
         t2 = F.w->tasks[1];
 
