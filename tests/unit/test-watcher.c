@@ -56,12 +56,21 @@ static Config *config(const char *text) {
         return c;
 }
 
-static void setup(void) {
+/* Nothing can be signed with these: every poll fails to start. */
+static const Credentials *unusable_credentials(void *userdata) {
+        static const Credentials c = { .source = "test" };
+        return &c;
+}
+
+static void setup_with(CredentialsGetter get) {
         memset(&F, 0, sizeof(F));
         recorder_init(&F.rec);
-        if (sd_event_new(&F.event) < 0 ||
-            watcher_new(&F.w, F.event, F.rec.sink, no_credentials, NULL) < 0)
+        if (sd_event_new(&F.event) < 0 || watcher_new(&F.w, F.event, F.rec.sink, get, NULL) < 0)
                 abort();
+}
+
+static void setup(void) {
+        setup_with(no_credentials);
 }
 
 static void teardown(void) {
@@ -206,6 +215,26 @@ static void test_status_json_catches_up_after_a_quick_change(void) {
         unlink(path);
 }
 
+/* A poll that cannot even be started counts as a failed one and is planned again, never
+ * dropped: the task keeps being polled. */
+static void test_a_poll_that_cannot_start_is_planned_again(void) {
+        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n"
+                                                   "[Poll]\nMinInterval=100ms\nMaxInterval=200ms\n"
+                                                   "[Tasks]\nTask=T-1\n");
+        usec_t end;
+
+        setup_with(unusable_credentials);
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        end = now_usec(CLOCK_MONOTONIC) + 5 * USEC_PER_SEC;
+        while (F.w->tasks[0]->failures < 3 && now_usec(CLOCK_MONOTONIC) < end)
+                ASSERT_TRUE(sd_event_run(F.event, 100 * USEC_PER_MSEC) >= 0);
+        ASSERT_TRUE(F.w->tasks[0]->failures >= 3); /* tried again and again */
+        ASSERT_NULL(F.w->tasks[0]->call);
+        ASSERT_TRUE(F.w->tasks[0]->sched.heap_index > 0 || F.w->tasks[0]->sched.queued);
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_a_failed_reload_changes_nothing),
+          TEST_CASE(test_a_poll_that_cannot_start_is_planned_again),
           TEST_CASE(test_a_plan_changes_nothing_until_committed),
           TEST_CASE(test_status_json_catches_up_after_a_quick_change))
