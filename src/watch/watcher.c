@@ -147,6 +147,10 @@ static bool watcher_on_ready(void *userdata) {
                 }
                 return false;
         }
+        if (w->awaiting_credentials) { /* back before watcher_credentials_changed() said so */
+                w->awaiting_credentials = false;
+                watcher_status_changed(w);
+        }
         return true;
 }
 
