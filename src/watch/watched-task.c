@@ -203,7 +203,7 @@ static void task_check_timeout(WatchedTask *t) {
                     format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
 }
 
-static void task_on_reply(const PollReply *o, void *userdata) {
+void watched_task_on_reply(const PollReply *o, void *userdata) {
         WatchedTask *t = userdata;
         WatchContext *w = t->ctx;
         usec_t delay;
@@ -236,7 +236,7 @@ void watched_task_on_due(SchedulerEntry *e, void *userdata) {
         if (t->call)
                 return; /* in flight already: its reply plans the next poll */
         r = poller_describe_task(w->poller, t->tracker.task_id, w->ready_credentials, &t->memo,
-                                 task_on_reply, t, &t->call);
+                                 watched_task_on_reply, t, &t->call);
         if (r < 0) {
                 /* Failing to even start is a failed poll. The room in the heap was reserved
                  * with the task: this cannot fail, so the task always has a next poll. */

@@ -75,6 +75,10 @@ WatchedTask *watched_task_free(WatchedTask *t);
 int watched_task_start(WatchedTask *t);
 /* The scheduler's due callback (a token is taken, credentials are in ctx). */
 void watched_task_on_due(SchedulerEntry *e, void *userdata);
+/* The poller's reply callback (userdata: the task): one outcome applied, in this order,
+ * here only: each transition emitted and its hooks submitted and recorded pending, the
+ * task saved, its next poll planned. Unit tests script replies through it. */
+void watched_task_on_reply(const PollReply *o, void *userdata);
 /* The poll in flight goes (a new pool): the task is due again at once. */
 void watched_task_abandon_poll(WatchedTask *t);
 int watched_task_compare_id(const void *key, const void *elem);
