@@ -12,8 +12,6 @@
 #include "task-report.h"
 #include "util/strutil.h"
 
-#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
-
 static void task_set_done(WatchedTask *t, bool done) {
         if (t->done == done)
                 return;

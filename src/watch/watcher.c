@@ -8,8 +8,6 @@
 #include "util/strutil.h"
 #include "watcher-private.h"
 
-#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
-
 void watcher_check_done(Watcher *w) {
         if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->ctx.n_done < w->n_tasks)
                 return;
