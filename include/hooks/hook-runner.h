@@ -68,11 +68,14 @@ typedef struct HookOutcome {
 } HookOutcome;
 
 /* Called from the event loop once every hook of a submitted event has finished, so that the
- * caller can record event_key as done in its persisted state. Hooks still queued or running
+ * caller can record event_key as done in its persisted state. submission is the userdata
+ * given to hook_runner_submit() (NULL when hook_runner_forget_userdata() dropped it), so the
+ * caller finds what the event belongs to without parsing the key; userdata is
+ * hook_runner_set_on_done()'s. Hooks still queued or running
  * when the runner is freed (stop, restart) never get here: record nothing and they run again
  * when the restarted daemon sees the event again. Must not free the runner. */
 typedef void (*HookDoneCallback)(HookRunner *r, const char *event_key, const HookOutcome *o,
-                                 void *userdata);
+                                 void *submission, void *userdata);
 
 /* Each line a hook writes (without its newline, at most HOOK_OUTPUT_LINE_MAX bytes: longer
  * lines come in pieces). stream is "stdout" or "stderr". */
@@ -109,11 +112,14 @@ void hook_runner_set_journal(HookRunner *r, bool enable);
 /* Queues one run of every command configured for the triggers e fires (a command listed
  * under two matching triggers runs once), with the event's environment and task_json (len
  * bytes, may be NULL) on stdin. Everything is copied; nothing runs and no callback is
- * called before the event loop next dispatches. Returns the number of runs queued (0: no
- * hook for this event, and on_done will not be called), or -EINVAL (no event_key),
- * -ENOMEM. */
+ * called before the event loop next dispatches; userdata comes back to on_done. Returns
+ * the number of runs queued (0: no hook for this event, and on_done will not be called),
+ * or -EINVAL (no event_key), -ENOMEM. */
 int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
-                       const char *task_json, size_t len);
+                       const char *task_json, size_t len, void *userdata);
+/* The owner of userdata goes away (a task removed by a reload while its hooks run): the
+ * runs submitted with it still finish, and on_done gets NULL for submission. */
+void hook_runner_forget_userdata(HookRunner *r, const void *userdata);
 
 size_t hook_runner_n_running(const HookRunner *r);
 size_t hook_runner_n_queued(const HookRunner *r);

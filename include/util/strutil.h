@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "util/cleanup.h"
 
@@ -26,6 +27,11 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 char *strdup_or_null(const char *s); /* strdup that passes NULL through; sets errno on OOM */
 bool streq_ptr(const char *a, const char *b); /* NULL-safe equality */
 char *strip(char *s); /* trims ASCII whitespace in place, returns s */
+/* Frees *p and stores value (taken; may be NULL) in its place. */
+static inline void free_and_replace(char **p, char *value) {
+        free(*p);
+        *p = value;
+}
 
 /* explicit_bzero(s, strlen(s)) then free; accepts NULL. */
 void free_secret(char *s);

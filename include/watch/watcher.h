@@ -1,5 +1,6 @@
-/* The watcher: one timer per task, a queue of due polls, the pool that sends them, and
- * what a reply means for the task, its events and the service status. */
+/* The watcher: the set of watched tasks and the configuration they are watched with; it
+ * drives their polls through one scheduler (one timer for all planned polls, a queue of due
+ * ones, the request budget) and one connection pool. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,7 +11,7 @@
 #include "creds/credentials.h"
 #include "hooks/hook-runner.h"
 #include "report/event.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* Exit codes of taskwatchd: distinct for every outcome a script may act on. */
 enum {
@@ -47,22 +48,21 @@ void watcher_set_store(Watcher *w, TaskStore *store);
  * watcher_apply_config(). 0 or -ENOMEM. */
 int watcher_set_hook_runner(Watcher *w, HookRunner *r);
 
-/* Start watching what c lists, stop what it no longer lists, keep the rest with their state
- * and timers. The watcher keeps a reference to nothing in c. is_reload: emit task-added /
- * task-removed events. */
-int watcher_apply_config(Watcher *w, const Config *c, bool is_reload);
-
-/* ---- STUB (branch daemon): the reload API branch core implements for real ----------------
- * A reload in two steps: watcher_plan_config() allocates everything the change needs and can
- * fail, changing nothing; watcher_commit_config() swaps the plan in, cannot fail, and takes
- * the plan. watcher_apply_config() is the two in one. The stub in watcher.c only borrows c
- * (it must outlive the plan) and commits through watcher_apply_config(). */
 typedef struct WatcherPlan WatcherPlan;
+/* Everything a new configuration needs that can fail, done without changing the running
+ * watcher: a new HTTP pool when endpoint/TLS/connection settings change, new WatchedTask
+ * objects (not started, no events emitted), the new sorted task array. -errno, and the
+ * watcher is exactly as before. The watcher keeps a reference to nothing in c. */
 int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret);
+/* Swaps the plan in; cannot fail: backoff, TaskTimeout, rate limit, pool, task set; emits
+ * task-added / task-removed when is_reload; starts new tasks; frees what went. Takes plan.
+ * Tasks kept keep their state and planned polls. */
 void watcher_commit_config(Watcher *w, WatcherPlan *plan, bool is_reload);
+/* Abandons a plan that was not committed (frees the tasks and pool it made). NULL-safe. */
 WatcherPlan *watcher_plan_free(WatcherPlan *p);
 DEFINE_POINTER_CLEANUP(WatcherPlan, watcher_plan_free)
-/* ---- end of STUB --------------------------------------------------------------------------- */
+/* plan + commit, for the first configuration. */
+int watcher_apply_config(Watcher *w, const Config *c, bool is_reload);
 
 /* When every task is terminal, exit the event loop with the code below. */
 void watcher_set_exit_when_done(Watcher *w, bool enable);

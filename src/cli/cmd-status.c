@@ -10,7 +10,7 @@
 #include "summary.h"
 #include "util/log.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* StateDirectory=taskwatchd of the unit. */
 #define DEFAULT_STATE_DIR "/var/lib/taskwatchd"

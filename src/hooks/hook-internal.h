@@ -11,6 +11,7 @@
 typedef struct HookJob {
         unsigned n_ref;
         char *key;
+        void *userdata; /* the submitter's, handed to on_done; NULL once forgotten */
         EventKind kind;
         char *task_id, *cluster_id, *task_type, *instance_id;
         char **env;

@@ -135,7 +135,7 @@ static void run_finish(HookRun *run, RunList *from) {
                 HookOutcome o = {
                         .runs = j->results, .n_runs = j->n_runs, .n_failed = j->n_failed,
                 };
-                r->on_done(r, j->key, &o, r->on_done_userdata);
+                r->on_done(r, j->key, &o, j->userdata, r->on_done_userdata);
         }
 }
 
@@ -352,7 +352,7 @@ size_t hook_runner_n_queued(const HookRunner *r) {
 }
 
 int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
-                       const char *task_json, size_t len) {
+                       const char *task_json, size_t len, void *userdata) {
         unsigned triggers = hook_triggers_for_event(e);
         HookRun **runs = NULL;
         HookJob *j = NULL;
@@ -365,6 +365,7 @@ int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
         n = hook_job_new(&j, e, event_key, task_json, len, &r->config, triggers);
         if (n <= 0)
                 return n;
+        j->userdata = userdata;
 
         /* All or nothing: allocate every run before queueing any. */
         runs = calloc(j->n_runs, sizeof(HookRun *));
@@ -397,4 +398,19 @@ int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
         hook_job_unref(j);
         runner_wake(r);
         return n;
+}
+
+static void list_forget_userdata(RunList *l, const void *userdata) {
+        for (HookRun *run = l->head; run; run = run->next)
+                if (run->job->userdata == userdata)
+                        run->job->userdata = NULL;
+}
+
+/* Only queued and running runs can still call on_done: a finished run's job either called it
+ * already or has a sibling in one of these lists. */
+void hook_runner_forget_userdata(HookRunner *r, const void *userdata) {
+        if (!r || !userdata)
+                return;
+        list_forget_userdata(&r->queued, userdata);
+        list_forget_userdata(&r->running, userdata);
 }

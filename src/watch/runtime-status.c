@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "watcher-internal.h"
+#include "watcher-private.h"
 
 #define RUNTIME_STATUS_INTERVAL (2 * USEC_PER_SEC)
 
@@ -23,12 +23,12 @@ void watcher_set_runtime_file(Watcher *w, const char *path) {
         w->runtime_file = copy; /* on OOM: no file, which taskwatch status survives */
 }
 
-static const char *waiting_for(const WatchedTask *t) {
-        if (t->awaiting_credentials)
+static const char *waiting_for(const Watcher *w, const WatchedTask *t) {
+        if (!t->sched.queued)
+                return NULL;
+        if (w->awaiting_credentials)
                 return "credentials";
-        if (t->queued)
-                return t->watcher->pool && http_pool_has_capacity(t->watcher->pool) ? "budget" : "connection";
-        return NULL;
+        return w->ctx.poller && poller_has_capacity(w->ctx.poller) ? "budget" : "connection";
 }
 
 static int write_file(Watcher *w, const char *tmp) {
@@ -42,10 +42,12 @@ static int write_file(Watcher *w, const char *tmp) {
         for (size_t i = 0; i < w->n_tasks; i++) {
                 const WatchedTask *t = w->tasks[i];
                 usec_t next = 0;
-                const char *why = waiting_for(t);
+                const char *why = waiting_for(w, t);
 
-                if (t->next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
-                        next = t->next_poll > mono ? real + (t->next_poll - mono) : real;
+                usec_t next_poll = t->sched.next_poll;
+
+                if (next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
+                        next = next_poll > mono ? real + (next_poll - mono) : real;
                 /* Task ids are validated ([A-Za-z0-9._-]): nothing to escape. */
                 fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
                         "\"in_flight\": %s, \"waiting_for\": %s%s%s}",
@@ -59,13 +61,25 @@ static int write_file(Watcher *w, const char *tmp) {
         return 0;
 }
 
+int watcher_on_runtime_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        watcher_write_runtime_status(userdata, true);
+        return 0;
+}
+
 void watcher_write_runtime_status(Watcher *w, bool force) {
         _cleanup_(freep) char *tmp = NULL;
         usec_t now = now_usec(CLOCK_MONOTONIC);
 
-        if (!w->runtime_file || (!force && now - w->runtime_written < RUNTIME_STATUS_INTERVAL &&
-                                 w->runtime_written != 0))
+        if (!w->runtime_file)
                 return;
+        if (!force && w->runtime_written != 0 && now - w->runtime_written < RUNTIME_STATUS_INTERVAL) {
+                /* Too soon: what changed is written when the interval is over, not left
+                 * stale until the next change. The timer exists since watcher_new(). */
+                (void) sd_event_source_set_time(w->runtime_timer, w->runtime_written + RUNTIME_STATUS_INTERVAL);
+                (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_ONESHOT);
+                return;
+        }
+        (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_OFF);
         w->runtime_written = now;
         if (asprintf(&tmp, "%s.%d.tmp", w->runtime_file, (int) getpid()) < 0)
                 return;

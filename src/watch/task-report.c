@@ -2,7 +2,8 @@
  * failed and when the next attempt is, and its end is reported once. */
 #include <string.h>
 
-#include "watcher-internal.h"
+#include "task-report.h"
+#include "util/strutil.h"
 
 static void format_delay(char *buf, size_t size, usec_t delay) {
         /* Round to what a person reads; sub-second precision only below 10 s. */
@@ -15,15 +16,10 @@ static void format_delay(char *buf, size_t size, usec_t delay) {
         format_timespan(buf, size, delay);
 }
 
-void set_string(char **dst, char *value) {
-        free(*dst);
-        *dst = value;
-}
-
 /* One event per fault: the same error again (same kind, status and code) stays quiet until
  * a good poll ends it or a different error replaces it. */
 void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay) {
-        Watcher *w = t->watcher;
+        WatchContext *w = t->ctx;
         char retry[FORMAT_TIMESPAN_MAX], server_wait[FORMAT_TIMESPAN_MAX];
         _cleanup_(freep) char *key = NULL, *summary = NULL;
         Event e = EVENT_INIT(ack_reply_event_kind(o->kind));
@@ -85,7 +81,7 @@ void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay) {
                  * name it, it is what to check (a certificate that does not verify against
                  * the system store and CAFile=, a firewall, a wrong Region=). */
                 event_emitf(w->sink, &e, "%s: poll failed, %s talking to %s (%s); keeping the last known state, retrying in %s",
-                            e.task_id, what, ack_client_endpoint(w->client), summary ?: "", retry);
+                            e.task_id, what, poller_endpoint(w->poller), summary ?: "", retry);
                 break;
         default:
                 event_emitf(w->sink, &e, "%s: poll failed, %s (%s)%s%s; keeping the last known state, retrying in %s",
@@ -93,13 +89,13 @@ void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay) {
                             o->request_id ?: "", retry);
         }
 
-        set_string(&t->error_key, TAKE_PTR(key));
-        set_string(&t->last_error, summary ? strdup(summary) : NULL);
+        free_and_replace(&t->error_key, TAKE_PTR(key));
+        free_and_replace(&t->last_error, summary ? strdup(summary) : NULL);
         t->dirty = true;
         if (summary) {
                 char *status_error = NULL;
                 if (asprintf(&status_error, "%s: %s", t->tracker.task_id, summary) >= 0)
-                        set_string(&w->last_error, status_error);
+                        free_and_replace(&w->last_error, status_error);
         }
 }
 
@@ -111,10 +107,10 @@ void task_report_recovered(WatchedTask *t, const AckReply *o, unsigned failures)
         e.task_id = t->tracker.task_id;
         e.request_id = o->request_id;
         e.http_status = (int) o->http_status;
-        event_emitf(t->watcher->sink, &e, "%s: polling recovered after %u failed attempt%s",
+        event_emitf(t->ctx->sink, &e, "%s: polling recovered after %u failed attempt%s",
                     e.task_id, failures, failures == 1 ? "" : "s");
-        set_string(&t->error_key, NULL);
-        set_string(&t->last_error, NULL);
+        free_and_replace(&t->error_key, NULL);
+        free_and_replace(&t->last_error, NULL);
 }
 
 void task_report_not_found(WatchedTask *t, const AckReply *o, usec_t delay) {
@@ -128,8 +124,8 @@ void task_report_not_found(WatchedTask *t, const AckReply *o, usec_t delay) {
         e.request_id = o->request_id;
         e.http_status = (int) o->http_status;
         e.retry_in = retry;
-        event_emitf(t->watcher->sink, &e,
+        event_emitf(t->ctx->sink, &e,
                     "%s: task not found (%u answers in a row: HTTP %ld %s); check the task id and region; checking again every %s",
                     e.task_id, t->not_found, o->http_status, o->code ?: "", retry);
-        set_string(&t->last_error, strdup("task not found"));
+        free_and_replace(&t->last_error, strdup("task not found"));
 }

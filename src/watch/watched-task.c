@@ -1,190 +1,101 @@
-/* A watched task's life (timer, done-ness) and its poll cycle: sign, send, classify the
- * response, apply it, schedule the next poll. */
+/* A watched task's life (start, done-ness) and what one poll's outcome does to it, in this
+ * order and in one place: emit each transition, submit its hooks (recorded pending in the
+ * ledger), persist, plan the next poll. */
+#include "watched-task.h"
+
 #include <errno.h>
-#include <stdint.h>
+#include <stddef.h>
 #include <string.h>
-#include <time.h>
 
-#include "watcher-internal.h"
+#include "task-hooks.h"
+#include "task-persist.h"
+#include "task-report.h"
+#include "util/strutil.h"
 
-WatchedTask *task_free(WatchedTask *t) {
-        if (!t)
-                return NULL;
-        if (t->done)
-                t->watcher->n_done--;
-        queue_remove(t->watcher, t);
-        ack_call_cancel(t->call);
-        task_unschedule(t);
-        task_tracker_done(&t->tracker);
-        free(t->error_key);
-        free(t->last_error);
-        task_record_free(t->hooks);
-        free(t);
-        return NULL;
-}
-
-/* ---- the planned polls: a min-heap on next_poll (watcher-internal.h) ---------------- */
-
-static void timers_set(Watcher *w, size_t i, WatchedTask *t) {
-        w->timers[i] = t;
-        t->timer_index = (uint32_t) (i + 1);
-}
-
-static void timers_up(Watcher *w, size_t i) {
-        WatchedTask *t = w->timers[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                if (w->timers[parent]->next_poll <= t->next_poll)
-                        break;
-                timers_set(w, i, w->timers[parent]);
-                i = parent;
-        }
-        timers_set(w, i, t);
-}
-
-static void timers_down(Watcher *w, size_t i) {
-        WatchedTask *t = w->timers[i];
-
-        for (;;) {
-                size_t c = 2 * i + 1;
-                if (c >= w->n_timers)
-                        break;
-                if (c + 1 < w->n_timers && w->timers[c + 1]->next_poll < w->timers[c]->next_poll)
-                        c++;
-                if (t->next_poll <= w->timers[c]->next_poll)
-                        break;
-                timers_set(w, i, w->timers[c]);
-                i = c;
-        }
-        timers_set(w, i, t);
-}
-
-static void timers_remove(Watcher *w, WatchedTask *t) {
-        size_t i = t->timer_index - 1;
-        WatchedTask *last = w->timers[--w->n_timers];
-
-        t->timer_index = 0;
-        if (i == w->n_timers)
-                return;
-        timers_set(w, i, last);
-        timers_up(w, i);
-        timers_down(w, last->timer_index - 1);
-}
-
-static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata);
-
-/* The timer goes off for the earliest poll, within that poll's accuracy, so that sd-event can
- * merge it with other wake-ups; every poll due by then goes with it. */
-static int timers_arm(Watcher *w) {
-        WatchedTask *head;
-        int r;
-
-        if (w->n_timers == 0)
-                return w->poll_timer ? sd_event_source_set_enabled(w->poll_timer, SD_EVENT_OFF) : 0;
-        head = w->timers[0];
-        if (!w->poll_timer) {
-                r = sd_event_add_time(w->event, &w->poll_timer, CLOCK_MONOTONIC, head->next_poll,
-                                      head->timer_accuracy, watcher_on_poll_timer, w);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(w->poll_timer, "task-poll");
-                return 0;
-        }
-        r = sd_event_source_set_time(w->poll_timer, head->next_poll);
-        if (r >= 0)
-                r = sd_event_source_set_time_accuracy(w->poll_timer, head->timer_accuracy);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(w->poll_timer, SD_EVENT_ONESHOT);
-        return r;
-}
-
-static int watcher_on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Watcher *w = userdata;
-        usec_t now = now_usec(CLOCK_MONOTONIC);
-
-        while (w->n_timers > 0 && w->timers[0]->next_poll <= now) {
-                WatchedTask *t = w->timers[0];
-
-                timers_remove(w, t);
-                queue_push(w, t);
-        }
-        if (timers_arm(w) < 0)
-                /* Without the timer no poll would start again: try once more from the loop. */
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        watcher_pump(w);
-        return 0;
-}
-
-int task_schedule(WatchedTask *t, usec_t delay) {
-        Watcher *w = t->watcher;
-        /* Let sd-event coalesce wake-ups of many tasks; a tenth of the delay is noise. */
-        usec_t accuracy = delay / 10;
-        bool was_head = t->timer_index == 1;
-
-        if (accuracy > 250 * USEC_PER_MSEC)
-                accuracy = 250 * USEC_PER_MSEC;
-        if (accuracy < USEC_PER_MSEC)
-                accuracy = USEC_PER_MSEC;
-
-        if (t->timer_index == 0) {
-                if (w->n_timers >= UINT32_MAX - 1)
-                        return -E2BIG;
-                if (w->n_timers == w->cap_timers) {
-                        size_t n = w->cap_timers > 0 ? w->cap_timers * 2 : 64;
-                        WatchedTask **a = reallocarray(w->timers, n, sizeof(*a));
-                        if (!a)
-                                return -ENOMEM;
-                        w->timers = a;
-                        w->cap_timers = n;
-                }
-                timers_set(w, w->n_timers++, t);
-        }
-        t->next_poll = now_usec(CLOCK_MONOTONIC) + delay;
-        t->timer_accuracy = (uint32_t) accuracy;
-        timers_up(w, t->timer_index - 1);
-        timers_down(w, t->timer_index - 1);
-        if (was_head || t->timer_index == 1)
-                return timers_arm(w);
-        return 0;
-}
-
-/* No poll planned (a terminal task, or one going away); next_poll is the caller's. */
-void task_unschedule(WatchedTask *t) {
-        Watcher *w = t->watcher;
-        bool was_head = t->timer_index == 1;
-
-        if (t->timer_index == 0)
-                return;
-        timers_remove(w, t);
-        if (was_head)
-                (void) timers_arm(w);
-}
-
-void task_set_done(WatchedTask *t, bool done) {
+static void task_set_done(WatchedTask *t, bool done) {
         if (t->done == done)
                 return;
         t->done = done;
         if (done)
-                t->watcher->n_done++;
+                t->ctx->n_done++;
         else
-                t->watcher->n_done--;
+                t->ctx->n_done--;
 }
 
-int compare_task_id(const void *key, const void *elem) {
+int watched_task_compare_id(const void *key, const void *elem) {
         return strcmp(key, (*(WatchedTask *const *) elem)->tracker.task_id);
 }
 
-WatchedTask *watcher_find(const Watcher *w, const char *id) {
-        if (w->n_tasks == 0)
-                return NULL; /* tasks may be NULL, which bsearch must not see */
-        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), compare_task_id);
-        return t ? *t : NULL;
+int watched_task_new(WatchedTask **ret, WatchContext *ctx, const char *id) {
+        WatchedTask *t = calloc(1, sizeof(*t));
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        t->ctx = ctx;
+        t->sched.next_poll = USEC_INFINITY;
+        r = task_tracker_init(&t->tracker, id);
+        if (r < 0) {
+                free(t);
+                return r;
+        }
+        *ret = t;
+        return 0;
 }
 
-/* o->unchanged: the reply is the one applied last (task_start_poll()), nothing changed. */
+WatchedTask *watched_task_free(WatchedTask *t) {
+        if (!t)
+                return NULL;
+        if (t->done)
+                t->ctx->n_done--;
+        scheduler_forget(t->ctx->scheduler, &t->sched);
+        /* Its hooks run on, but must not find it when they finish. */
+        hook_runner_forget_userdata(t->ctx->hooks, t);
+        poll_call_cancel(t->call);
+        task_tracker_done(&t->tracker);
+        free(t->error_key);
+        free(t->last_error);
+        hook_ledger_free(t->hooks);
+        free(t);
+        return NULL;
+}
+
+int watched_task_start(WatchedTask *t) {
+        WatchContext *w = t->ctx;
+        int r;
+
+        r = task_persist_restore(t);
+        if (r < 0)
+                return r;
+        t->restored = true;
+        if (t->lost)
+                task_set_done(t, true);
+        /* A task that ended while we watched it before stays ended: no more polls. */
+        if (task_tracker_is_terminal(&t->tracker)) {
+                task_set_done(t, true);
+                scheduler_unplan(w->scheduler, &t->sched);
+        } else
+                scheduler_plan(w->scheduler, &t->sched, backoff_initial_delay(&w->backoff));
+        task_hooks_resume(t);
+        task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
+                               * new tasks wait for news */
+        return 0;
+}
+
+/* The transitions, each emitted and then handed to the hooks with the reply on stdin. */
+static void task_emit_transitions(WatchedTask *t, const TransitionList *l, const char *body) {
+        for (size_t i = 0; i < l->n; i++) {
+                const Event *e = &l->items[i].event;
+
+                event_emit(t->ctx->sink, e);
+                task_hooks_submit(t, e, body);
+        }
+}
+
+/* o->info NULL: the reply is the one applied last (PollMemo), nothing changed. */
 static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
-        Watcher *w = t->watcher;
+        WatchContext *w = t->ctx;
+        _cleanup_(transition_list_done) TransitionList transitions = {};
         unsigned failures = t->failures;
         int r;
 
@@ -203,12 +114,13 @@ static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
                 t->dirty = true; /* last_error goes */
         task_report_recovered(t, o, failures);
 
-        r = o->info ? task_tracker_apply(&t->tracker, o->info, o->request_id, w->sink) : 0;
+        r = o->info ? task_tracker_apply(&t->tracker, o->info, o->request_id, &transitions) : 0;
         if (r < 0) {
                 /* Out of memory: nothing was recorded, so the next reply reports it all. */
-                t->reply_len = 0;
+                t->memo.len = 0;
                 return backoff_error_delay(&w->backoff, 1);
         }
+        task_emit_transitions(t, &transitions, o->body);
         if (r > 0) {
                 t->unchanged = 0;
                 t->dirty = true;
@@ -226,7 +138,7 @@ static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
 }
 
 static usec_t task_handle_failure(WatchedTask *t, const AckReply *o) {
-        Watcher *w = t->watcher;
+        WatchContext *w = t->ctx;
         usec_t delay;
 
         if (t->failures < 64)
@@ -250,7 +162,7 @@ static usec_t task_handle_failure(WatchedTask *t, const AckReply *o) {
         }
 
         if (o->kind == ACK_REPLY_THROTTLED) {
-                rate_limiter_on_throttled(&w->limiter, now_usec(CLOCK_MONOTONIC));
+                rate_limiter_on_throttled(scheduler_budget(w->scheduler), now_usec(CLOCK_MONOTONIC));
                 delay = backoff_throttle_delay(&w->backoff, t->failures, o->retry_after);
         } else
                 delay = backoff_error_delay(&w->backoff, t->failures);
@@ -258,19 +170,18 @@ static usec_t task_handle_failure(WatchedTask *t, const AckReply *o) {
         /* A retry sooner than the task's normal schedule is an extra request: only from the
          * retry budget, so a storm of errors cannot multiply the request rate. */
         usec_t normal = backoff_poll_delay(&w->backoff, t->unchanged);
-        if (delay < normal && !rate_limiter_take_retry(&w->limiter))
+        if (delay < normal && !rate_limiter_take_retry(scheduler_budget(w->scheduler)))
                 delay = normal;
 
         task_report_error(t, o, delay);
         return delay;
 }
 
-
 /* TaskTimeout=: said once, and the task is still watched. Measured from when watching
  * began (kept across restarts), which the daemon knows for sure; the API's "created" may be
  * missing or in another clock's format. */
 static void task_check_timeout(WatchedTask *t) {
-        Watcher *w = t->watcher;
+        WatchContext *w = t->ctx;
         char span[FORMAT_TIMESPAN_MAX];
         usec_t now = now_usec(CLOCK_REALTIME);
         Event e = EVENT_INIT(EVENT_TASK_TIMED_OUT);
@@ -290,137 +201,51 @@ static void task_check_timeout(WatchedTask *t) {
                     format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
 }
 
-/* A classified reply: remember it for the fast path, apply it or count the failure. */
-static usec_t task_apply_reply(WatchedTask *t, const AckReply *o) {
-        Watcher *w = t->watcher;
-        usec_t delay;
-
-        if (o->kind == ACK_REPLY_OK && o->body_len <= UINT32_MAX) {
-                /* task_handle_ok() resets it when the tracker did not take the reply. */
-                t->reply_hash = o->body_hash;
-                t->reply_len = (uint32_t) o->body_len;
-        }
-        if (o->kind == ACK_REPLY_OK)
-                rate_limiter_on_success(&w->limiter);
-        /* The hooks of the events this reply causes read it on stdin. */
-        w->applying = t;
-        w->applying_body = o->body;
-        delay = o->kind == ACK_REPLY_OK ? task_handle_ok(t, o) : task_handle_failure(t, o);
-        w->applying = NULL;
-        w->applying_body = NULL;
-        return delay;
-}
-
-static void task_on_reply(AckCall *call, AckReply *o, void *userdata) {
+void watched_task_on_reply(const AckReply *o, void *userdata) {
         WatchedTask *t = userdata;
-        Watcher *w = t->watcher;
+        WatchContext *w = t->ctx;
         usec_t delay;
 
-        t->call = NULL;
-        if (o->http_status > 0) /* a response came */
-                t->last_poll = now_usec(CLOCK_REALTIME);
-        /* Forget the last reply unless this one is applied below: after a failure, the next
-         * good reply goes the whole way. */
-        t->reply_len = 0;
-        if (o->error < 0)
-                /* Not even classified (out of memory): retry, nothing to report. */
+        t->call = NULL; /* the poller frees it after this */
+        if (!o) /* out of memory classifying the response */
                 delay = backoff_error_delay(&w->backoff, ++t->failures);
-        else
-                delay = task_apply_reply(t, o);
+        else {
+                if (o->http_status > 0)
+                        t->last_poll = now_usec(CLOCK_REALTIME);
+                if (o->kind == ACK_REPLY_OK)
+                        rate_limiter_on_success(scheduler_budget(w->scheduler));
+                delay = o->kind == ACK_REPLY_OK ? task_handle_ok(t, o) : task_handle_failure(t, o);
+        }
         task_check_timeout(t);
         task_persist_save(t);
 
-        if (delay == USEC_INFINITY) {
-                /* Terminal: no more polls. */
-                task_unschedule(t);
-                t->next_poll = USEC_INFINITY;
-        } else if (task_schedule(t, delay) < 0) {
-                /* Without a timer the task would be silently forgotten: poll again now. */
-                queue_push(w, t);
-        }
-
-        watcher_status_changed(w);
-        watcher_check_done(w);
+        if (delay == USEC_INFINITY)
+                scheduler_unplan(w->scheduler, &t->sched); /* terminal: no more polls */
+        else
+                scheduler_plan(w->scheduler, &t->sched, delay);
+        w->on_task_changed(w);
 }
 
-/* Sign and send one poll. Failures to even start are treated like a failed poll. */
-void task_start_poll(WatchedTask *t) {
-        Watcher *w = t->watcher;
-        const Credentials *creds = w->get_credentials(w->credentials_userdata);
+void watched_task_on_due(SchedulerEntry *e, void *userdata) {
+        WatchedTask *t = container_of(e, WatchedTask, sched);
+        WatchContext *w = t->ctx;
         int r;
 
-        if (!creds) {
-                /* Nothing to sign with: wait for the credentials rather than send a request
-                 * bound to fail. The credential layer reports why, and says when they are
-                 * back (watcher_credentials_changed()). */
-                t->awaiting_credentials = true;
-                watcher_status_changed(w);
-                return;
-        }
-
-        r = ack_client_describe_task(w->client, t->tracker.task_id, creds, task_on_reply, t, &t->call);
+        if (t->call)
+                return; /* in flight already: its reply plans the next poll */
+        r = poller_describe_task(w->poller, t->tracker.task_id, w->ready_credentials, &t->memo,
+                                 watched_task_on_reply, t, &t->call);
         if (r < 0) {
+                /* Failing to even start is a failed poll. The room in the heap was reserved
+                 * with the task: this cannot fail, so the task always has a next poll. */
                 t->call = NULL;
-                (void) task_schedule(t, backoff_error_delay(&w->backoff, ++t->failures));
+                scheduler_plan(w->scheduler, &t->sched, backoff_error_delay(&w->backoff, ++t->failures));
+        }
+}
+
+void watched_task_abandon_poll(WatchedTask *t) {
+        if (!t->call)
                 return;
-        }
-        /* A 2xx with the same length and hash as the last reply applied to the tracker is not
-         * decoded again: it would change nothing. Only a changed reply of the same length
-         * whose 64-bit hash collides with the old one would be missed, about one in 2^64 per
-         * change; and the next change, which moves "updated", is seen. After a failed poll
-         * (reply_len is reset then) a reply always goes the whole way. */
-        if (t->reply_len > 0)
-                ack_call_skip_known(t->call, t->reply_len, t->reply_hash);
-}
-
-
-/* A task begins once its saved state is known: it ends up done, or with its first poll
- * planned within the first interval. 0, or the -errno of the restore, which left nothing
- * behind, so it can be tried again. */
-int task_start(WatchedTask *t) {
-        Watcher *w = t->watcher;
-        int r;
-
-        r = task_persist_restore(t);
-        if (r < 0)
-                return r;
-        t->restored = true;
-        if (t->lost)
-                task_set_done(t, true);
-        /* A task that ended while we watched it before stays ended: no more polls. */
-        if (task_tracker_is_terminal(&t->tracker)) {
-                task_set_done(t, true);
-                t->next_poll = USEC_INFINITY;
-        } else if (task_schedule(t, backoff_initial_delay(&w->backoff)) < 0)
-                queue_push(w, t); /* no room in the timer heap: poll now instead */
-        task_hooks_resume(t);
-        task_persist_save(t); /* when a bad file was discarded or a pending hook was dropped:
-                               * new tasks wait for news */
-        return 0;
-}
-
-int task_new(WatchedTask **ret, Watcher *w, const char *id) {
-        WatchedTask *t = calloc(1, sizeof(*t));
-        int r;
-
-        if (!t)
-                return -ENOMEM;
-        t->watcher = w;
-        t->next_poll = USEC_INFINITY;
-        r = task_tracker_init(&t->tracker, id);
-        if (r < 0) {
-                free(t);
-                return r;
-        }
-        /* With a store, the watcher restores its tasks after READY=1, in slices of the
-         * loop (watcher_restore_pending()): reading 10 000 records takes ~0.3 s. */
-        if (!w->store) {
-                r = task_start(t);
-                if (r < 0) {
-                        task_free(t);
-                        return r;
-                }
-        }
-        *ret = t;
-        return 0;
+        t->call = poll_call_cancel(t->call);
+        scheduler_enqueue(t->ctx->scheduler, &t->sched);
 }

@@ -1,6 +1,7 @@
 /* STATUS=: a one-line summary of every task, rebuilt at most twice a second. */
 #include "report/notify.h"
-#include "watcher-internal.h"
+#include "util/strutil.h"
+#include "watcher-private.h"
 
 void watcher_update_status(Watcher *w) {
         size_t running = 0, paused = 0, waiting = 0, succeeded = 0, failed = 0, canceled = 0, lost = 0;
@@ -54,8 +55,8 @@ void watcher_update_status(Watcher *w) {
                 (void) strbuf_appendf(&b, ", %zu not found", lost);
         if (ok + bad + pending > 0)
                 (void) strbuf_appendf(&b, "; instances %zu succeeded, %zu failed, %zu pending", ok, bad, pending);
-        if (w->last_error)
-                (void) strbuf_appendf(&b, "; last error: %s", w->last_error);
+        if (w->ctx.last_error)
+                (void) strbuf_appendf(&b, "; last error: %s", w->ctx.last_error);
 
         /* The same text again tells systemd nothing, and every datagram is a write into
          * PID 1's queue (a full queue would block us). */

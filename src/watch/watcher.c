@@ -1,22 +1,162 @@
-/* The watcher: one timer per task, a queue of due polls, the pool that sends them, and
- * what a reply means for the task, its events and the service status. */
+/* The watcher: the set of watched tasks, the configuration applied to them, the pool and
+ * scheduler they share, and whether it is time to exit. */
 #include <errno.h>
 #include <string.h>
 
-#include "watcher-internal.h"
+#include "task-hooks.h"
+#include "task-persist.h"
+#include "util/strutil.h"
+#include "watcher-private.h"
 
 void watcher_check_done(Watcher *w) {
-        if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->n_done < w->n_tasks)
+        if (!w->exit_when_done || w->exiting || w->n_tasks == 0 || w->ctx.n_done < w->n_tasks)
                 return;
         /* The last transitions' hooks (the page for a failure) are why some run at all. */
-        if (w->n_hooks_running > 0)
+        if (w->ctx.n_hooks_running > 0)
                 return;
         w->exiting = true;
         watcher_update_status(w);
         (void) sd_event_exit(w->event, watcher_outcome(w));
 }
 
+WatchedTask *watcher_find(const Watcher *w, const char *id) {
+        if (w->n_tasks == 0)
+                return NULL; /* tasks may be NULL, which bsearch must not see */
+        WatchedTask **t = bsearch(id, w->tasks, w->n_tasks, sizeof(*w->tasks), watched_task_compare_id);
+        return t ? *t : NULL;
+}
+
+/* ---- restoring the tasks from the store ------------------------------------------------- */
+
+/* Restoring stops after this long and goes on in the next loop iteration, so that polls,
+ * signals and the watchdog are served meanwhile; and a restore that failed for want of
+ * memory or file descriptors is tried again after RESTORE_RETRY. */
+#define RESTORE_SLICE (10 * USEC_PER_MSEC)
+#define RESTORE_RETRY (1 * USEC_PER_SEC)
+
+static int restore_arm(Watcher *w, usec_t delay);
+
+/* No timer to go on with: the rest now, as a daemon without slices would have at start. */
+static void restore_rest_now(Watcher *w) {
+        for (; w->restore_cursor < w->n_tasks; w->restore_cursor++)
+                if (!w->tasks[w->restore_cursor]->restored)
+                        (void) watched_task_start(w->tasks[w->restore_cursor]);
+        w->restore_failed = false;
+        scheduler_pump(w->ctx.scheduler);
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
+static int persist_on_restore_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Watcher *w = userdata;
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+
+        while (w->restore_cursor < w->n_tasks) {
+                WatchedTask *t = w->tasks[w->restore_cursor++];
+
+                if (!t->restored && watched_task_start(t) < 0)
+                        w->restore_failed = true;
+                if (now_usec(CLOCK_MONOTONIC) - start >= RESTORE_SLICE)
+                        break;
+        }
+        scheduler_pump(w->ctx.scheduler);
+        watcher_status_changed(w);
+        if (w->restore_cursor < w->n_tasks) {
+                if (restore_arm(w, 0) < 0)
+                        restore_rest_now(w);
+                return 0;
+        }
+        if (w->restore_failed) {
+                w->restore_failed = false;
+                w->restore_cursor = 0;
+                if (restore_arm(w, RESTORE_RETRY) < 0)
+                        restore_rest_now(w);
+                return 0;
+        }
+        watcher_check_done(w);
+        return 0;
+}
+
+static int restore_arm(Watcher *w, usec_t delay) {
+        int r;
+
+        if (!w->restore_timer)
+                return sd_event_add_time_relative(w->event, &w->restore_timer, CLOCK_MONOTONIC,
+                                                  delay, 1, persist_on_restore_timer, w);
+        r = sd_event_source_set_time_relative(w->restore_timer, delay);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->restore_timer, SD_EVENT_ONESHOT);
+        return r;
+}
+
+void watcher_restore_pending(Watcher *w) {
+        w->restore_cursor = 0;
+        if (restore_arm(w, 0) < 0)
+                restore_rest_now(w);
+}
+
+/* Records of tasks the configuration no longer lists: left from an earlier run, they would
+ * show up in `taskwatch status` as watched. */
+void watcher_persist_prune(Watcher *w) {
+        _cleanup_(strv_freep) char **ids = NULL;
+
+        if (!w->ctx.store || task_store_list(w->ctx.store, &ids) < 0)
+                return;
+        for (char **id = ids; *id; id++)
+                if (!watcher_find(w, *id))
+                        (void) task_store_remove(w->ctx.store, *id);
+}
+
 /* ---- the watcher ------------------------------------------------------------------------ */
+
+/* A task changed what STATUS= shows, or may be the last to be done. */
+static void watcher_on_task_changed(WatchContext *ctx) {
+        Watcher *w = container_of(ctx, Watcher, ctx);
+
+        watcher_status_changed(w);
+        watcher_check_done(w);
+}
+
+static void watcher_on_hooks_done(HookRunner *r, const char *event_key, const HookOutcome *o,
+                                  void *submission, void *userdata) {
+        Watcher *w = userdata;
+        WatchedTask *t = submission; /* NULL: removed by a reload meanwhile, nothing to record */
+
+        if (w->ctx.n_hooks_running > 0)
+                w->ctx.n_hooks_running--;
+        if (t)
+                task_hooks_finished(t, event_key);
+        watcher_check_done(w);
+}
+
+/* May a due poll start: a free connection, and credentials to sign it with. Without them
+ * the polls wait in order, no budget is spent, and watcher_credentials_changed() says when
+ * they are back (the credential layer reports why they are not). */
+static bool watcher_on_ready(void *userdata) {
+        Watcher *w = userdata;
+
+        if (!w->ctx.poller || !poller_has_capacity(w->ctx.poller))
+                return false;
+        w->ctx.ready_credentials = w->get_credentials(w->credentials_userdata);
+        if (!w->ctx.ready_credentials) {
+                if (!w->awaiting_credentials) {
+                        w->awaiting_credentials = true;
+                        watcher_status_changed(w);
+                }
+                return false;
+        }
+        if (w->awaiting_credentials) { /* back before watcher_credentials_changed() said so */
+                w->awaiting_credentials = false;
+                watcher_status_changed(w);
+        }
+        return true;
+}
+
+void watcher_on_capacity(void *userdata) {
+        Watcher *w = userdata;
+
+        scheduler_pump(w->ctx.scheduler);
+}
 
 int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGetter get_credentials,
                 void *userdata) {
@@ -27,7 +167,10 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         if (!w)
                 return -ENOMEM;
         w->event = sd_event_ref(event);
-        w->sink = sink;
+        w->ctx.event = event;
+        w->ctx.sink = sink;
+        w->ctx.task_timeout = USEC_INFINITY;
+        w->ctx.on_task_changed = watcher_on_task_changed;
         w->get_credentials = get_credentials;
         w->credentials_userdata = userdata;
 
@@ -38,6 +181,17 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         (void) sd_event_source_set_enabled(w->status_timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->status_timer, "status");
 
+        r = sd_event_add_time(event, &w->runtime_timer, CLOCK_MONOTONIC, 0, 50 * USEC_PER_MSEC,
+                              watcher_on_runtime_timer, w);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(w->runtime_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(w->runtime_timer, "runtime-status");
+
+        r = scheduler_new(&w->ctx.scheduler, event, watcher_on_ready, watched_task_on_due, w);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -45,25 +199,20 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
 Watcher *watcher_free(Watcher *w) {
         if (!w)
                 return NULL;
-        if (w->hooks) {
-                event_sink_remove_listener(w->sink, watcher_on_event, w);
-                hook_runner_set_on_done(w->hooks, NULL, NULL);
-        }
+        if (w->ctx.hooks)
+                hook_runner_set_on_done(w->ctx.hooks, NULL, NULL);
         for (size_t i = 0; i < w->n_tasks; i++)
-                task_free(w->tasks[i]);
+                watched_task_free(w->tasks[i]);
         free(w->tasks);
-        free(w->timers);
-        sd_event_source_disable_unref(w->poll_timer);
-        ack_client_free(w->client);
-        http_pool_free(w->pool);
+        scheduler_free(w->ctx.scheduler);
+        poller_free(w->ctx.poller);
         sd_event_source_disable_unref(w->restore_timer);
-        sd_event_source_disable_unref(w->sync_timer);
-        task_store_free(w->store); /* syncs what the timer had yet to */
-        sd_event_source_disable_unref(w->rate_timer);
+        sd_event_source_disable_unref(w->ctx.sync_timer);
+        task_store_free(w->ctx.store); /* syncs what the timer had yet to */
         sd_event_source_disable_unref(w->status_timer);
+        sd_event_source_disable_unref(w->runtime_timer);
         sd_event_unref(w->event);
-        free(w->ca_file);
-        free(w->last_error);
+        free(w->ctx.last_error);
         free(w->status_text);
         free(w->runtime_file);
         free(w->credentials_problem);
@@ -72,25 +221,16 @@ Watcher *watcher_free(Watcher *w) {
 }
 
 void watcher_set_store(Watcher *w, TaskStore *store) {
-        task_store_free(w->store);
-        w->store = store;
+        task_store_free(w->ctx.store);
+        w->ctx.store = store;
 }
 
 int watcher_set_hook_runner(Watcher *w, HookRunner *r) {
-        int k;
-
-        if (w->hooks) {
-                event_sink_remove_listener(w->sink, watcher_on_event, w);
-                hook_runner_set_on_done(w->hooks, NULL, NULL);
-                w->hooks = NULL;
-        }
-        if (!r)
-                return 0;
-        k = event_sink_add_listener(w->sink, watcher_on_event, w);
-        if (k < 0)
-                return k;
-        w->hooks = r;
-        hook_runner_set_on_done(r, watcher_on_hooks_done, w);
+        if (w->ctx.hooks)
+                hook_runner_set_on_done(w->ctx.hooks, NULL, NULL);
+        w->ctx.hooks = r;
+        if (r)
+                hook_runner_set_on_done(r, watcher_on_hooks_done, w);
         return 0;
 }
 
@@ -99,184 +239,12 @@ void watcher_credentials_changed(Watcher *w, const char *problem) {
 
         if (problem && !(copy = strdup(problem)))
                 return; /* out of memory: STATUS= keeps the previous reason */
-        set_string(&w->credentials_problem, copy);
+        free_and_replace(&w->credentials_problem, copy);
         if (!problem)
-                for (size_t i = 0; i < w->n_tasks; i++) {
-                        WatchedTask *t = w->tasks[i];
-                        if (t->awaiting_credentials) {
-                                t->awaiting_credentials = false;
-                                queue_push(w, t);
-                        }
-                }
-        if (w->pool)
-                watcher_pump(w);
+                w->awaiting_credentials = false;
+        scheduler_pump(w->ctx.scheduler);
         watcher_status_changed(w);
 }
-
-static bool pool_options_equal(const HttpPoolOptions *a, const HttpPoolOptions *b) {
-        return a->max_connections == b->max_connections && a->timeout == b->timeout &&
-               a->max_body == b->max_body && a->allow_plain_http == b->allow_plain_http &&
-               streq_ptr(a->ca_file, b->ca_file);
-}
-
-/* A new endpoint or TLS setting takes a new pool; polls in flight on the old one are
- * abandoned and sent again at once, so no task loses its turn. */
-static int watcher_configure_http(Watcher *w, const Config *c) {
-        HttpPoolOptions o = {
-                .max_connections = c->max_connections,
-                .timeout = c->request_timeout,
-                .ca_file = c->ca_file,
-                .max_body = TASK_INFO_MAX_BODY,
-                .allow_plain_http = c->allow_plain_http,
-        };
-        _cleanup_(http_pool_freep) HttpPool *pool = NULL;
-        _cleanup_(ack_client_freep) AckClient *client = NULL;
-        _cleanup_(freep) char *ca_file = NULL;
-        int r;
-
-        ca_file = strdup_or_null(c->ca_file);
-        if (c->ca_file && !ca_file)
-                return -ENOMEM;
-
-        if (w->pool && pool_options_equal(&w->pool_options, &o)) {
-                /* Calls in flight on the old client need nothing of it. */
-                r = ack_client_new(&client, w->pool, c->endpoint);
-                if (r < 0)
-                        return r;
-                ack_client_free(w->client);
-                w->client = TAKE_PTR(client);
-                return 0;
-        }
-
-        r = http_pool_new(&pool, w->event, &o);
-        if (r < 0)
-                return r;
-        http_pool_set_on_capacity(pool, watcher_on_capacity, w);
-        r = ack_client_new(&client, pool, c->endpoint);
-        if (r < 0)
-                return r;
-
-        for (size_t i = 0; i < w->n_tasks; i++) {
-                WatchedTask *t = w->tasks[i];
-                if (t->call) {
-                        ack_call_cancel(t->call);
-                        t->call = NULL;
-                        queue_push(w, t);
-                }
-        }
-        ack_client_free(w->client);
-        http_pool_free(w->pool);
-        w->pool = TAKE_PTR(pool);
-        w->client = TAKE_PTR(client);
-        set_string(&w->ca_file, TAKE_PTR(ca_file));
-        w->pool_options = o;
-        w->pool_options.ca_file = w->ca_file;
-        return 0;
-}
-
-static int compare_task_ptr(const void *a, const void *b) {
-        return strcmp((*(WatchedTask *const *) a)->tracker.task_id,
-                      (*(WatchedTask *const *) b)->tracker.task_id);
-}
-
-static void emit_membership(Watcher *w, EventKind kind, const char *id) {
-        Event e = EVENT_INIT(kind);
-
-        e.task_id = id;
-        event_emitf(w->sink, &e, "%s: %s", id,
-                    kind == EVENT_TASK_ADDED ? "now watched (added by reload)" : "no longer watched (removed by reload)");
-}
-
-int watcher_apply_config(Watcher *w, const Config *c, bool is_reload) {
-        WatchedTask **next;
-        size_t n = 0;
-        int r;
-
-        r = watcher_configure_http(w, c);
-        if (r < 0)
-                return r;
-        w->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
-        w->task_timeout = c->task_timeout;
-        if (!w->limiter_ready) {
-                rate_limiter_init(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
-                w->limiter_ready = true;
-        } else
-                rate_limiter_set_max_rate(&w->limiter, c->max_requests_per_second, now_usec(CLOCK_MONOTONIC));
-
-        next = calloc(c->n_tasks ? c->n_tasks : 1, sizeof(*next));
-        if (!next)
-                return -ENOMEM;
-
-        /* Build the new set first, so that running out of memory leaves the old one intact. */
-        for (size_t i = 0; i < c->n_tasks; i++) {
-                WatchedTask *t = watcher_find(w, c->tasks[i]);
-                if (!t) {
-                        r = task_new(&t, w, c->tasks[i]);
-                        if (r < 0) {
-                                for (size_t j = 0; j < n; j++)
-                                        if (!watcher_find(w, next[j]->tracker.task_id))
-                                                task_free(next[j]);
-                                free(next);
-                                return r;
-                        }
-                        if (is_reload)
-                                emit_membership(w, EVENT_TASK_ADDED, t->tracker.task_id);
-                }
-                next[n++] = t;
-        }
-        qsort(next, n, sizeof(*next), compare_task_ptr);
-
-        for (size_t i = 0; i < w->n_tasks; i++) {
-                WatchedTask *t = w->tasks[i];
-                if (bsearch(t->tracker.task_id, next, n, sizeof(*next), compare_task_id))
-                        continue;
-                if (is_reload)
-                        emit_membership(w, EVENT_TASK_REMOVED, t->tracker.task_id);
-                task_persist_forget(t);
-                task_free(t);
-        }
-        free(w->tasks);
-        w->tasks = next;
-        w->n_tasks = n;
-        watcher_persist_prune(w);
-        for (size_t i = 0; i < n; i++)
-                if (!next[i]->restored) {
-                        watcher_restore_pending(w);
-                        break;
-                }
-
-        watcher_pump(w);
-        watcher_status_changed(w);
-        watcher_check_done(w);
-        return 0;
-}
-
-/* ---- STUB (branch daemon): replaced by branch core's real plan/commit at merge ----------- */
-struct WatcherPlan {
-        const Config *config; /* borrowed: the caller keeps it until the commit */
-};
-
-int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret) {
-        WatcherPlan *p = calloc(1, sizeof(*p));
-
-        if (!p)
-                return -ENOMEM;
-        p->config = c;
-        *ret = p;
-        return 0;
-}
-
-void watcher_commit_config(Watcher *w, WatcherPlan *plan, bool is_reload) {
-        /* Today's code can still fail here (out of memory); core's commit cannot. */
-        (void) watcher_apply_config(w, plan->config, is_reload);
-        watcher_plan_free(plan);
-}
-
-WatcherPlan *watcher_plan_free(WatcherPlan *p) {
-        free(p);
-        return NULL;
-}
-/* ---- end of STUB --------------------------------------------------------------------------- */
 
 void watcher_set_exit_when_done(Watcher *w, bool enable) {
         w->exit_when_done = enable;
@@ -312,5 +280,5 @@ size_t watcher_n_tasks(const Watcher *w) {
 }
 
 size_t watcher_n_done(const Watcher *w) {
-        return w->n_done;
+        return w->ctx.n_done;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,8 +90,8 @@ static void check_record(const TaskRecord *r) {
                 if (i > 0 && strcmp(s->instances[i - 1].id, s->instances[i].id) >= 0)
                         abort();
         }
-        for (size_t i = 0; i < r->n_hooks_done; i++)
-                if (!r->hooks_done[i])
+        for (size_t i = 0; i < r->hooks->n_done; i++)
+                if (!r->hooks->done[i])
                         abort();
 }
 
@@ -105,10 +105,10 @@ static void check_same(const TaskRecord *a, const TaskRecord *b) {
         if (!same_string(a->task_id, b->task_id) || a->have_baseline != b->have_baseline ||
             a->lost != b->lost || a->timeout_reported != b->timeout_reported ||
             a->first_seen != b->first_seen || a->last_poll != b->last_poll ||
-            !same_string(a->last_error, b->last_error) || a->n_hooks_done != b->n_hooks_done)
+            !same_string(a->last_error, b->last_error) || a->hooks->n_done != b->hooks->n_done)
                 abort();
-        for (size_t i = 0; i < a->n_hooks_done; i++)
-                if (!same_string(a->hooks_done[i], b->hooks_done[i]))
+        for (size_t i = 0; i < a->hooks->n_done; i++)
+                if (!same_string(a->hooks->done[i], b->hooks->done[i]))
                         abort();
         if (!same_string(x->state, y->state) || !same_string(x->stage, y->stage) ||
             !same_string(x->cluster_id, y->cluster_id) ||

@@ -1,7 +1,7 @@
 /* Backoff arithmetic: bounds, growth, reset, jitter, and the server's retry-after. */
 #include "test.h"
 #include "util/random-util.h"
-#include "watch/backoff.h"
+#include "track/backoff.h"
 
 static const BackoffPolicy policy = {
         .min_interval = 5 * USEC_PER_SEC,

@@ -21,6 +21,7 @@
 
 typedef struct DoneRecord {
         char *key;
+        void *submission;
         size_t n_runs, n_failed;
         HookRunResult runs[8];
         char *names[8];
@@ -41,13 +42,15 @@ typedef struct Fixture {
 
 static Fixture F;
 
-static void on_done(HookRunner *r, const char *key, const HookOutcome *o, void *userdata) {
+static void on_done(HookRunner *r, const char *key, const HookOutcome *o, void *submission,
+                    void *userdata) {
         DoneRecord *d;
 
         if (F.n_done >= MAX_DONE)
                 abort();
         d = &F.done[F.n_done++];
         d->key = strdup(key);
+        d->submission = submission;
         d->n_runs = o->n_runs;
         d->n_failed = o->n_failed;
         for (size_t i = 0; i < o->n_runs && i < ELEMENTSOF(d->runs); i++) {
@@ -150,13 +153,17 @@ static Event failed_event(void) {
         return e;
 }
 
-static int submit(const Event *e, const char *json) {
+static int submit_with(const Event *e, const char *json, void *userdata) {
         char *key = NULL;
         int r = hook_event_key(e, &key);
         if (r >= 0)
-                r = hook_runner_submit(F.runner, e, key, json, json ? strlen(json) : 0);
+                r = hook_runner_submit(F.runner, e, key, json, json ? strlen(json) : 0, userdata);
         free(key);
         return r;
+}
+
+static int submit(const Event *e, const char *json) {
+        return submit_with(e, json, NULL);
 }
 
 static char *read_file(const char *path) {
@@ -497,7 +504,7 @@ static void test_a_command_under_two_triggers_runs_once(void) {
         Event b = EVENT_INIT(EVENT_TASK_BASELINE);
         b.task_id = "T-1";
         ASSERT_INT_EQ(submit(&b, NULL), 0);
-        ASSERT_INT_EQ(hook_runner_submit(F.runner, &e, NULL, NULL, 0), -EINVAL);
+        ASSERT_INT_EQ(hook_runner_submit(F.runner, &e, NULL, NULL, 0, NULL), -EINVAL);
         ASSERT_TRUE(run_until_done(1, 10 * USEC_PER_SEC));
         ASSERT_STR_EQ(F.out.data, "once\n");
         ASSERT_INT_EQ(F.n_done, 1);
@@ -638,7 +645,33 @@ static void test_freeing_the_runner_terminates_running_hooks(void) {
         fixture_teardown();
 }
 
+/* The done callback finds what an event belongs to by the userdata it was submitted with,
+ * not by parsing its key; an owner that went away gets no pointer back. */
+static void test_each_submission_gets_its_userdata_back(void) {
+        Event e = failed_event(), f = failed_event();
+        int first, second;
+
+        f.task_id = "T-2";
+        fixture_setup();
+        add(HOOK_ON_TASK_FAILED, "/bin/true");
+        ASSERT_OK(fixture_start());
+
+        ASSERT_INT_EQ(submit_with(&e, NULL, &first), 1);
+        ASSERT_INT_EQ(submit_with(&f, NULL, &second), 1);
+        hook_runner_forget_userdata(F.runner, &second);
+        ASSERT_TRUE(run_until_done(2, 10 * USEC_PER_SEC));
+        for (size_t i = 0; i < 2; i++)
+                if (strcmp(F.done[i].key, "T-1/task-failed") == 0)
+                        ASSERT_TRUE(F.done[i].submission == &first);
+                else {
+                        ASSERT_STR_EQ(F.done[i].key, "T-2/task-failed");
+                        ASSERT_NULL(F.done[i].submission);
+                }
+        fixture_teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_hook_gets_environment_and_stdin),
+          TEST_CASE(test_each_submission_gets_its_userdata_back),
           TEST_CASE(test_signals_are_unblocked_and_default_in_the_hook),
           TEST_CASE(test_exit_status_is_reported),
           TEST_CASE(test_a_hook_that_cannot_start_is_reported),

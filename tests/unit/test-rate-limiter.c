@@ -1,6 +1,6 @@
 /* The request budget: bucket, throttling cuts and recovery, retry budget. */
 #include "test.h"
-#include "watch/rate-limiter.h"
+#include "track/rate-limiter.h"
 
 #define T0 (1000 * USEC_PER_SEC)
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "watch/task-snapshot.h"
+#include "track/task-snapshot.h"
 
 static bool inside(const TaskSnapshot *s, const void *p, size_t n) {
         return p && (const char *) p >= (const char *) s->block &&

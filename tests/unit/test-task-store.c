@@ -12,7 +12,7 @@
 #include "event-recorder.h"
 #include "test.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 static char tmp[] = "/tmp/test-task-store-XXXXXX";
 static char tasks[sizeof(tmp) + 16];
@@ -125,8 +125,8 @@ static void fill_record(TaskRecord *r, const char *id, size_t n_instances) {
         r->first_seen = 1700000000123456ULL;
         r->last_poll = 1700000099654321ULL;
         r->last_error = strdup("HTTP 503: \"busy\"\nretrying in 40s");
-        if (task_record_add_hook_done(r, "task-failed") != 1 ||
-            task_record_add_hook_done(r, "instance-failed:i-00001") != 1)
+        if (hook_ledger_add_done(task_record_own_hooks(r), "task-failed") != 1 ||
+            hook_ledger_add_done(task_record_own_hooks(r), "instance-failed:i-00001") != 1)
                 abort();
 }
 
@@ -161,11 +161,11 @@ static void test_round_trip_of_a_full_record(void) {
         ASSERT_U64_EQ(got->first_seen, 1700000000123456ULL);
         ASSERT_U64_EQ(got->last_poll, 1700000099654321ULL);
         ASSERT_STR_EQ(got->last_error, r.last_error);
-        ASSERT_INT_EQ(got->n_hooks_done, 2);
-        ASSERT_STR_EQ(got->hooks_done[0], "task-failed");
-        ASSERT_STR_EQ(got->hooks_done[1], "instance-failed:i-00001");
-        ASSERT_TRUE(task_record_hook_done(got, "task-failed"));
-        ASSERT_TRUE(!task_record_hook_done(got, "task-succeeded"));
+        ASSERT_INT_EQ(got->hooks->n_done, 2);
+        ASSERT_STR_EQ(got->hooks->done[0], "task-failed");
+        ASSERT_STR_EQ(got->hooks->done[1], "instance-failed:i-00001");
+        ASSERT_TRUE(hook_ledger_has_done(got->hooks, "task-failed"));
+        ASSERT_TRUE(!hook_ledger_has_done(got->hooks, "task-succeeded"));
 
         ASSERT_STR_EQ(got->snapshot.state, "running");
         ASSERT_INT_EQ(got->snapshot.phase, TASK_PHASE_RUNNING);
@@ -208,7 +208,7 @@ static void test_record_without_baseline_round_trips(void) {
         ASSERT_INT_EQ(got->snapshot.phase, TASK_PHASE_UNKNOWN);
         ASSERT_U64_EQ(got->first_seen, 5);
         ASSERT_NULL(got->last_error);
-        ASSERT_INT_EQ(got->n_hooks_done, 0);
+        ASSERT_INT_EQ(got->hooks->n_done, 0);
         teardown();
 }
 
@@ -232,8 +232,12 @@ static int apply(TaskTracker *t, EventRecorder *rec, const char *json) {
 
         if (task_info_parse(json, strlen(json), &info, NULL) < 0)
                 abort();
-        r = task_tracker_apply(t, info, "req-1", rec->sink);
+        TransitionList list = {};
+        r = task_tracker_apply(t, info, "req-1", &list);
         task_info_free(info);
+        for (size_t i = 0; i < list.n; i++)
+                recorder_on_event(&list.items[i].event, rec);
+        transition_list_done(&list);
         return r;
 }
 
@@ -786,9 +790,9 @@ static void test_hook_keys_are_kept_once(void) {
         TaskRecord r;
 
         ASSERT_OK(task_record_init(&r, "T-1"));
-        ASSERT_INT_EQ(task_record_add_hook_done(&r, "k"), 1);
-        ASSERT_INT_EQ(task_record_add_hook_done(&r, "k"), 0);
-        ASSERT_INT_EQ(r.n_hooks_done, 1);
+        ASSERT_INT_EQ(hook_ledger_add_done(task_record_own_hooks(&r), "k"), 1);
+        ASSERT_INT_EQ(hook_ledger_add_done(task_record_own_hooks(&r), "k"), 0);
+        ASSERT_INT_EQ(r.hooks->n_done, 1);
         ASSERT_OK(task_record_set_last_error(&r, "e"));
         ASSERT_STR_EQ(r.last_error, "e");
         ASSERT_OK(task_record_set_last_error(&r, NULL));
@@ -825,18 +829,18 @@ static void test_pending_hooks_share_their_input_and_finish_into_done(void) {
 
         c.task_id = "T-1";
         ASSERT_OK(task_record_init(&r, "T-1"));
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, reply1), 1);
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-2", &b, reply1), 1);
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-failed", &c, reply2), 1);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/instance-failed/i-1", &a, reply1), 1);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/instance-failed/i-2", &b, reply1), 1);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/task-failed", &c, reply2), 1);
         /* Twice the same key: once. */
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-failed", &c, reply2), 0);
-        ASSERT_INT_EQ(r.n_hooks_pending, 3);
-        ASSERT_INT_EQ(r.n_hook_inputs, 2); /* one reply, kept once */
-        ASSERT_INT_EQ(r.hooks_pending[0].input, r.hooks_pending[1].input);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/task-failed", &c, reply2), 0);
+        ASSERT_INT_EQ(r.hooks->n_pending, 3);
+        ASSERT_INT_EQ(r.hooks->n_inputs, 2); /* one reply, kept once */
+        ASSERT_INT_EQ(r.hooks->pending[0].input, r.hooks->pending[1].input);
 
-        p = task_record_hook_pending(&r, "T-1/instance-failed/i-2");
+        p = hook_ledger_pending(r.hooks, "T-1/instance-failed/i-2");
         ASSERT_NOT_NULL(p);
-        ASSERT_STR_EQ(task_record_hook_input(&r, p), reply1);
+        ASSERT_STR_EQ(hook_ledger_input(r.hooks, p), reply1);
         ASSERT_OK(task_pending_hook_to_event(p, "T-1", &back));
         ASSERT_INT_EQ(back.kind, EVENT_INSTANCE_FAILED);
         ASSERT_STR_EQ(back.task_id, "T-1");
@@ -849,20 +853,20 @@ static void test_pending_hooks_share_their_input_and_finish_into_done(void) {
 
         /* The first of the two readers of reply1 finishing keeps it; the second drops it,
          * and reply2 is renumbered. */
-        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-1"), 1);
-        ASSERT_INT_EQ(r.n_hook_inputs, 2);
-        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-2"), 1);
-        ASSERT_INT_EQ(r.n_hooks_pending, 1);
-        ASSERT_INT_EQ(r.n_hook_inputs, 1);
-        ASSERT_STR_EQ(task_record_hook_input(&r, &r.hooks_pending[0]), reply2);
-        ASSERT_TRUE(task_record_hook_done(&r, "T-1/instance-failed/i-1"));
-        ASSERT_TRUE(!task_record_hook_pending(&r, "T-1/instance-failed/i-1"));
+        ASSERT_INT_EQ(hook_ledger_finish(r.own_hooks, "T-1/instance-failed/i-1"), 1);
+        ASSERT_INT_EQ(r.hooks->n_inputs, 2);
+        ASSERT_INT_EQ(hook_ledger_finish(r.own_hooks, "T-1/instance-failed/i-2"), 1);
+        ASSERT_INT_EQ(r.hooks->n_pending, 1);
+        ASSERT_INT_EQ(r.hooks->n_inputs, 1);
+        ASSERT_STR_EQ(hook_ledger_input(r.hooks, &r.hooks->pending[0]), reply2);
+        ASSERT_TRUE(hook_ledger_has_done(r.hooks, "T-1/instance-failed/i-1"));
+        ASSERT_TRUE(!hook_ledger_pending(r.hooks, "T-1/instance-failed/i-1"));
         /* A key already done is never pending again. */
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, reply1), 0);
-        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/task-failed"), 1);
-        ASSERT_INT_EQ(r.n_hooks_pending, 0);
-        ASSERT_INT_EQ(r.n_hook_inputs, 0);
-        ASSERT_INT_EQ(r.n_hooks_done, 3);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/instance-failed/i-1", &a, reply1), 0);
+        ASSERT_INT_EQ(hook_ledger_finish(r.own_hooks, "T-1/task-failed"), 1);
+        ASSERT_INT_EQ(r.hooks->n_pending, 0);
+        ASSERT_INT_EQ(r.hooks->n_inputs, 0);
+        ASSERT_INT_EQ(r.hooks->n_done, 3);
         task_record_done(&r);
 }
 
@@ -883,35 +887,35 @@ static void test_pending_hooks_round_trip_and_stay_out_of_files_without_them(voi
         free(TAKE_PTR(json));
 
         c.task_id = "T-1";
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/instance-failed/i-1", &a, AWKWARD_TEXT), 1);
-        ASSERT_INT_EQ(task_record_add_hook_pending(&r, "T-1/task-succeeded", &c, NULL), 1);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/instance-failed/i-1", &a, AWKWARD_TEXT), 1);
+        ASSERT_INT_EQ(hook_ledger_add_pending(task_record_own_hooks(&r), "T-1/task-succeeded", &c, NULL), 1);
         ASSERT_OK(task_store_save(s, &r));
         ASSERT_OK(task_store_load(s, "T-1", &got, &reason));
         ASSERT_NULL(reason);
-        ASSERT_INT_EQ(got->n_hooks_done, 2);
-        ASSERT_INT_EQ(got->n_hooks_pending, 2);
-        ASSERT_INT_EQ(got->n_hook_inputs, 1);
-        ASSERT_STR_EQ(got->hooks_pending[0].key, "T-1/instance-failed/i-1");
-        ASSERT_STR_EQ(got->hooks_pending[0].kind, "instance-failed");
-        ASSERT_STR_EQ(task_record_hook_input(got, &got->hooks_pending[0]), AWKWARD_TEXT);
+        ASSERT_INT_EQ(got->hooks->n_done, 2);
+        ASSERT_INT_EQ(got->hooks->n_pending, 2);
+        ASSERT_INT_EQ(got->hooks->n_inputs, 1);
+        ASSERT_STR_EQ(got->hooks->pending[0].key, "T-1/instance-failed/i-1");
+        ASSERT_STR_EQ(got->hooks->pending[0].kind, "instance-failed");
+        ASSERT_STR_EQ(hook_ledger_input(got->hooks, &got->hooks->pending[0]), AWKWARD_TEXT);
         for (size_t f = 0; f < _TASK_HOOK_FIELD_MAX; f++)
-                if (r.hooks_pending[0].fields[f])
-                        ASSERT_STR_EQ(got->hooks_pending[0].fields[f], r.hooks_pending[0].fields[f]);
+                if (r.hooks->pending[0].fields[f])
+                        ASSERT_STR_EQ(got->hooks->pending[0].fields[f], r.hooks->pending[0].fields[f]);
                 else
-                        ASSERT_NULL(got->hooks_pending[0].fields[f]);
-        ASSERT_INT_EQ(got->hooks_pending[1].input, TASK_HOOK_NO_INPUT);
-        ASSERT_NULL(task_record_hook_input(got, &got->hooks_pending[1]));
-        ASSERT_OK(task_pending_hook_to_event(&got->hooks_pending[1], "T-1", &back));
+                        ASSERT_NULL(got->hooks->pending[0].fields[f]);
+        ASSERT_INT_EQ(got->hooks->pending[1].input, TASK_HOOK_NO_INPUT);
+        ASSERT_NULL(hook_ledger_input(got->hooks, &got->hooks->pending[1]));
+        ASSERT_OK(task_pending_hook_to_event(&got->hooks->pending[1], "T-1", &back));
         ASSERT_INT_EQ(back.kind, EVENT_TASK_SUCCEEDED);
 
         /* Finished, they leave the file as it was before them. */
-        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/instance-failed/i-1"), 1);
-        ASSERT_INT_EQ(task_record_finish_hook(&r, "T-1/task-succeeded"), 1);
+        ASSERT_INT_EQ(hook_ledger_finish(r.own_hooks, "T-1/instance-failed/i-1"), 1);
+        ASSERT_INT_EQ(hook_ledger_finish(r.own_hooks, "T-1/task-succeeded"), 1);
         ASSERT_OK(task_store_save(s, &r));
         ASSERT_OK(task_store_load(s, "T-1", &plain, NULL));
-        ASSERT_INT_EQ(plain->n_hooks_pending, 0);
-        ASSERT_INT_EQ(plain->n_hook_inputs, 0);
-        ASSERT_INT_EQ(plain->n_hooks_done, 4);
+        ASSERT_INT_EQ(plain->hooks->n_pending, 0);
+        ASSERT_INT_EQ(plain->hooks->n_inputs, 0);
+        ASSERT_INT_EQ(plain->hooks->n_done, 4);
         task_record_done(&r);
         teardown();
 }
@@ -945,9 +949,9 @@ static void test_pending_hooks_of_unknown_kinds_and_bad_entries(void) {
 
         /* Unknown keys are ignored, an unknown kind is loaded and refused as an event. */
         ASSERT_OK(task_record_from_json(future, strlen(future), &got, &reason));
-        ASSERT_INT_EQ(got->n_hooks_pending, 1);
-        ASSERT_STR_EQ(task_record_hook_input(got, &got->hooks_pending[0]), "{}");
-        ASSERT_INT_EQ(task_pending_hook_to_event(&got->hooks_pending[0], "T-1", &e), -EINVAL);
+        ASSERT_INT_EQ(got->hooks->n_pending, 1);
+        ASSERT_STR_EQ(hook_ledger_input(got->hooks, &got->hooks->pending[0]), "{}");
+        ASSERT_INT_EQ(task_pending_hook_to_event(&got->hooks->pending[0], "T-1", &e), -EINVAL);
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(task_record_freep) TaskRecord *r = NULL;

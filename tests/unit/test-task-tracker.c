@@ -1,7 +1,8 @@
 /* The task tracker: which events each reply implies, given what came before. */
 #include "event-recorder.h"
 #include "test.h"
-#include "watch/task-tracker.h"
+#include "track/task-tracker.h"
+#include "util/strutil.h"
 
 static EventRecorder rec;
 static TaskTracker tracker;
@@ -26,8 +27,18 @@ static int apply(const char *json) {
                 fprintf(stderr, "# test reply does not parse: %s\n", json);
                 abort();
         }
-        r = task_tracker_apply(&tracker, info, "req-1", rec.sink);
+        TransitionList list = {};
+        r = task_tracker_apply(&tracker, info, "req-1", &list);
         task_info_free(info);
+        /* The returned values, recorded for the assertions below. */
+        for (size_t i = 0; i < list.n; i++) {
+                if (!streq_ptr(list.items[i].event.message, list.items[i].message))
+                        abort();
+                recorder_on_event(&list.items[i].event, &rec);
+        }
+        if (r <= 0 && list.n > 0)
+                abort(); /* nothing changed, so nothing to report */
+        transition_list_done(&list);
         return r;
 }
 
@@ -262,7 +273,39 @@ static void test_many_instances_are_tracked(void) {
         teardown();
 }
 
-TEST_MAIN(TEST_CASE(test_first_reply_is_the_baseline),
+/* The transitions come back as values, in order, with their fields and message; and the
+ * previous state they name stays readable while the list lives. */
+static void test_transitions_are_returned_as_values(void) {
+        TransitionList list = {};
+        TaskInfo *info = NULL;
+        const char *done = "{\"state\":\"success\",\"current_stage\":\"CreateInstances\",\"task_result\":["
+                           "{\"data\":\"i-1\",\"status\":\"success\"},{\"data\":\"i-2\",\"status\":\"initial\"}]}";
+
+        setup();
+        apply(RUNNING_2);
+        ASSERT_OK(task_info_parse(done, strlen(done), &info, NULL));
+        ASSERT_INT_EQ(task_tracker_apply(&tracker, info, "req-2", &list), 1);
+        task_info_free(info);
+
+        ASSERT_INT_EQ(list.n, 3);
+        ASSERT_INT_EQ(list.items[0].event.kind, EVENT_INSTANCE_SUCCEEDED);
+        ASSERT_STR_EQ(list.items[0].event.instance_id, "i-1");
+        ASSERT_STR_EQ(list.items[0].event.instance_previous_status, "initial");
+        ASSERT_STR_EQ(list.items[0].event.request_id, "req-2");
+        ASSERT_STR_EQ(list.items[0].message, "T-1: instance i-1 succeeded (was initial)");
+        ASSERT_TRUE(list.items[0].event.message == list.items[0].message);
+        ASSERT_INT_EQ(list.items[1].event.kind, EVENT_TASK_PROGRESS);
+        ASSERT_INT_EQ(list.items[2].event.kind, EVENT_TASK_SUCCEEDED);
+        ASSERT_STR_EQ(list.items[2].event.task_previous_state, "running"); /* from list.before */
+        ASSERT_STR_EQ(list.items[2].event.task_state, "success");
+        transition_list_done(&list);
+        ASSERT_INT_EQ(list.n, 0);
+        ASSERT_INT_EQ(rec.n, 1); /* the baseline only: nothing was emitted anywhere */
+        teardown();
+}
+
+TEST_MAIN(TEST_CASE(test_transitions_are_returned_as_values),
+          TEST_CASE(test_first_reply_is_the_baseline),
           TEST_CASE(test_same_reply_again_changes_nothing),
           TEST_CASE(test_running_to_success),
           TEST_CASE(test_failure_carries_the_reason),

@@ -1,5 +1,5 @@
 /* Snapshots packed into one allocation, and freed either way. */
-#include "watch/task-snapshot.h"
+#include "track/task-snapshot.h"
 
 #include <errno.h>
 #include <stdint.h>

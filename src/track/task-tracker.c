@@ -1,7 +1,9 @@
-/* What we last knew of one task, and the events that a new reply implies. */
-#include "watch/task-tracker.h"
+/* What we last knew of one task, and the transitions that a new reply implies, as values. */
+#include "track/task-tracker.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/strutil.h"
@@ -129,12 +131,52 @@ static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
         return r;
 }
 
+/* ---- the list of transitions ------------------------------------------------------------ */
+
+void transition_list_done(TransitionList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i].message);
+        free(l->items);
+        task_snapshot_clear(&l->before);
+        *l = (TransitionList) {};
+}
+
 typedef struct Emitter {
         const TaskTracker *t;
         const TaskSnapshot *s;
         const char *request_id;
-        EventSink *sink;
+        TransitionList *list;
+        int error; /* the first failure to add one: the reply is then not applied */
 } Emitter;
+
+static void emit(Emitter *em, const Event *e, const char *fmt, ...) _printf_(3, 4);
+static void emit(Emitter *em, const Event *e, const char *fmt, ...) {
+        TransitionList *l = em->list;
+        Transition *v;
+        char *message;
+        va_list ap;
+        int r;
+
+        if (em->error < 0)
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&message, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                em->error = -ENOMEM;
+                return;
+        }
+        v = reallocarray(l->items, l->n + 1, sizeof(*v));
+        if (!v) {
+                free(message);
+                em->error = -ENOMEM;
+                return;
+        }
+        l->items = v;
+        v[l->n] = (Transition) { .event = *e, .message = message };
+        v[l->n].event.message = message;
+        l->n++;
+}
 
 static Event emitter_event(const Emitter *em, EventKind kind) {
         Event e = EVENT_INIT(kind);
@@ -155,7 +197,7 @@ static const char *or_dash(const char *s) {
         return s && *s ? s : "-";
 }
 
-static void emit_instance(const Emitter *em, const TrackedInstance *now, const TrackedInstance *before) {
+static void emit_instance(Emitter *em, const TrackedInstance *now, const TrackedInstance *before) {
         EventKind kind;
         Event e;
 
@@ -176,20 +218,20 @@ static void emit_instance(const Emitter *em, const TrackedInstance *now, const T
                 /* task_result has no per-instance reason; the task's error is the best hint. */
                 e.error_code = em->s->error_code;
                 e.error_message = em->s->error_message;
-                event_emitf(em->sink, &e, "%s: instance %s failed (was %s)%s%s%s%s", em->t->task_id,
+                emit(em, &e, "%s: instance %s failed (was %s)%s%s%s%s", em->t->task_id,
                             now->id, before ? or_dash(before->status) : "new",
                             em->s->error_code ? "; task error " : "", em->s->error_code ?: "",
                             em->s->error_message ? ": " : "", em->s->error_message ?: "");
         } else if (kind == EVENT_INSTANCE_ADDED)
-                event_emitf(em->sink, &e, "%s: instance %s added (%s)", em->t->task_id, now->id,
+                emit(em, &e, "%s: instance %s added (%s)", em->t->task_id, now->id,
                             or_dash(now->status));
         else
-                event_emitf(em->sink, &e, "%s: instance %s %s (was %s)", em->t->task_id, now->id,
+                emit(em, &e, "%s: instance %s %s (was %s)", em->t->task_id, now->id,
                             kind == EVENT_INSTANCE_SUCCEEDED ? "succeeded" : or_dash(now->status),
                             before ? or_dash(before->status) : "new");
 }
 
-static void emit_task_phase(const Emitter *em, const char *previous_state) {
+static void emit_task_phase(Emitter *em, const char *previous_state) {
         const TaskSnapshot *s = em->s;
         EventKind kind;
         Event e;
@@ -218,7 +260,7 @@ static void emit_task_phase(const Emitter *em, const char *previous_state) {
         case EVENT_TASK_CANCELED:
                 e.error_code = s->error_code;
                 e.error_message = s->error_message;
-                event_emitf(em->sink, &e,
+                emit(em, &e,
                             "%s: task %s (%s on cluster %s)%s%s%s%s; instances %zu succeeded, %zu failed, %zu pending",
                             em->t->task_id, kind == EVENT_TASK_FAILED ? "failed" : "canceled",
                             or_dash(s->task_type), or_dash(s->cluster_id),
@@ -227,26 +269,26 @@ static void emit_task_phase(const Emitter *em, const char *previous_state) {
                             s->error_message ?: "", s->n_succeeded, s->n_failed, s->n_pending);
                 break;
         case EVENT_TASK_SUCCEEDED:
-                event_emitf(em->sink, &e,
+                emit(em, &e,
                             "%s: task succeeded (%s on cluster %s); instances %zu succeeded, %zu failed",
                             em->t->task_id, or_dash(s->task_type), or_dash(s->cluster_id),
                             s->n_succeeded, s->n_failed);
                 break;
         case EVENT_TASK_UNKNOWN_STATE:
-                event_emitf(em->sink, &e, "%s: task is in unknown state '%s' (was %s); still watching",
+                emit(em, &e, "%s: task is in unknown state '%s' (was %s); still watching",
                             em->t->task_id, or_dash(s->state), or_dash(previous_state));
                 break;
         default:
-                event_emitf(em->sink, &e, "%s: task %s (was %s)", em->t->task_id, or_dash(s->state),
+                emit(em, &e, "%s: task %s (was %s)", em->t->task_id, or_dash(s->state),
                             or_dash(previous_state));
         }
 }
 
-static void emit_baseline(const Emitter *em) {
+static void emit_baseline(Emitter *em) {
         const TaskSnapshot *s = em->s;
         Event e = emitter_event(em, EVENT_TASK_BASELINE);
 
-        event_emitf(em->sink, &e,
+        emit(em, &e,
                     "%s: watching %s on cluster %s: %s, stage %s; instances %zu succeeded, %zu failed, %zu pending",
                     em->t->task_id, or_dash(s->task_type), or_dash(s->cluster_id), or_dash(s->state),
                     or_dash(s->stage), s->n_succeeded, s->n_failed, s->n_pending);
@@ -267,7 +309,7 @@ static bool state_changed(const TaskSnapshot *t, const TaskSnapshot *s) {
         return s->phase == TASK_PHASE_UNKNOWN && !streq_ptr(t->state, s->state);
 }
 
-static bool emit_changes(const Emitter *em) {
+static bool emit_changes(Emitter *em) {
         const TaskSnapshot *t = &em->t->now;
         const TaskSnapshot *s = em->s;
         const char *id = em->t->task_id;
@@ -276,7 +318,7 @@ static bool emit_changes(const Emitter *em) {
         if (!streq_ptr(t->stage, s->stage)) {
                 Event e = emitter_event(em, EVENT_TASK_STAGE_CHANGED);
                 e.task_previous_stage = t->stage;
-                event_emitf(em->sink, &e, "%s: stage %s (was %s)", id, or_dash(s->stage),
+                emit(em, &e, "%s: stage %s (was %s)", id, or_dash(s->stage),
                             or_dash(t->stage));
                 changed = true;
         }
@@ -298,7 +340,7 @@ static bool emit_changes(const Emitter *em) {
         if (s->n_succeeded != t->n_succeeded || s->n_failed != t->n_failed ||
             s->n_pending != t->n_pending) {
                 Event e = emitter_event(em, EVENT_TASK_PROGRESS);
-                event_emitf(em->sink, &e, "%s: instances %zu succeeded, %zu failed, %zu pending (of %zu)",
+                emit(em, &e, "%s: instances %zu succeeded, %zu failed, %zu pending (of %zu)",
                             id, s->n_succeeded, s->n_failed, s->n_pending, s->n_instances);
                 changed = true;
         }
@@ -311,7 +353,8 @@ static bool emit_changes(const Emitter *em) {
 }
 
 int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request_id,
-                       EventSink *sink) {
+                       TransitionList *ret) {
+        TransitionList list = {};
         TaskSnapshot s;
         bool changed;
         int r;
@@ -320,16 +363,23 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
         if (r < 0)
                 return r;
 
-        Emitter em = { .t = t, .s = &s, .request_id = request_id, .sink = sink };
+        Emitter em = { .t = t, .s = &s, .request_id = request_id, .list = &list };
         if (!t->have_baseline) {
                 emit_baseline(&em);
                 changed = true;
         } else
                 changed = emit_changes(&em);
+        if (em.error < 0) {
+                transition_list_done(&list);
+                task_snapshot_clear(&s);
+                return em.error;
+        }
 
-        /* The new picture replaces the old, which is freed. */
-        task_snapshot_clear(&t->now);
+        /* The new picture replaces the old, which the transitions keep: they borrow from
+         * both. */
+        list.before = t->now;
         t->now = s;
         t->have_baseline = true;
+        *ret = list;
         return changed ? 1 : 0;
 }

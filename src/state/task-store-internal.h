@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "watch/task-tracker.h"
+#include "track/task-tracker.h"
 
 /* Sort s->instances by id, derive each phase from its status (a NULL status becomes ""), the
  * task's phase from its state and the counts, as task_tracker_apply() leaves them. s must

@@ -6,7 +6,8 @@
 
 #include "util/cleanup.h"
 #include "util/time-util.h"
-#include "watch/task-tracker.h"
+#include "state/hook-ledger.h"
+#include "track/task-tracker.h"
 
 /*
  * Layout. <state_dir>/tasks/ (mode 0700) holds one file per task, <uri_encode(task_id)>.json
@@ -53,37 +54,10 @@
 #define TASK_STORE_MAX_FILE (16U * 1024U * 1024U)
 /* Limits of a record, checked on save (-E2BIG) and on load. */
 #define TASK_STORE_MAX_INSTANCES 200000U
-#define TASK_STORE_MAX_HOOKS 10000U /* in hooks_done, and again in hooks_pending */
+/* TASK_STORE_MAX_HOOKS (state/hook-ledger.h): in hooks_done, and again in hooks_pending. */
 /* Longest task id, once uri-encoded, that has a file name (NAME_MAX leaves room for the
  * ".json" and ".corrupt-<usec>" suffixes). Longer ids get -ENAMETOOLONG. */
 #define TASK_STORE_MAX_NAME 200U
-
-/* The fields of an Event that a pending hook run keeps, beside its kind: all that the hook's
- * environment, its key and its journal entries use. The task id is the record's. */
-typedef enum TaskHookField {
-        TASK_HOOK_CLUSTER_ID,
-        TASK_HOOK_TASK_TYPE,
-        TASK_HOOK_TASK_STATE,
-        TASK_HOOK_TASK_PREVIOUS_STATE,
-        TASK_HOOK_TASK_STAGE,
-        TASK_HOOK_TASK_PREVIOUS_STAGE,
-        TASK_HOOK_INSTANCE_ID,
-        TASK_HOOK_INSTANCE_STATUS,
-        TASK_HOOK_INSTANCE_PREVIOUS_STATUS,
-        TASK_HOOK_ERROR_CODE,
-        TASK_HOOK_ERROR_MESSAGE,
-        _TASK_HOOK_FIELD_MAX,
-} TaskHookField;
-
-#define TASK_HOOK_NO_INPUT ((size_t) -1)
-
-/* Hooks submitted for an event whose run has not been seen to finish. */
-typedef struct TaskPendingHook {
-        char *key;                          /* hook_event_key() of the event */
-        char *kind;                         /* the event kind's name, "instance-failed" */
-        char *fields[_TASK_HOOK_FIELD_MAX]; /* NULL: absent */
-        size_t input;                       /* into hook_inputs; TASK_HOOK_NO_INPUT: none */
-} TaskPendingHook;
 
 /* What the watcher knows of one task, as saved and loaded. Every string may be NULL except
  * task_id; snapshot is what TaskTracker.now holds (instances sorted by id, phases and counts
@@ -98,15 +72,16 @@ typedef struct TaskRecord {
         usec_t state_since;    /* CLOCK_REALTIME when the task's state last changed; 0 = unknown */
         usec_t last_poll;      /* CLOCK_REALTIME of the last poll; 0 = never polled */
         char *last_error;      /* the last poll error reported, NULL when the last poll was fine */
-        char **hooks_done;     /* event keys whose hooks have run, in the order they ran */
-        size_t n_hooks_done;
-        TaskPendingHook *hooks_pending; /* in the order they were submitted */
-        size_t n_hooks_pending;
-        char **hook_inputs;    /* the task JSON pending hooks read, each once */
-        size_t n_hook_inputs;
+        /* The hook ledger saved with the record (NULL: an empty one): only read, never freed
+         * through this. */
+        const HookLedger *hooks;
+        /* The record's own ledger, hooks points to it: what task_record_from_json() read
+         * (never NULL after it), or what task_record_own_hooks() made. Freed with the
+         * record unless taken whole (TAKE_PTR) by whoever restores the task. */
+        HookLedger *own_hooks;
 } TaskRecord;
 
-/* An empty record for task_id (no baseline, no bookkeeping). _init fills a caller's struct;
+/* An empty record for task_id (no baseline, no bookkeeping, no ledger). _init fills a caller's struct;
  * both return 0, -EINVAL (task_id NULL) or -ENOMEM. _done frees the contents and leaves the
  * struct zeroed; _free frees a record from _new or task_store_load() and returns NULL. */
 int task_record_init(TaskRecord *r, const char *task_id);
@@ -117,33 +92,8 @@ DEFINE_POINTER_CLEANUP(TaskRecord, task_record_free)
 
 /* Replace last_error with a copy of error (NULL clears it). 0 or -ENOMEM (r unchanged). */
 int task_record_set_last_error(TaskRecord *r, const char *error);
-/* Whether key is in hooks_done. */
-bool task_record_hook_done(const TaskRecord *r, const char *key);
-/* Append key to hooks_done: 1 when added, 0 when it was there already, -E2BIG past
- * TASK_STORE_MAX_HOOKS, -ENOMEM. */
-int task_record_add_hook_done(TaskRecord *r, const char *key);
-
-/* "cluster_id", "task_previous_state", ...: the key of a field in the file; NULL when out of
- * range. */
-const char *task_hook_field_name(TaskHookField f);
-/* The pending run of key, or NULL. */
-const TaskPendingHook *task_record_hook_pending(const TaskRecord *r, const char *key);
-/* Record that the hooks of e (whose hook_event_key() is key) were submitted with input on
- * stdin (NUL-terminated JSON, may be NULL); an input equal to one already kept is shared.
- * 1 when added, 0 when key was pending or done already, -EINVAL (no kind name), -E2BIG past
- * TASK_STORE_MAX_HOOKS pending, -ENOMEM (r unchanged). */
-int task_record_add_hook_pending(TaskRecord *r, const char *key, const Event *e,
-                                 const char *input);
-/* The hooks of key have run: it leaves hooks_pending (with its input, when no other run
- * needs it) and joins hooks_done. Returns what task_record_add_hook_done() does. */
-int task_record_finish_hook(TaskRecord *r, const char *key);
-/* Drops every pending run and input (a task watched afresh). */
-void task_record_clear_hooks_pending(TaskRecord *r);
-/* The event of a pending run, for task_id, with strings borrowed from p. -EINVAL when the
- * kind is one this release does not know. */
-int task_pending_hook_to_event(const TaskPendingHook *p, const char *task_id, Event *ret);
-/* The input of a pending run (NULL: none). */
-const char *task_record_hook_input(const TaskRecord *r, const TaskPendingHook *p);
+/* The record's own ledger, made when it has none, and hooks pointed at it: NULL on OOM. */
+HookLedger *task_record_own_hooks(TaskRecord *r);
 
 /* Copy the tracker's task_id, have_baseline and snapshot into r (deep copies), replacing
  * what r held of them; the bookkeeping fields (lost, times, last_error, hooks_done) are left

@@ -1,6 +1,6 @@
 /* The account-wide request budget: a token bucket with multiplicative decrease on
  * throttling and additive recovery, plus a retry budget. */
-#include "watch/rate-limiter.h"
+#include "track/rate-limiter.h"
 
 #include <math.h>
 

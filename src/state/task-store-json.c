@@ -12,7 +12,7 @@
 #include "json/json-parse.h"
 #include "json/json-reason.h"
 #include "task-store-internal.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 /* A record nests four levels deep; the slack is for keys a later release may add. */
 #define MAX_DEPTH 32U
@@ -95,18 +95,18 @@ static int gen_snapshot(yajl_gen g, const TaskSnapshot *s) {
 }
 
 /* Written only when there are some, so that a file without pending hooks is as before. */
-static int gen_hooks_pending(yajl_gen g, const TaskRecord *rec) {
+static int gen_hooks_pending(yajl_gen g, const HookLedger *l) {
         int r = 0;
 
-        if (rec->n_hooks_pending == 0)
+        if (l->n_pending == 0)
                 return 0;
         r = r ?: gen_string(g, "hooks_pending");
         r = r ?: gen_result(yajl_gen_array_open(g));
-        for (size_t i = 0; r == 0 && i < rec->n_hooks_pending; i++) {
-                const TaskPendingHook *p = &rec->hooks_pending[i];
+        for (size_t i = 0; r == 0 && i < l->n_pending; i++) {
+                const TaskPendingHook *p = &l->pending[i];
 
                 if (!p->key || !p->kind ||
-                    (p->input != TASK_HOOK_NO_INPUT && p->input >= rec->n_hook_inputs))
+                    (p->input != TASK_HOOK_NO_INPUT && p->input >= l->n_inputs))
                         return -EINVAL;
                 r = r ?: gen_result(yajl_gen_map_open(g));
                 r = r ?: gen_key_string(g, "key", p->key);
@@ -127,8 +127,8 @@ static int gen_hooks_pending(yajl_gen g, const TaskRecord *rec) {
 
         r = r ?: gen_string(g, "hook_inputs");
         r = r ?: gen_result(yajl_gen_array_open(g));
-        for (size_t i = 0; r == 0 && i < rec->n_hook_inputs; i++)
-                r = rec->hook_inputs[i] ? gen_string(g, rec->hook_inputs[i]) : -EINVAL;
+        for (size_t i = 0; r == 0 && i < l->n_inputs; i++)
+                r = l->inputs[i] ? gen_string(g, l->inputs[i]) : -EINVAL;
         r = r ?: gen_result(yajl_gen_array_close(g));
         return r;
 }
@@ -142,10 +142,11 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
 
         if (!rec || !rec->task_id || !ret)
                 return -EINVAL;
+        const HookLedger empty = {}, *l = rec->hooks ?: &empty;
         if (rec->snapshot.n_instances > TASK_STORE_MAX_INSTANCES ||
-            rec->n_hooks_done > TASK_STORE_MAX_HOOKS ||
-            rec->n_hooks_pending > TASK_STORE_MAX_HOOKS ||
-            rec->n_hook_inputs > TASK_STORE_MAX_HOOKS)
+            l->n_done > TASK_STORE_MAX_HOOKS ||
+            l->n_pending > TASK_STORE_MAX_HOOKS ||
+            l->n_inputs > TASK_STORE_MAX_HOOKS)
                 return -E2BIG;
 
         /* yajl 2.1's buffer does not check its allocations: under OOM it crashes rather than
@@ -170,10 +171,10 @@ int task_record_to_json(const TaskRecord *rec, char **ret, size_t *ret_len) {
         r = r ?: gen_key_string(g, "last_error", rec->last_error);
         r = r ?: gen_string(g, "hooks_done");
         r = r ?: gen_result(yajl_gen_array_open(g));
-        for (size_t i = 0; r == 0 && i < rec->n_hooks_done; i++)
-                r = rec->hooks_done[i] ? gen_string(g, rec->hooks_done[i]) : -EINVAL;
+        for (size_t i = 0; r == 0 && i < l->n_done; i++)
+                r = l->done[i] ? gen_string(g, l->done[i]) : -EINVAL;
         r = r ?: gen_result(yajl_gen_array_close(g));
-        r = r ?: gen_hooks_pending(g, rec);
+        r = r ?: gen_hooks_pending(g, l);
         if (rec->have_baseline)
                 r = r ?: gen_snapshot(g, &rec->snapshot);
         r = r ?: gen_result(yajl_gen_map_close(g));
@@ -297,7 +298,7 @@ static int check_version(yajl_val root, char **reason) {
         return 0;
 }
 
-static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
+static int decode_hooks(yajl_val root, HookLedger *l, char **reason) {
         yajl_val v;
         size_t n;
         int r;
@@ -313,8 +314,8 @@ static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
         if (n == 0)
                 return 0;
 
-        rec->hooks_done = calloc(n, sizeof(char *));
-        if (!rec->hooks_done)
+        l->done = calloc(n, sizeof(char *));
+        if (!l->done)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 yajl_val e = v->u.array.values[i];
@@ -322,15 +323,15 @@ static int decode_hooks(yajl_val root, TaskRecord *rec, char **reason) {
                 if (!YAJL_IS_STRING(e))
                         return json_fail(reason, "at hooks_done[%zu]: expected a string, got %s", i,
                                     json_type_name(e));
-                rec->hooks_done[i] = strdup(e->u.string);
-                if (!rec->hooks_done[i])
+                l->done[i] = strdup(e->u.string);
+                if (!l->done[i])
                         return -ENOMEM;
-                rec->n_hooks_done = i + 1;
+                l->n_done = i + 1;
         }
         return 0;
 }
 
-static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
+static int decode_hook_inputs(yajl_val root, HookLedger *l, char **reason) {
         yajl_val v;
         size_t n;
         int r;
@@ -346,8 +347,8 @@ static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
         if (n == 0)
                 return 0;
 
-        rec->hook_inputs = calloc(n, sizeof(char *));
-        if (!rec->hook_inputs)
+        l->inputs = calloc(n, sizeof(char *));
+        if (!l->inputs)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 yajl_val e = v->u.array.values[i];
@@ -355,15 +356,15 @@ static int decode_hook_inputs(yajl_val root, TaskRecord *rec, char **reason) {
                 if (!YAJL_IS_STRING(e))
                         return json_fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
                                     json_type_name(e));
-                rec->hook_inputs[i] = strdup(e->u.string);
-                if (!rec->hook_inputs[i])
+                l->inputs[i] = strdup(e->u.string);
+                if (!l->inputs[i])
                         return -ENOMEM;
-                rec->n_hook_inputs = i + 1;
+                l->n_inputs = i + 1;
         }
         return 0;
 }
 
-static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, TaskPendingHook *p,
+static int decode_pending_hook(yajl_val e, size_t i, const HookLedger *l, TaskPendingHook *p,
                                char **reason) {
         char path[PATH_LEN], epath[PATH_LEN + 8];
         yajl_val v, ev;
@@ -381,7 +382,7 @@ static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, Task
                 return r;
         if (!is_absent(v)) {
                 if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
-                    (unsigned long long) YAJL_GET_INTEGER(v) >= rec->n_hook_inputs)
+                    (unsigned long long) YAJL_GET_INTEGER(v) >= l->n_inputs)
                         return json_fail(reason, "at %s.input: not an index into hook_inputs", path);
                 p->input = (size_t) YAJL_GET_INTEGER(v);
         }
@@ -403,7 +404,7 @@ static int decode_pending_hook(yajl_val e, size_t i, const TaskRecord *rec, Task
 }
 
 /* After hook_inputs, which the entries point into. */
-static int decode_hooks_pending(yajl_val root, TaskRecord *rec, char **reason) {
+static int decode_hooks_pending(yajl_val root, HookLedger *l, char **reason) {
         yajl_val v;
         size_t n;
         int r;
@@ -420,13 +421,13 @@ static int decode_hooks_pending(yajl_val root, TaskRecord *rec, char **reason) {
         if (n == 0)
                 return 0;
 
-        rec->hooks_pending = calloc(n, sizeof(*rec->hooks_pending));
-        if (!rec->hooks_pending)
+        l->pending = calloc(n, sizeof(*l->pending));
+        if (!l->pending)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                rec->hooks_pending[i].input = TASK_HOOK_NO_INPUT;
-                rec->n_hooks_pending = i + 1;
-                r = decode_pending_hook(v->u.array.values[i], i, rec, &rec->hooks_pending[i],
+                l->pending[i].input = TASK_HOOK_NO_INPUT;
+                l->n_pending = i + 1;
+                r = decode_pending_hook(v->u.array.values[i], i, l, &l->pending[i],
                                         reason);
                 if (r < 0)
                         return r;
@@ -542,9 +543,11 @@ static int decode_record(yajl_val root, TaskRecord *rec, char **reason) {
         r = r ?: get_usec(root, "state_since_usec", &rec->state_since, reason);
         r = r ?: get_usec(root, "last_poll_usec", &rec->last_poll, reason);
         r = r ?: get_string(root, "last_error", "", false, &rec->last_error, reason);
-        r = r ?: decode_hooks(root, rec, reason);
-        r = r ?: decode_hook_inputs(root, rec, reason);
-        r = r ?: decode_hooks_pending(root, rec, reason);
+        if (r >= 0 && !task_record_own_hooks(rec))
+                r = -ENOMEM;
+        r = r ?: decode_hooks(root, rec->own_hooks, reason);
+        r = r ?: decode_hook_inputs(root, rec->own_hooks, reason);
+        r = r ?: decode_hooks_pending(root, rec->own_hooks, reason);
         r = r ?: decode_snapshot(root, rec, reason);
         if (r >= 0 && !rec->have_baseline)
                 task_snapshot_clear(&rec->snapshot); /* as a tracker without one */

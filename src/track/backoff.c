@@ -1,5 +1,5 @@
 /* Poll-delay arithmetic: growth while nothing changes, full-jitter backoff on errors. */
-#include "watch/backoff.h"
+#include "track/backoff.h"
 
 #include "util/random-util.h"
 

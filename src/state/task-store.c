@@ -14,7 +14,7 @@
 #include "util/fileio.h"
 #include "util/random-util.h"
 #include "util/strutil.h"
-#include "watch/task-store.h"
+#include "state/task-store.h"
 
 #define TASKS_DIR "tasks"
 #define SUFFIX ".json"

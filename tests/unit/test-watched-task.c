@@ -1,0 +1,181 @@
+/* A watched task given scripted replies (no network: the watcher has no credentials, so it
+ * never polls by itself): one outcome is applied in one place and order (events, hooks
+ * recorded pending, saved, next poll), the finished hooks are recorded, and a task removed
+ * while its hooks run is not touched when they finish. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "event-recorder.h"
+#include "src/watch/watcher-private.h"
+#include "test.h"
+
+typedef struct Fixture {
+        sd_event *event;
+        EventRecorder rec;
+        HookConfig hooks;
+        HookRunner *runner;
+        Watcher *w;
+        char dir[64];
+} Fixture;
+
+static Fixture F;
+
+static const Credentials *no_credentials(void *userdata) {
+        return NULL;
+}
+
+static Config *config(const char *text) {
+        Config *c = NULL;
+
+        if (config_new(&c) < 0 || config_parse_text(c, text, strlen(text), "test.conf", NULL) < 0 ||
+            config_finish(c, NULL) < 0)
+                abort();
+        return c;
+}
+
+static void setup(bool with_store) {
+        char *error = NULL;
+
+        memset(&F, 0, sizeof(F));
+        recorder_init(&F.rec);
+        hook_config_init(&F.hooks);
+        if (hook_config_add(&F.hooks, HOOK_ON_TASK_FAILED, "/bin/true", &error) < 0)
+                abort();
+        if (sd_event_new(&F.event) < 0 ||
+            hook_runner_new(&F.runner, F.event, F.rec.sink, &F.hooks) < 0 ||
+            watcher_new(&F.w, F.event, F.rec.sink, no_credentials, NULL) < 0)
+                abort();
+        hook_runner_set_journal(F.runner, false);
+        if (with_store) {
+                TaskStore *store = NULL;
+
+                strcpy(F.dir, "/tmp/test-watched-task.XXXXXX");
+                if (!mkdtemp(F.dir) || task_store_open(&store, F.dir, NULL) < 0)
+                        abort();
+                watcher_set_store(F.w, store);
+        }
+        if (watcher_set_hook_runner(F.w, F.runner) < 0)
+                abort();
+}
+
+static void teardown(void) {
+        char cmd[128];
+
+        F.w = watcher_free(F.w);
+        F.runner = hook_runner_free(F.runner);
+        hook_config_done(&F.hooks);
+        F.event = sd_event_unref(F.event);
+        recorder_done(&F.rec);
+        if (F.dir[0]) {
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
+                (void) system(cmd);
+        }
+}
+
+/* Runs the loop until *flag, for at most 10 s. */
+static bool run_until(const bool *flag) {
+        usec_t end = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+
+        while (!*flag && now_usec(CLOCK_MONOTONIC) < end)
+                if (sd_event_run(F.event, 100 * USEC_PER_MSEC) < 0)
+                        return false;
+        return *flag;
+}
+
+static bool hooks_idle;
+
+static bool run_until_hooks_idle(void) {
+        usec_t end = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+
+        for (;;) {
+                hooks_idle = F.w->ctx.n_hooks_running == 0 && hook_runner_n_running(F.runner) == 0 &&
+                             hook_runner_n_queued(F.runner) == 0;
+                if (hooks_idle || now_usec(CLOCK_MONOTONIC) >= end)
+                        return hooks_idle;
+                if (sd_event_run(F.event, 100 * USEC_PER_MSEC) < 0)
+                        return false;
+        }
+}
+
+#define FAILED_REPLY "{\"task_id\":\"T-1\",\"cluster_id\":\"c-1\",\"task_type\":\"nodepool_scaleout\"," \
+        "\"state\":\"failed\",\"current_stage\":\"CreateInstances\",\"task_result\":[]}"
+
+/* Hands the task FAILED_REPLY as the poller would. */
+static void reply_failed(WatchedTask *t) {
+        TaskInfo *info = NULL;
+
+        if (task_info_parse(FAILED_REPLY, strlen(FAILED_REPLY), &info, NULL) < 0)
+                abort();
+        AckReply r = {
+                .kind = ACK_REPLY_OK, .info = info, .http_status = 200, .request_id = "req-1",
+                .body = FAILED_REPLY, .body_len = strlen(FAILED_REPLY),
+        };
+        watched_task_on_reply(&r, t);
+        task_info_free(info);
+}
+
+static void test_a_reply_is_applied_in_one_place(void) {
+        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(task_record_freep) TaskRecord *saved = NULL;
+        WatchedTask *t;
+
+        setup(true);
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        t = F.w->tasks[0];
+        ASSERT_TRUE(run_until(&t->restored)); /* restored from the (empty) store */
+        ASSERT_TRUE(t->sched.heap_index > 0); /* its first poll planned */
+
+        reply_failed(t);
+        /* The transition went out, and its hooks were submitted and recorded pending ... */
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_TASK_FAILED), 1);
+        ASSERT_INT_EQ(hook_runner_n_queued(F.runner), 1);
+        ASSERT_INT_EQ(F.w->ctx.n_hooks_running, 1);
+        ASSERT_NOT_NULL(t->hooks);
+        ASSERT_NOT_NULL(hook_ledger_pending(t->hooks, "T-1/task-failed"));
+        /* ... saved with them, before any hook ran ... */
+        ASSERT_OK(task_store_load(F.w->ctx.store, "T-1", &saved, NULL));
+        ASSERT_NOT_NULL(hook_ledger_pending(saved->hooks, "T-1/task-failed"));
+        saved = task_record_free(saved);
+        /* ... and a final task has no next poll. */
+        ASSERT_TRUE(t->done);
+        ASSERT_INT_EQ(t->sched.heap_index, 0);
+        ASSERT_INT_EQ(watcher_n_done(F.w), 1);
+
+        /* Once the hook finished, it is done, and saved so. */
+        ASSERT_TRUE(run_until_hooks_idle());
+        ASSERT_TRUE(hook_ledger_has_done(t->hooks, "T-1/task-failed"));
+        ASSERT_NULL(hook_ledger_pending(t->hooks, "T-1/task-failed"));
+        ASSERT_OK(task_store_load(F.w->ctx.store, "T-1", &saved, NULL));
+        ASSERT_TRUE(hook_ledger_has_done(saved->hooks, "T-1/task-failed"));
+        ASSERT_INT_EQ(saved->hooks->n_pending, 0);
+
+        /* The same transition again (another reply) runs nothing again. */
+        recorder_clear(&F.rec);
+        t->tracker.have_baseline = false;
+        reply_failed(t);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_TASK_FAILED), 1);
+        ASSERT_INT_EQ(hook_runner_n_queued(F.runner), 0);
+        teardown();
+}
+
+/* The runner hands the finished hooks back without a task to find: nothing touches the
+ * freed task (valgrind-clean), and the count of running hooks still drops. */
+static void test_a_task_removed_while_its_hooks_run_is_not_touched(void) {
+        _cleanup_(config_freep) Config *a = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"),
+                                       *b = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n");
+
+        setup(false);
+        ASSERT_OK(watcher_apply_config(F.w, a, false));
+        reply_failed(F.w->tasks[0]);
+        ASSERT_INT_EQ(hook_runner_n_queued(F.runner), 1);
+
+        ASSERT_OK(watcher_apply_config(F.w, b, true)); /* T-1 goes while its hook waits */
+        ASSERT_STR_EQ(F.w->tasks[0]->tracker.task_id, "T-2");
+        ASSERT_TRUE(run_until_hooks_idle());
+        ASSERT_INT_EQ(F.w->ctx.n_hooks_running, 0);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_HOOK_FINISHED), 1);
+        teardown();
+}
+
+TEST_MAIN(TEST_CASE(test_a_reply_is_applied_in_one_place),
+          TEST_CASE(test_a_task_removed_while_its_hooks_run_is_not_touched))
