@@ -28,6 +28,9 @@ typedef struct TaskSnapshot {
         void *block;
 } TaskSnapshot;
 
+/* Sets n_succeeded, n_failed and n_pending from the instances' phases. */
+void task_snapshot_count(TaskSnapshot *s);
+
 /* Free what s holds, packed or not, and leave it empty (phase unknown). */
 void task_snapshot_clear(TaskSnapshot *s);
 

@@ -26,6 +26,9 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
 
 char *strdup_or_null(const char *s); /* strdup that passes NULL through; sets errno on OOM */
 bool streq_ptr(const char *a, const char *b); /* NULL-safe equality */
+/* 1..max bytes of printable ASCII without blanks: fit for a header, a URL or a message as
+ * they are (ids, role names, paths, tokens). */
+bool string_is_visible_ascii(const char *s, size_t n, size_t max);
 char *strip(char *s); /* trims ASCII whitespace in place, returns s */
 /* Frees *p and stores value (taken; may be NULL) in its place. */
 static inline void free_and_replace(char **p, char *value) {

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "util/strutil.h"
 #include "config-internal.h"
 
 static const char *const credentials_source_names[_CREDENTIALS_SOURCE_MAX] = {
@@ -43,17 +44,9 @@ int config_set_credentials_source(ParseContext *ctx, const char *key, const char
         return 0;
 }
 
-/* Printable ASCII without blanks: an id, a role name and a path all go into headers, URLs
- * or messages. */
+/* An id, a role name and a path all go into headers, URLs or messages. */
 static bool is_token(const char *s, size_t max) {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > max)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] <= ' ' || s[i] >= 127)
-                        return false;
-        return true;
+        return string_is_visible_ascii(s, strlen(s), max);
 }
 
 int config_set_access_key_id(ParseContext *ctx, const char *key, const char *value,

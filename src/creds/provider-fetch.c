@@ -48,16 +48,6 @@ static const char *metadata_base(const CredentialsProvider *p) {
 
 static void metadata_on_response(HttpRequest *req, const HttpResponse *resp, void *userdata);
 
-/* Tokens and role names travel in headers and URLs: printable, no blanks, bounded. */
-static bool is_plain(const char *s, size_t n, size_t max) {
-        if (n == 0 || n > max)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] <= ' ' || s[i] >= 127)
-                        return false;
-        return true;
-}
-
 static int metadata_send(CredentialsProvider *p) {
         _cleanup_(free_secretp) char *header = NULL;
         _cleanup_(freep) char *url = NULL;
@@ -109,7 +99,7 @@ static char *first_line(const HttpResponse *resp, size_t max) {
                 return NULL; /* an embedded NUL */
         while (n > 0 && (resp->body[n - 1] == ' ' || resp->body[n - 1] == '\t'))
                 n--;
-        if (!is_plain(resp->body, n, max))
+        if (!string_is_visible_ascii(resp->body, n, max))
                 return NULL;
         return strndup(resp->body, n);
 }

@@ -54,22 +54,9 @@ int task_store_snapshot_normalize(TaskSnapshot *s, size_t *ret_first, size_t *re
         }
 
         s->phase = task_phase_from_state(s->state);
-        s->n_succeeded = s->n_failed = s->n_pending = 0;
-        for (size_t i = 0; i < n; i++) {
-                TrackedInstance *in = &s->instances[i];
-
-                in->phase = instance_phase_from_status(in->status);
-                switch (in->phase) {
-                case INSTANCE_PHASE_SUCCEEDED:
-                        s->n_succeeded++;
-                        break;
-                case INSTANCE_PHASE_FAILED:
-                        s->n_failed++;
-                        break;
-                default:
-                        s->n_pending++;
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                s->instances[i].phase = instance_phase_from_status(s->instances[i].status);
+        task_snapshot_count(s);
         return 0;
 }
 

@@ -84,3 +84,18 @@ int task_snapshot_pack(TaskSnapshot *dst, const TaskSnapshot *src) {
         *dst = s;
         return 0;
 }
+
+void task_snapshot_count(TaskSnapshot *s) {
+        s->n_succeeded = s->n_failed = s->n_pending = 0;
+        for (size_t i = 0; i < s->n_instances; i++)
+                switch (s->instances[i].phase) {
+                case INSTANCE_PHASE_SUCCEEDED:
+                        s->n_succeeded++;
+                        break;
+                case INSTANCE_PHASE_FAILED:
+                        s->n_failed++;
+                        break;
+                default:
+                        s->n_pending++;
+                }
+}

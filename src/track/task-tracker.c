@@ -94,18 +94,7 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
         if (n > n_reply)
                 qsort(v, n, sizeof(*v), compare_instance);
         s->n_instances = n;
-
-        for (size_t i = 0; i < n; i++)
-                switch (v[i].phase) {
-                case INSTANCE_PHASE_SUCCEEDED:
-                        s->n_succeeded++;
-                        break;
-                case INSTANCE_PHASE_FAILED:
-                        s->n_failed++;
-                        break;
-                default:
-                        s->n_pending++;
-                }
+        task_snapshot_count(s);
         return 0;
 }
 

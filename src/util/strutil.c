@@ -201,3 +201,12 @@ char **strv_copy(char *const *l) {
                         return strv_free(v);
         return v;
 }
+
+bool string_is_visible_ascii(const char *s, size_t n, size_t max) {
+        if (n == 0 || n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] <= ' ' || s[i] >= 127)
+                        return false;
+        return true;
+}
