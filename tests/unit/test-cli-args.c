@@ -208,8 +208,42 @@ static void test_daemon_config_from_its_command_line(void) {
         ASSERT_NULL(p);
 }
 
+static void test_daemon_state_dir_and_flags_from_its_command_line(void) {
+        static const char a[] = "taskwatchd\0--state-dir\0/s\0--exit-when-done";
+        static const char b[] = "taskwatchd\0--state-dir=rel\0--\0--exit-when-done";
+        static const char c[] = "taskwatchd\0--state-directory=/x"; /* not our option */
+        char *p;
+
+        ASSERT_OK(cmdline_option(a, sizeof(a), "state-dir", 0, &p));
+        ASSERT_STR_EQ(p, "/s");
+        free(p);
+        ASSERT_TRUE(cmdline_has_flag(a, sizeof(a), "exit-when-done"));
+        ASSERT_OK(cmdline_option(b, sizeof(b), "state-dir", 0, &p));
+        ASSERT_STR_EQ(p, "rel");
+        free(p);
+        ASSERT_TRUE(!cmdline_has_flag(b, sizeof(b), "exit-when-done"));
+        ASSERT_OK(cmdline_option(c, sizeof(c), "state-dir", 0, &p));
+        ASSERT_NULL(p);
+}
+
+static void test_directories_from_a_daemons_environment(void) {
+        static const char env[] = "HOME=/root\0RUNTIME_DIRECTORY=/run/a:/run/b\0STATE_DIRECTORY=\0"
+                                  "XSTATE_DIRECTORY=/no";
+        char *p;
+
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "RUNTIME_DIRECTORY", &p));
+        ASSERT_STR_EQ(p, "/run/a");
+        free(p);
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "STATE_DIRECTORY", &p));
+        ASSERT_NULL(p);
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "CREDENTIALS_DIRECTORY", &p));
+        ASSERT_NULL(p);
+}
+
 TEST_MAIN(TEST_CASE(test_global_options_stop_at_the_command),
           TEST_CASE(test_global_help_version_and_no_command),
+          TEST_CASE(test_daemon_state_dir_and_flags_from_its_command_line),
+          TEST_CASE(test_directories_from_a_daemons_environment),
           TEST_CASE(test_global_refuses_unknown_options_and_empty_config),
           TEST_CASE(test_commands_by_name),
           TEST_CASE(test_wait_options_anywhere_among_the_tasks),
