@@ -96,5 +96,8 @@ void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata);
 void event_sink_set_journal(EventSink *s, bool enable);
 
 void event_emit(EventSink *s, const Event *e);
+/* The readable line of e, as a sink prints it on `also`: for a command (taskwatch wait) that
+ * prints events itself. Written at once, then flushed. */
+void event_print_line(FILE *out, const Event *e);
 /* Format the message and emit in one go. */
 void event_emitf(EventSink *s, Event *e, const char *fmt, ...) _printf_(3, 4);

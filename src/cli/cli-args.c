@@ -82,6 +82,7 @@ enum {
         ARG_MAX_INTERVAL,
         ARG_NO_RELOAD,
         ARG_STATE_DIR,
+        ARG_ALL,
 };
 
 static const struct option get_options[] = {
@@ -90,6 +91,7 @@ static const struct option get_options[] = {
         {},
 };
 static const struct option wait_options[] = {
+        { "all", no_argument, NULL, ARG_ALL },
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
         { "interval", required_argument, NULL, ARG_INTERVAL },
         { "max-interval", required_argument, NULL, ARG_MAX_INTERVAL },
@@ -151,6 +153,9 @@ static int command_parse(CliCommand cmd, const char *name, int argc, char **argv
                         break;
                 case ARG_JSON:
                         o.json = true;
+                        break;
+                case ARG_ALL:
+                        o.all = true;
                         break;
                 case ARG_NO_RELOAD:
                         o.no_reload = true;

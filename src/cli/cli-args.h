@@ -36,6 +36,7 @@ typedef struct CommandOptions {
         bool help;
         bool json;           /* get, status */
         bool no_reload;      /* add, remove */
+        bool all;            /* wait: a failure does not end the wait */
         usec_t timeout;      /* wait: USEC_INFINITY for none */
         usec_t interval;     /* wait: 0 for the configuration's MinInterval= */
         usec_t max_interval; /* wait: 0 for the configuration's MaxInterval= */

@@ -251,7 +251,7 @@ static void put_line(FILE *out, const Event *e) {
 /* stderr is unbuffered: written straight to it, a line cost a write() per character (about
  * a hundred), so the line is put together first and written at once, which also keeps
  * lines whole when another process writes to the same file. */
-static void send_to_stream(FILE *out, const Event *e) {
+void event_print_line(FILE *out, const Event *e) {
         _cleanup_(freep) char *line = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&line, &len);
@@ -280,7 +280,7 @@ void event_emit(EventSink *s, const Event *e) {
         if (s->journal)
                 send_to_journal(e);
         if (s->also)
-                send_to_stream(s->also, e);
+                event_print_line(s->also, e);
 }
 
 void event_emitf(EventSink *s, Event *e, const char *fmt, ...) {
