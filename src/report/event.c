@@ -272,6 +272,11 @@ void event_sink_set_journal(EventSink *s, bool enable) {
         s->journal = enable;
 }
 
+void event_sink_print(EventSink *s, const Event *e) {
+        if (s && s->also)
+                event_print_line(s->also, e);
+}
+
 void event_emit(EventSink *s, const Event *e) {
         if (s->capture)
                 s->capture(e, s->capture_userdata);
