@@ -22,7 +22,7 @@ static void help(void) {
                "  remove TASK...     stop watching tasks: edit the drop-in, reload taskwatchd\n"
                "  status             what taskwatchd watches, from its saved state\n"
                "  help [COMMAND]     show this help, or a command's\n\n"
-               "Options (before the command):\n"
+               "Options (before or after the command):\n"
                "  -c, --config=PATH  configuration file (default %s, plus PATH.d/*.conf)\n"
                "      --no-color     never colour the output\n"
                "  -h, --help         show this help\n"
@@ -100,6 +100,14 @@ int main(int argc, char **argv) {
                 log_error("'%s' is not a command; see 'taskwatch help'", argv[g.command_index]);
                 return EXIT_CONFIG;
         }
+        /* "taskwatch get --config F T-1" is what people type: the command's argv loses them. */
+        argc -= g.command_index;
+        argv += g.command_index;
+        log_set_context(argv[0]);
+        r = cli_extract_global(&argc, argv, &g);
+        log_set_context(NULL);
+        if (r < 0)
+                return EXIT_CONFIG;
         ctx = (CliContext) { .config_path = g.config_path, .color = color_wanted(g.color) };
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -107,9 +115,9 @@ int main(int argc, char **argv) {
                 return EXIT_FATAL;
         }
         if (c == CLI_COMMAND_HELP)
-                r = cmd_help(&ctx, argc - g.command_index, argv + g.command_index);
+                r = cmd_help(&ctx, argc, argv);
         else
-                r = commands[c](&ctx, argc - g.command_index, argv + g.command_index);
+                r = commands[c](&ctx, argc, argv);
         curl_global_cleanup();
         return r;
 }

@@ -205,6 +205,19 @@ class Status(unittest.TestCase):
         self.assertIn("taskwatchd is running (PID %d), found through the process list; its state "
                       "from %s (its $STATE_DIRECTORY):" % (d.pid, self.state), p.stdout)
 
+    def test_global_options_after_the_command(self):
+        # "taskwatch status --config F" was refused with no hint.
+        self.saved_state()
+        p = subprocess.run([taskwatch_binary(), "status", "--state-dir", self.state, "--config",
+                            self.config, "--no-color"], env=taskwatch_env(self.tmp.name),
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\nT-new\s+new\s")  # configured only in self.config
+        # Errors name the program, not the path it was run by.
+        p = subprocess.run([taskwatch_binary(), "--bogus"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 4)
+        self.assertTrue(p.stderr.startswith("taskwatch: unrecognized option '--bogus'\n"), p.stderr)
+
     def test_help(self):
         p = subprocess.run([taskwatch_binary(), "status", "--help"], capture_output=True, text=True,
                            timeout=10)

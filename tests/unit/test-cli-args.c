@@ -208,6 +208,31 @@ static void test_daemon_config_from_its_command_line(void) {
         ASSERT_NULL(p);
 }
 
+/* "taskwatch get --config F T-1": global options where a user puts them. */
+static void test_global_options_after_the_command_are_taken_out(void) {
+        char *argv[] = { (char *) "get", (char *) "--config", (char *) "/a.conf", (char *) "T-1",
+                         (char *) "--no-color", (char *) "-c/b.conf", (char *) "--json",
+                         (char *) "--", (char *) "--config=/c.conf", NULL };
+        char *argv2[] = { (char *) "wait", (char *) "T-1", (char *) "--config", NULL };
+        char *argv3[] = { (char *) "wait", (char *) "--config=", NULL };
+        GlobalOptions g = { .color = -1 };
+        int argc = 9, argc2 = 3, argc3 = 2;
+
+        ASSERT_OK(cli_extract_global(&argc, argv, &g));
+        ASSERT_STR_EQ(g.config_path, "/b.conf");
+        ASSERT_INT_EQ(g.color, 0);
+        ASSERT_INT_EQ(argc, 5);
+        ASSERT_STR_EQ(argv[0], "get");
+        ASSERT_STR_EQ(argv[1], "T-1");
+        ASSERT_STR_EQ(argv[2], "--json");
+        ASSERT_STR_EQ(argv[3], "--");
+        ASSERT_STR_EQ(argv[4], "--config=/c.conf");
+        ASSERT_NULL(argv[5]);
+
+        ASSERT_INT_EQ(cli_extract_global(&argc2, argv2, &g), -EINVAL);
+        ASSERT_INT_EQ(cli_extract_global(&argc3, argv3, &g), -EINVAL);
+}
+
 static void test_daemon_state_dir_and_flags_from_its_command_line(void) {
         static const char a[] = "taskwatchd\0--state-dir\0/s\0--exit-when-done";
         static const char b[] = "taskwatchd\0--state-dir=rel\0--\0--exit-when-done";
@@ -243,6 +268,7 @@ static void test_directories_from_a_daemons_environment(void) {
 TEST_MAIN(TEST_CASE(test_global_options_stop_at_the_command),
           TEST_CASE(test_global_help_version_and_no_command),
           TEST_CASE(test_daemon_state_dir_and_flags_from_its_command_line),
+          TEST_CASE(test_global_options_after_the_command_are_taken_out),
           TEST_CASE(test_directories_from_a_daemons_environment),
           TEST_CASE(test_global_refuses_unknown_options_and_empty_config),
           TEST_CASE(test_commands_by_name),
