@@ -122,6 +122,10 @@ void config_print(const Config *c, FILE *f);
 void config_diagnostics_clear(ConfigDiagnostics *d);
 /* Appends one formatted message; d may be NULL (the message is dropped). 0 or -ENOMEM. */
 int config_diagnostics_add(ConfigDiagnostics *d, const char *fmt, ...) _printf_(2, 3);
+/* Messages from index `from` on, ordered by file (in the order of files: the order they
+ * were read) and line, the rest kept in their order after them: the cross-key checks run
+ * last but are about lines in the middle. 0 or -ENOMEM. */
+int config_diagnostics_sort(ConfigDiagnostics *d, size_t from, char *const *files, size_t n_files);
 
 /* Why id cannot be a task id, for Task= and for taskwatch's operands alike. ACK's task ids
  * are "T-" and then letters and digits (T-5faa48fb31b6b8078d000006); requiring the prefix

@@ -132,6 +132,17 @@ class CheckConfig(unittest.TestCase):
                       "mean OnInstanceFailed=?" % path, err)
         self.assertIn("%s:7: [Hook]: unknown section; did you mean [Hooks]?" % path, err)
 
+    def test_errors_come_sorted_by_file_and_line(self):
+        # The cross-key check (line 3) used to come last, after the drop-in's error.
+        path = self.write("s.conf", "[Poll]\nMinInterval=10min\nMaxInterval=1min\n[API]\n"
+                                    "MaxConnections=lots\n")
+        os.makedirs(path + ".d")
+        self.write("s.conf.d/10-a.conf", "[API]\nRegoin=x\n")
+        rc, out, err = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG, err)
+        where = [line.split(": ", 1)[0] for line in err.splitlines() if line.startswith(path)]
+        self.assertEqual(where, [path + ":3", path + ":5", path + ".d/10-a.conf:2"], err)
+
     def test_missing_credentials_name_the_variables(self):
         path = self.write("valid.conf", VALID)
         rc, out, err = self.run_daemon("--config", path, "--check-config", creds=False)

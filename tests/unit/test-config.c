@@ -829,12 +829,14 @@ static void test_load_errors_of_all_files(void) {
                                  "2min)", main_path) > 0);
         ASSERT_STR_EQ(d.messages[0], m);
         free(m);
-        ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
-                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
-        ASSERT_STR_EQ(d.messages[1], m);
-        free(m);
+        /* Sorted by file and line (issue #16): a.conf's CAFile= check runs last, after every
+         * file is read, but is reported before b.conf's problem. */
         ASSERT_TRUE(asprintf(&m, "%s/a.conf:2: CAFile=/nonexistent/ca: No such file or "
                                  "directory", dropins) > 0);
+        ASSERT_STR_EQ(d.messages[1], m);
+        free(m);
+        ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
+                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
         ASSERT_STR_EQ(d.messages[2], m);
 }
 
@@ -1081,7 +1083,31 @@ static void test_ini_quote(void) {
         ASSERT_TRUE(strcmp(d + INI_QUOTE_MAX - 1, "...") == 0);
 }
 
-TEST_MAIN(TEST_CASE(test_defaults),
+/* Issue #16: cross-key problems came last, after the drop-ins' own. */
+static void test_diagnostics_sorted_by_file_and_line(void) {
+        _cleanup_(diag_clearp) ConfigDiagnostics d = {};
+        char *files[] = { (char *) "/e/t.conf", (char *) "/e/t.conf.d/10-a.conf" };
+
+        ASSERT_OK(config_diagnostics_add(&d, "kept first: not a file message"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:5: MaxConnections=lots: not a number"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf.d/10-a.conf:2: Regoin=x: unknown key"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:12: b"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:3: MaxInterval=1min is shorter"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf: cannot open"));
+        ASSERT_OK(config_diagnostics_add(&d, "elsewhere:1: x"));
+        ASSERT_OK(config_diagnostics_sort(&d, 1, files, 2));
+        ASSERT_STR_EQ(d.messages[0], "kept first: not a file message");
+        ASSERT_STR_EQ(d.messages[1], "/e/t.conf: cannot open");
+        ASSERT_STR_EQ(d.messages[2], "/e/t.conf:3: MaxInterval=1min is shorter");
+        ASSERT_STR_EQ(d.messages[3], "/e/t.conf:5: MaxConnections=lots: not a number");
+        ASSERT_STR_EQ(d.messages[4], "/e/t.conf:12: b");
+        ASSERT_STR_EQ(d.messages[5], "/e/t.conf.d/10-a.conf:2: Regoin=x: unknown key");
+        ASSERT_STR_EQ(d.messages[6], "elsewhere:1: x");
+        ASSERT_NULL(d.messages[7]);
+}
+
+TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
+          TEST_CASE(test_defaults),
           TEST_CASE(test_empty_text_is_valid),
           TEST_CASE(test_every_key),
           TEST_CASE(test_region_derives_endpoint),
