@@ -126,7 +126,7 @@ static int wait_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         char span[FORMAT_TIMESPAN_MAX];
 
         event_emitf(w->sink, &e, "timed out after %s: %zu of %zu tasks ended",
-                    format_timespan(span, sizeof(span), w->timeout), watcher_n_done(w->watcher),
+                    format_timespan_human(span, sizeof(span), w->timeout), watcher_n_done(w->watcher),
                     watcher_n_tasks(w->watcher));
         return sd_event_exit(w->event, EXIT_TIMEOUT);
 }
