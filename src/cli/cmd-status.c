@@ -159,7 +159,7 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
         fputs(n ? "\n]}\n" : "]}\n", f);
 }
 
-static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
+static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now, bool color) {
         int w_id = 4, w_state = 5;
 
         for (size_t i = 0; i < n; i++) {
@@ -192,7 +192,10 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 if (rec && rec->have_baseline)
                         snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
                                  rec->snapshot.n_failed, rec->snapshot.n_pending);
-                fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state,
+                /* The colour goes around the padded word, so that the columns still line up. */
+                const char *on = color && rec && rec->have_baseline && !rec->lost ? state_color(state) : NULL;
+                fprintf(f, "%-*s  %s%-*s%s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id,
+                        on ?: "", w_state, state, on ? ANSI_RESET_SEQ : "",
                         since, polled, row_next_poll(r, now, next_buf, sizeof(next_buf)), counts, err,
                         r->configured ? "" : " (no longer configured)");
         }
@@ -367,7 +370,7 @@ int cmd_status(const CliContext *ctx, int argc, char **argv) {
                         printf("%s state from %s%s:\n", pid > 0 ? "its" : "its last saved", dir, from);
                 if (n == 0)
                         printf("No tasks configured or saved.\n");
-                else if (print_table(stdout, rows, n, now_usec(CLOCK_REALTIME)) < 0)
+                else if (print_table(stdout, rows, n, now_usec(CLOCK_REALTIME), ctx->color) < 0)
                         r = -ENOMEM;
         }
         rows_free(rows, n);

@@ -21,6 +21,7 @@ typedef struct WaitRun {
         Credentials *credentials;
         usec_t timeout;
         bool all;            /* --all: a failure does not end the wait */
+        bool color;          /* colour the lines' priority (stderr is a terminal that wants it) */
         WaitTasks tasks;     /* how each ended, for the summary */
         const char *gave_up; /* why the wait ended with EXIT_CONFIG, after the event's line */
 } WaitRun;
@@ -49,13 +50,13 @@ static const Credentials *wait_get_credentials(void *userdata) {
 
 /* The event's line, told what this command does next where that differs from the daemon
  * (whose words the watcher uses): instead replaces the message's "retrying in ..." tail. */
-static void wait_print(const Event *e, const char *instead) {
+static void wait_print(const Event *e, const char *instead, bool color) {
         _cleanup_(freep) char *m = NULL;
         Event copy = *e;
 
         if (instead && e->message && wait_message_next_step(e->message, e->retry_in, instead, &m) >= 0)
                 copy.message = m;
-        event_print_line(stderr, &copy);
+        event_print_line_color(stderr, &copy, color);
 }
 
 /* How each task ends, and when that ends the wait. The watcher keeps retrying refused
@@ -107,7 +108,7 @@ static void wait_on_event(const Event *e, void *userdata) {
         default:
                 break;
         }
-        wait_print(e, instead);
+        wait_print(e, instead, w->color);
         if (exit_code >= 0)
                 (void) sd_event_exit(w->event, exit_code);
 }
@@ -248,6 +249,7 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
                 return r == -ENOMEM ? EXIT_FATAL : EXIT_CONFIG;
         w.timeout = o.timeout;
         w.all = o.all;
+        w.color = ctx->color_stderr;
         if (wait_tasks_init(&w.tasks, config->tasks, config->n_tasks) < 0)
                 return EXIT_FATAL;
 

@@ -69,12 +69,14 @@ static int cmd_help(const CliContext *ctx, int argc, char **argv) {
         return commands[c](ctx, 2, help_argv);
 }
 
-static bool color_wanted(int opt) {
-        const char *term = getenv("TERM");
+/* One rule for every command and stream: no colour with --no-color or a non-empty
+ * $NO_COLOR (no-color.org), nor when the stream is not a terminal, nor on TERM=dumb. */
+static bool color_wanted(int opt, int fd) {
+        const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
 
-        if (opt == 0 || getenv("NO_COLOR"))
+        if (opt == 0 || (no && *no))
                 return false;
-        return isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0;
+        return isatty(fd) && term && strcmp(term, "dumb") != 0;
 }
 
 int main(int argc, char **argv) {
@@ -108,7 +110,11 @@ int main(int argc, char **argv) {
         log_set_context(NULL);
         if (r < 0)
                 return EXIT_CONFIG;
-        ctx = (CliContext) { .config_path = g.config_path, .color = color_wanted(g.color) };
+        ctx = (CliContext) {
+                .config_path = g.config_path,
+                .color = color_wanted(g.color, STDOUT_FILENO),
+                .color_stderr = color_wanted(g.color, STDERR_FILENO),
+        };
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 log_error("cannot initialise libcurl");

@@ -218,6 +218,45 @@ class Status(unittest.TestCase):
         self.assertEqual(p.returncode, 4)
         self.assertTrue(p.stderr.startswith("taskwatch: unrecognized option '--bogus'\n"), p.stderr)
 
+    def on_a_terminal(self, args, env):
+        """stdout of taskwatch status on a pseudo-terminal."""
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([taskwatch_binary(), *args, "--config", self.config, "status",
+                                "--state-dir", self.state],
+                               env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **env}),
+                               stdout=slave, stderr=subprocess.PIPE, text=True, timeout=30,
+                               stdin=subprocess.DEVNULL)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return out.decode()
+
+    def test_states_are_coloured_as_get_colours_them(self):
+        # Only get used to colour; status printed the same words plain on a terminal.
+        self.saved_state()
+        out = self.on_a_terminal([], {"TERM": "xterm"})
+        self.assertRegex(out, r"\nT-2\s+\x1b\[31mfailed\s*\x1b\[0m")
+        self.assertRegex(out, r"\nT-old\s+\x1b\[32msuccess\s*\x1b\[0m")
+        self.assertNotIn("\x1b", self.on_a_terminal([], {"TERM": "xterm", "NO_COLOR": "1"}))
+        self.assertNotIn("\x1b", self.on_a_terminal(["--no-color"], {"TERM": "xterm"}))
+        self.assertNotIn("\x1b", self.on_a_terminal([], {"TERM": "dumb"}))
+        self.assertNotIn("\x1b", self.status().stdout)  # not a terminal
+
     def test_help(self):
         p = subprocess.run([taskwatch_binary(), "status", "--help"], capture_output=True, text=True,
                            timeout=10)

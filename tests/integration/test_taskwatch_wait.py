@@ -247,6 +247,35 @@ class Wait(unittest.TestCase):
         self.assertIn("1 task: 1 not ended (T-1)", err)
         check_sanitizers(self, err)
 
+    def test_progress_is_coloured_on_a_terminal_like_every_command(self):
+        import pty
+        self.start({"T-1": scaleout_task([{"state": "failed", "error": {"code": "X"}}])})
+
+        def stderr_on_a_terminal(env):
+            master, slave = pty.openpty()
+            try:
+                p = subprocess.run([taskwatch_binary(), "--config", self.config, "wait", "T-1"],
+                                   env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **env}),
+                                   stdout=subprocess.PIPE, stderr=slave, timeout=60,
+                                   stdin=subprocess.DEVNULL)
+            finally:
+                os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            os.close(master)
+            self.assertEqual(p.returncode, 1, out)
+            return out.decode()
+        self.assertRegex(stderr_on_a_terminal({"TERM": "xterm"}), r"Z \x1b\[31merror\s*\x1b\[0m T-1: task failed")
+        self.assertNotIn("\x1b", stderr_on_a_terminal({"TERM": "xterm", "NO_COLOR": "1"}))
+        self.assertNotIn("\x1b", self.wait("T-1").stderr)
+
     def test_progress_stays_out_of_the_journal(self):
         self.start({"T-1": scaleout_task([{"state": "success"}])})
         self.assertEqual(self.wait("T-1").returncode, 0)
