@@ -22,6 +22,7 @@ typedef struct WaitRun {
         usec_t timeout;
         bool all;            /* --all: a failure does not end the wait */
         bool color;          /* colour the lines' priority (stderr is a terminal that wants it) */
+        bool print;          /* stderr is not the journal (which has the entries already) */
         WaitTasks tasks;     /* how each ended, for the summary */
         const char *gave_up; /* why the wait ended with EXIT_CONFIG, after the event's line */
 } WaitRun;
@@ -50,13 +51,15 @@ static const Credentials *wait_get_credentials(void *userdata) {
 
 /* The event's line, told what this command does next where that differs from the daemon
  * (whose words the watcher uses): instead replaces the message's "retrying in ..." tail. */
-static void wait_print(const Event *e, const char *instead, bool color) {
+static void wait_print(const WaitRun *w, const Event *e, const char *instead) {
         _cleanup_(freep) char *m = NULL;
         Event copy = *e;
 
+        if (!w->print)
+                return;
         if (instead && e->message && wait_message_next_step(e->message, e->retry_in, instead, &m) >= 0)
                 copy.message = m;
-        event_print_line_color(stderr, &copy, color);
+        event_print_line_color(stderr, &copy, w->color);
 }
 
 /* How each task ends, and when that ends the wait. The watcher keeps retrying refused
@@ -108,7 +111,7 @@ static void wait_on_event(const Event *e, void *userdata) {
         default:
                 break;
         }
-        wait_print(e, instead, w->color);
+        wait_print(w, e, instead);
         if (exit_code >= 0)
                 (void) sd_event_exit(w->event, exit_code);
 }
@@ -213,7 +216,8 @@ static int wait_setup(WaitRun *w, const Config *config) {
                 return r;
         /* Progress is for the person or the CI log watching this command, not for the system
          * journal, unless stderr is the journal: then the entries are the only record. */
-        event_sink_set_journal(w->sink, stderr_is_journal());
+        w->print = !stderr_is_journal();
+        event_sink_set_journal(w->sink, !w->print);
         event_sink_set_capture(w->sink, wait_on_event, w);
 
         r = watcher_new(&w->watcher, w->event, w->sink, wait_get_credentials, w);
