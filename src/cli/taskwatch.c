@@ -17,7 +17,7 @@ static void help(void) {
                "Look at, wait for, and choose the Alibaba Cloud ACK tasks taskwatchd watches.\n\n"
                "Commands:\n"
                "  get TASK...        fetch tasks once and show a summary (--json: the API's reply)\n"
-               "  wait TASK...       wait until every task has ended; progress on stderr\n"
+               "  wait TASK...       wait until every task succeeded or one failed; progress on stderr\n"
                "  add TASK...        watch more tasks: edit the drop-in, reload taskwatchd\n"
                "  remove TASK...     stop watching tasks: edit the drop-in, reload taskwatchd\n"
                "  status             what taskwatchd watches, from its saved state\n"
