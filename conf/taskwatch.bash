@@ -27,11 +27,11 @@ _taskwatch() {
         local cur prev i word command= config=
         local -A opts=(
                 [global]='--config --no-color --help --version'
-                [get]='--json --help'
-                [wait]='--timeout --interval --max-interval --help'
-                [add]='--no-reload --help'
-                [remove]='--no-reload --help'
-                [status]='--json --state-dir --help'
+                [get]='--json --config --no-color --help'
+                [wait]='--all --timeout --interval --max-interval --config --no-color --help'
+                [add]='--no-reload --config --no-color --help'
+                [remove]='--no-reload --config --no-color --help'
+                [status]='--json --state-dir --config --no-color --help'
                 [help]=''
         )
         local commands='get wait add remove status help'

@@ -133,6 +133,24 @@ void config_print(const Config *c, FILE *f);
 void config_diagnostics_clear(ConfigDiagnostics *d);
 /* Appends one formatted message; d may be NULL (the message is dropped). 0 or -ENOMEM. */
 int config_diagnostics_add(ConfigDiagnostics *d, const char *fmt, ...) _printf_(2, 3);
+/* Messages from index `from` on, ordered by file (in the order of files: the order they
+ * were read) and line, the rest kept in their order after them: the cross-key checks run
+ * last but are about lines in the middle. 0 or -ENOMEM. */
+int config_diagnostics_sort(ConfigDiagnostics *d, size_t from, char *const *files, size_t n_files);
 
-/* True for an id the API could have issued: 1..128 of [A-Za-z0-9._-], starting alnum. */
+/* Why id cannot be a task id, for Task= and for taskwatch's operands alike. ACK's task ids
+ * are "T-" and then letters and digits (T-5faa48fb31b6b8078d000006); requiring the prefix
+ * is what tells "not", "a" or a cluster id from a task id before the API answers 404. */
+typedef enum TaskIdVerdict {
+        TASK_ID_VALID,
+        TASK_ID_MALFORMED,   /* empty, too long, or a character no id has ('/', '%', ' ') */
+        TASK_ID_NO_PREFIX,   /* well formed, but not "T-..." */
+        TASK_ID_CLUSTER_ID,  /* "c" and 32 hex digits: a cluster's id */
+} TaskIdVerdict;
+
+TaskIdVerdict task_id_check(const char *id);
+/* task_id_check(id) == TASK_ID_VALID: "T-", then 1..126 of [A-Za-z0-9._-]. */
 bool task_id_is_valid(const char *id);
+/* What to tell the user about a verdict other than TASK_ID_VALID, after "'x' is not a task
+ * id": "it looks like a cluster id; task ids start with T-, like T-5faa48fb31b6b8078d000006". */
+const char *task_id_verdict_hint(TaskIdVerdict v);

@@ -96,5 +96,15 @@ void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata);
 void event_sink_set_journal(EventSink *s, bool enable);
 
 void event_emit(EventSink *s, const Event *e);
+/* Only the readable line, on `also` when there is one (stderr that is not the journal): for
+ * what sends its own journal entry with fields an Event lacks (a hook's output lines). No
+ * capture, no listener sees it. */
+void event_sink_print(EventSink *s, const Event *e);
+/* The readable line of e, as a sink prints it on `also`: for a command (taskwatch wait) that
+ * prints events itself. Written at once, then flushed. */
+void event_print_line(FILE *out, const Event *e);
+/* The same with the priority word coloured (red error, yellow warning) when color is set:
+ * for a terminal the caller has decided wants it (taskwatch's one rule for colour). */
+void event_print_line_color(FILE *out, const Event *e, bool color);
 /* Format the message and emit in one go. */
 void event_emitf(EventSink *s, Event *e, const char *fmt, ...) _printf_(3, 4);

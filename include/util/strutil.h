@@ -42,5 +42,10 @@ static inline void free_secretp(char **s) {
         free_secret(*s);
 }
 
+/* Edit distance ignoring ASCII case: insertions, deletions, substitutions and swaps of two
+ * neighbours each count 1 ("Regoin" is 1 from "Region"). Strings longer than 63 bytes are
+ * as far as their length: it is for "did you mean" among short names. */
+size_t string_distance(const char *a, const char *b);
+
 /* A deep copy of a NULL-terminated list of strings (strv_free() it); NULL on OOM. */
 char **strv_copy(char *const *l);

@@ -25,4 +25,8 @@ int parse_timespan(const char *s, usec_t *ret);
 
 /* Format a span compactly ("2min 30s", "500ms", "0", "infinity") into buf; returns buf. */
 char *format_timespan(char *buf, size_t size, usec_t t);
+/* The same, rounded for a person where precision does not matter (a hook's run time, a
+ * retry delay): about two significant digits, "6.6ms", "660ms", "1.8s", "42s", "2min 30s",
+ * "3h 5min", "2d 4h". Not for values that must parse back exactly. Returns buf. */
+char *format_timespan_human(char *buf, size_t size, usec_t t);
 #define FORMAT_TIMESPAN_MAX 64

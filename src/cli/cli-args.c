@@ -37,8 +37,11 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                 {},
         };
         GlobalOptions o = { .color = -1 };
+        char *saved = argv[0];
         int c;
 
+        /* getopt names argv[0] in its messages: "taskwatch", not the path it was run by. */
+        argv[0] = (char *) "taskwatch";
         /* "+": stop at the command, whose options are its own (as git does). optind = 0
          * re-initializes GNU getopt, which a second parse of another argv needs. */
         optind = 0;
@@ -47,6 +50,7 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                 case 'c':
                         if (optarg[0] == '\0') {
                                 log_error("--config needs a path");
+                                argv[0] = saved;
                                 return -EINVAL;
                         }
                         o.config_path = optarg;
@@ -62,10 +66,71 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                         break;
                 default:
                         log_plain("Try 'taskwatch --help'.");
+                        argv[0] = saved;
                         return -EINVAL;
                 }
+        argv[0] = saved;
         o.command_index = optind;
         *ret = o;
+        return 0;
+}
+
+/* "--config PATH" and "-cPATH" after the command: where a user puts them, as the command's
+ * own option would be. */
+static int global_option_at(int argc, char **argv, int i, const char **ret_path, int *ret_n) {
+        const char *a = argv[i];
+
+        *ret_path = NULL;
+        if (strcmp(a, "--no-color") == 0) {
+                *ret_n = 1;
+                return 0;
+        }
+        if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
+                if (i + 1 >= argc)
+                        return log_error_errno(EINVAL, "%s needs a path", a);
+                *ret_path = argv[i + 1];
+                *ret_n = 2;
+        } else if (strncmp(a, "--config=", 9) == 0) {
+                *ret_path = a + 9;
+                *ret_n = 1;
+        } else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0') {
+                *ret_path = a + 2;
+                *ret_n = 1;
+        } else {
+                *ret_n = 0;
+                return 0;
+        }
+        if ((*ret_path)[0] == '\0')
+                return log_error_errno(EINVAL, "--config needs a path");
+        return 0;
+}
+
+int cli_extract_global(int *argc, char **argv, GlobalOptions *g) {
+        int out = 1;
+
+        for (int i = 1; i < *argc;) {
+                const char *path;
+                int n = 0;
+
+                if (strcmp(argv[i], "--") == 0) { /* operands from here on: keep them all */
+                        while (i < *argc)
+                                argv[out++] = argv[i++];
+                        break;
+                }
+                if (global_option_at(*argc, argv, i, &path, &n) < 0)
+                        return -EINVAL;
+                if (n == 0) {
+                        argv[out++] = argv[i++];
+                        continue;
+                }
+                if (path)
+                        g->config_path = path;
+                else
+                        g->color = 0;
+                i += n;
+        }
+        argv[out] = NULL;
+        *argc = out;
         return 0;
 }
 
@@ -82,6 +147,7 @@ enum {
         ARG_MAX_INTERVAL,
         ARG_NO_RELOAD,
         ARG_STATE_DIR,
+        ARG_ALL,
 };
 
 static const struct option get_options[] = {
@@ -90,6 +156,7 @@ static const struct option get_options[] = {
         {},
 };
 static const struct option wait_options[] = {
+        { "all", no_argument, NULL, ARG_ALL },
         { "timeout", required_argument, NULL, ARG_TIMEOUT },
         { "interval", required_argument, NULL, ARG_INTERVAL },
         { "max-interval", required_argument, NULL, ARG_MAX_INTERVAL },
@@ -151,6 +218,9 @@ static int command_parse(CliCommand cmd, const char *name, int argc, char **argv
                         break;
                 case ARG_JSON:
                         o.json = true;
+                        break;
+                case ARG_ALL:
+                        o.all = true;
                         break;
                 case ARG_NO_RELOAD:
                         o.no_reload = true;

@@ -32,10 +32,16 @@ typedef struct GlobalOptions {
 /* Options up to the first non-option (the command). 0, or -EINVAL after printing why. */
 int cli_parse_global(int argc, char **argv, GlobalOptions *ret);
 
+/* The global options a user put after the command (argv[0]): --config/-c and --no-color,
+ * taken out of argv (before any "--") and applied over g; the rest keeps its order. 0, or
+ * -EINVAL after printing why (a --config without a path). */
+int cli_extract_global(int *argc, char **argv, GlobalOptions *g);
+
 typedef struct CommandOptions {
         bool help;
         bool json;           /* get, status */
         bool no_reload;      /* add, remove */
+        bool all;            /* wait: a failure does not end the wait */
         usec_t timeout;      /* wait: USEC_INFINITY for none */
         usec_t interval;     /* wait: 0 for the configuration's MinInterval= */
         usec_t max_interval; /* wait: 0 for the configuration's MaxInterval= */

@@ -16,6 +16,7 @@
 typedef struct CliContext {
         const char *config_path; /* --config, NULL: the default */
         bool color;              /* colour the state words on stdout */
+        bool color_stderr;       /* colour the priority of progress lines on stderr (wait) */
         ConfigLoadOptions load;  /* from the environment, read once at start */
 } CliContext;
 

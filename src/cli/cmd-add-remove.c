@@ -1,6 +1,7 @@
 /* taskwatch add / remove: edit the drop-in 50-taskwatch.conf, then have taskwatchd reload. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli-args.h"
@@ -23,7 +24,8 @@ static void edit_help(DropinOp op) {
                        DROPIN_NAME);
         printf("CONFIG is --config or %s. The file is replaced atomically and keeps its\n"
                "other lines. taskwatchd is reloaded through systemd (%s) when that unit is\n"
-               "active, else by SIGHUP to the PID in %s.\n\n"
+               "active, else by SIGHUP to the taskwatchd found through $RUNTIME_DIRECTORY/\n"
+               "taskwatchd.pid, %s, or the process list.\n\n"
                "      --no-reload   only edit the file\n"
                "  -h, --help        show this help\n\n"
                "Exit status: 0 done (also when no taskwatchd runs: the change applies when it\n"
@@ -66,14 +68,18 @@ static int request_reload(const CliContext *ctx) {
                 printf("Reloading %s.\n", TASKWATCHD_UNIT);
                 break;
         case RELOAD_BY_SIGNAL:
-                printf("Asked taskwatchd (PID %ld) to reload.\n", (long) rep.pid);
+                printf("Asked taskwatchd (PID %ld) to reload. (Found through %s.)\n", (long) rep.pid,
+                       rep.found_by);
                 break;
         case RELOAD_NO_DAEMON:
                 if (rep.other_config)
                         log_warning("the running taskwatchd (PID %ld) reads %s, not this "
                                     "configuration: it was not reloaded.", (long) rep.pid, rep.other_config);
                 log_notice("no running taskwatchd found for %s; the change applies when "
-                           "it next starts.", ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH);
+                           "it next starts. (Looked for %s%s and in the process list.)",
+                           ctx->config_path ? ctx->config_path : CONFIG_DEFAULT_PATH,
+                           getenv("RUNTIME_DIRECTORY") ? "$RUNTIME_DIRECTORY/taskwatchd.pid, " : "",
+                           TASKWATCHD_PID_FILE);
                 break;
         }
         reload_report_done(&rep);

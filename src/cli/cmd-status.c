@@ -1,7 +1,9 @@
 /* taskwatch status: what taskwatchd watches, from the state it persists for every task. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli-args.h"
 #include "cli.h"
@@ -11,9 +13,6 @@
 #include "util/log.h"
 #include "util/strutil.h"
 #include "state/task-store.h"
-
-/* StateDirectory=taskwatchd of the unit. */
-#define DEFAULT_STATE_DIR "/var/lib/taskwatchd"
 
 typedef struct StatusRow {
         char *task_id;
@@ -58,10 +57,15 @@ static void status_help(void) {
                "pending and its last error. Tasks of the configuration without saved state yet,\n"
                "and saved tasks the configuration no longer lists, are shown too.\n\n"
                "      --json            one JSON array, an object per task\n"
-               "      --state-dir=DIR   the daemon's state directory (default %s)\n"
+               "      --state-dir=DIR   the daemon's state directory (default: $STATE_DIRECTORY, else\n"
+               "                        the running taskwatchd's, else %s)\n"
                "  -h, --help            show this help\n\n"
-               "Exit status: 0 shown, 4 configuration error, 5 the state could not be read.\n",
-               DEFAULT_STATE_DIR);
+               "The running taskwatchd is found through $RUNTIME_DIRECTORY/taskwatchd.pid, %s\n"
+               "or the process list.\n"
+               "Exit status: 0 shown, 4 configuration error, 5 the state could not be read (or\n"
+               "a state directory given by --state-dir, $STATE_DIRECTORY or the daemon does not\n"
+               "exist).\n",
+               TASKWATCHD_STATE_DIR, TASKWATCHD_PID_FILE);
 }
 
 static int compare_rows(const void *a, const void *b) {
@@ -155,7 +159,7 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
         fputs(n ? "\n]}\n" : "]}\n", f);
 }
 
-static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
+static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now, bool color) {
         int w_id = 4, w_state = 5;
 
         for (size_t i = 0; i < n; i++) {
@@ -188,7 +192,10 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now) {
                 if (rec && rec->have_baseline)
                         snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
                                  rec->snapshot.n_failed, rec->snapshot.n_pending);
-                fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id, w_state, state,
+                /* The colour goes around the padded word, so that the columns still line up. */
+                const char *on = color && rec && rec->have_baseline && !rec->lost ? state_color(state) : NULL;
+                fprintf(f, "%-*s  %s%-*s%s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id,
+                        on ?: "", w_state, state, on ? ANSI_RESET_SEQ : "",
                         since, polled, row_next_poll(r, now, next_buf, sizeof(next_buf)), counts, err,
                         r->configured ? "" : " (no longer configured)");
         }
@@ -243,12 +250,17 @@ static int collect_rows(TaskStore *store, const Config *config, StatusRow **ret,
 }
 
 /* The running daemon's runtime file, when it is that daemon's (not one left by another). */
-static int load_runtime(pid_t pid, RuntimeStatus *ret) {
-        _cleanup_(freep) char *text = NULL;
+static int load_runtime(const DaemonInfo *d, RuntimeStatus *ret) {
+        _cleanup_(freep) char *text = NULL, *path = NULL;
+        pid_t pid = d->pid;
         size_t len;
         int r;
 
-        r = cli_read_file(TASKWATCHD_RUNTIME_STATUS, 64U * 1024U * 1024U, &text, &len);
+        if (asprintf(&path, "%s/status.json", d->runtime_dir) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        r = cli_read_file(path, 64U * 1024U * 1024U, &text, &len);
         if (r < 0)
                 return r;
         r = runtime_status_parse(text, len, ret);
@@ -261,13 +273,38 @@ static int load_runtime(pid_t pid, RuntimeStatus *ret) {
         return 0;
 }
 
+/* The state directory the daemon uses, chosen as it chooses it, and what chose it. */
+static const char *status_state_dir(const CommandOptions *o, const DaemonInfo *d, const char **ret_from) {
+        const char *e = getenv("STATE_DIRECTORY");
+        static char from_env[PATH_MAX];
+
+        if (o->state_dir) {
+                *ret_from = "--state-dir";
+                return o->state_dir;
+        }
+        if (e && *e) {
+                /* It may list several directories: the daemon's is the first. */
+                snprintf(from_env, sizeof(from_env), "%.*s", (int) strcspn(e, ":"), e);
+                *ret_from = "$STATE_DIRECTORY";
+                return from_env;
+        }
+        if (d->state_dir) {
+                *ret_from = d->state_dir_from;
+                return d->state_dir;
+        }
+        *ret_from = NULL; /* the default */
+        return TASKWATCHD_STATE_DIR;
+}
+
 int cmd_status(const CliContext *ctx, int argc, char **argv) {
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(task_store_freep) TaskStore *store = NULL;
         _cleanup_(freep) char *reason = NULL;
         _cleanup_(runtime_status_done) RuntimeStatus runtime = {};
+        _cleanup_(daemon_info_done) DaemonInfo daemon = {};
         StatusRow *rows = NULL;
-        const char *dir;
+        const char *dir, *dir_from;
+        bool no_state = false;
         CommandOptions o;
         size_t n = 0;
         pid_t pid;
@@ -282,11 +319,23 @@ int cmd_status(const CliContext *ctx, int argc, char **argv) {
         if (cli_load_config(ctx, &config) < 0)
                 return EXIT_CONFIG;
 
-        dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
-        /* These two read "taskwatch status: ..."; cli_load_config()'s stay "taskwatch: ...". */
+        if (taskwatchd_find(ctx->config_path, &daemon) < 0)
+                return EXIT_FATAL;
+        pid = daemon.pid;
+        dir = status_state_dir(&o, &daemon, &dir_from);
+        /* These read "taskwatch status: ..."; cli_load_config()'s stay "taskwatch: ...". */
         log_set_context("status");
         r = task_store_open_readonly(&store, dir, &reason);
-        if (r < 0 && r != -ENOENT) {
+        if (r == -ENOENT && dir_from && access(dir, F_OK) < 0) {
+                /* Someone named this directory: showing every task as new would hide that the
+                 * name is wrong, or that the daemon never got to create it. */
+                log_error("the state directory %s (from %s) does not exist", dir, dir_from);
+                log_set_context(NULL);
+                return EXIT_API_FAILURE;
+        }
+        if (r == -ENOENT)
+                no_state = true;
+        else if (r < 0) {
                 log_error("%s", reason ? reason : strerror(-r));
                 log_set_context(NULL);
                 return r == -ENOMEM ? EXIT_FATAL : EXIT_API_FAILURE;
@@ -299,20 +348,29 @@ int cmd_status(const CliContext *ctx, int argc, char **argv) {
         }
         log_set_context(NULL);
 
-        pid = taskwatchd_pid();
-        if (pid > 0 && load_runtime(pid, &runtime) >= 0)
+        if (pid > 0 && load_runtime(&daemon, &runtime) >= 0)
                 for (size_t i = 0; i < n; i++)
                         rows[i].runtime = runtime_status_find(&runtime, rows[i].task_id);
         if (o.json)
                 print_json(stdout, rows, n, pid);
         else {
+                char from[PATH_MAX + 32] = "";
+                if (dir_from)
+                        snprintf(from, sizeof(from), " (%s)", dir_from);
                 if (pid > 0)
-                        printf("taskwatchd is running (PID %ld); state from %s:\n", (long) pid, dir);
+                        printf("taskwatchd is running (PID %ld), found through %s; ", (long) pid,
+                               daemon.found_by);
                 else
-                        printf("No running taskwatchd found; its last saved state, from %s:\n", dir);
+                        printf("No running taskwatchd found (looked for %s%s and in the process "
+                               "list); ", getenv("RUNTIME_DIRECTORY") ? "$RUNTIME_DIRECTORY/taskwatchd.pid, " : "",
+                               TASKWATCHD_PID_FILE);
+                if (no_state)
+                        printf("no state saved: %s does not exist:\n", dir);
+                else
+                        printf("%s state from %s%s:\n", pid > 0 ? "its" : "its last saved", dir, from);
                 if (n == 0)
                         printf("No tasks configured or saved.\n");
-                else if (print_table(stdout, rows, n, now_usec(CLOCK_REALTIME)) < 0)
+                else if (print_table(stdout, rows, n, now_usec(CLOCK_REALTIME), ctx->color) < 0)
                         r = -ENOMEM;
         }
         rows_free(rows, n);

@@ -12,6 +12,7 @@
 #include "report/event.h"
 #include "util/log.h"
 #include "util/strutil.h"
+#include "wait-report.h"
 
 typedef struct WaitRun {
         sd_event *event;
@@ -19,13 +20,19 @@ typedef struct WaitRun {
         Watcher *watcher;
         Credentials *credentials;
         usec_t timeout;
+        bool all;            /* --all: a failure does not end the wait */
+        bool color;          /* colour the lines' priority (stderr is a terminal that wants it) */
+        bool print;          /* stderr is not the journal (which has the entries already) */
+        WaitTasks tasks;     /* how each ended, for the summary */
         const char *gave_up; /* why the wait ended with EXIT_CONFIG, after the event's line */
 } WaitRun;
 
 static void wait_help(void) {
         printf("Usage: taskwatch [--config PATH] wait [OPTIONS] TASK...\n"
-               "Wait until every task has ended, succeeded or not, printing each change on stderr.\n"
-               "Polls back off, are jittered and honour throttling exactly as taskwatchd does.\n\n"
+               "Wait until every task has succeeded, or one has failed or was canceled, printing\n"
+               "each change on stderr and, at the end, one summary line. Polls back off, are\n"
+               "jittered and honour throttling exactly as taskwatchd does.\n\n"
+               "      --all                wait for every task to end, even after one failed\n"
                "      --timeout=SPAN       give up after SPAN (e.g. 45min; exit status 2)\n"
                "      --interval=SPAN      the first poll delay and the delay after a change\n"
                "                           (replaces MinInterval=)\n"
@@ -42,22 +49,77 @@ static const Credentials *wait_get_credentials(void *userdata) {
         return w->credentials;
 }
 
-/* The watcher keeps retrying refused credentials, as a service must (they may be rotated
- * under it); a command cannot wait for that, so a refusal ends the wait with status 4. */
+/* The event's line, told what this command does next where that differs from the daemon
+ * (whose words the watcher uses): instead replaces the message's "retrying in ..." tail. */
+static void wait_print(const WaitRun *w, const Event *e, const char *instead) {
+        _cleanup_(freep) char *m = NULL;
+        Event copy = *e;
+
+        if (!w->print)
+                return;
+        if (instead && e->message && wait_message_next_step(e->message, e->retry_in, instead, &m) >= 0)
+                copy.message = m;
+        event_print_line_color(stderr, &copy, w->color);
+}
+
+/* How each task ends, and when that ends the wait. The watcher keeps retrying refused
+ * credentials, as a service must (they may be rotated under it); a command cannot wait for
+ * that, so a refusal ends the wait with status 4. */
 static void wait_on_event(const Event *e, void *userdata) {
         WaitRun *w = userdata;
+        const char *instead = NULL;
+        char buf[FORMAT_TIMESPAN_MAX + 64];
+        WaitTask *t;
+        int exit_code = -1;
 
-        if (e->kind != EVENT_API_AUTH_ERROR && e->kind != EVENT_CREDENTIALS_ERROR)
-                return;
-        w->gave_up = e->kind == EVENT_API_AUTH_ERROR ? "the API refused the credentials"
-                                                     : "no credentials could be obtained";
-        (void) sd_event_exit(w->event, EXIT_CONFIG);
+        switch (e->kind) {
+        case EVENT_TASK_SUCCEEDED:
+                (void) wait_tasks_set(&w->tasks, e->task_id, WAIT_SUCCEEDED, NULL);
+                break;
+        case EVENT_TASK_FAILED:
+        case EVENT_TASK_CANCELED:
+                (void) wait_tasks_set(&w->tasks, e->task_id,
+                                      e->kind == EVENT_TASK_FAILED ? WAIT_FAILED : WAIT_CANCELED,
+                                      e->error_code);
+                /* The first failure is the answer a script waits for. */
+                if (!w->all)
+                        exit_code = EXIT_TASK_FAILED;
+                break;
+        case EVENT_INSTANCE_FAILED:
+                t = wait_tasks_find(&w->tasks, e->task_id);
+                if (t)
+                        t->instance_failed = true;
+                break;
+        case EVENT_TASK_NOT_FOUND:
+                (void) wait_tasks_set(&w->tasks, e->task_id, WAIT_NOT_FOUND, NULL);
+                /* The watcher has counted it as ended already. */
+                if (watcher_n_done(w->watcher) >= watcher_n_tasks(w->watcher))
+                        instead = "the wait ends";
+                else {
+                        snprintf(buf, sizeof(buf), "checking again every %s while the other tasks "
+                                 "are waited for", e->retry_in ? e->retry_in : "few minutes");
+                        instead = buf;
+                }
+                break;
+        case EVENT_API_AUTH_ERROR:
+        case EVENT_CREDENTIALS_ERROR:
+                w->gave_up = e->kind == EVENT_API_AUTH_ERROR ? "the API refused the credentials"
+                                                             : "no credentials could be obtained";
+                instead = "not retrying, the wait ends (exit status 4)";
+                exit_code = EXIT_CONFIG;
+                break;
+        default:
+                break;
+        }
+        wait_print(w, e, instead);
+        if (exit_code >= 0)
+                (void) sd_event_exit(w->event, exit_code);
 }
 
 static int wait_on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         WaitRun *w = userdata;
 
-        log_notice("interrupted by %s; %zu of %zu tasks ended", strsignal((int) si->ssi_signo),
+        log_notice("interrupted by SIG%s; %zu of %zu tasks ended", sigabbrev_np((int) si->ssi_signo),
                    watcher_n_done(w->watcher), watcher_n_tasks(w->watcher));
         return sd_event_exit(w->event, EXIT_INTERRUPTED);
 }
@@ -68,7 +130,7 @@ static int wait_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         char span[FORMAT_TIMESPAN_MAX];
 
         event_emitf(w->sink, &e, "timed out after %s: %zu of %zu tasks ended",
-                    format_timespan(span, sizeof(span), w->timeout), watcher_n_done(w->watcher),
+                    format_timespan_human(span, sizeof(span), w->timeout), watcher_n_done(w->watcher),
                     watcher_n_tasks(w->watcher));
         return sd_event_exit(w->event, EXIT_TIMEOUT);
 }
@@ -147,12 +209,15 @@ static int wait_setup(WaitRun *w, const Config *config) {
                         return r;
         }
 
-        r = event_sink_new(&w->sink, stderr);
+        /* No stream of the sink's own: wait_on_event() prints each line, with what this
+         * command does next. */
+        r = event_sink_new(&w->sink, NULL);
         if (r < 0)
                 return r;
         /* Progress is for the person or the CI log watching this command, not for the system
          * journal, unless stderr is the journal: then the entries are the only record. */
-        event_sink_set_journal(w->sink, stderr_is_journal());
+        w->print = !stderr_is_journal();
+        event_sink_set_journal(w->sink, !w->print);
         event_sink_set_capture(w->sink, wait_on_event, w);
 
         r = watcher_new(&w->watcher, w->event, w->sink, wait_get_credentials, w);
@@ -187,10 +252,16 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
         if (r < 0)
                 return r == -ENOMEM ? EXIT_FATAL : EXIT_CONFIG;
         w.timeout = o.timeout;
+        w.all = o.all;
+        w.color = ctx->color_stderr;
+        if (wait_tasks_init(&w.tasks, config->tasks, config->n_tasks) < 0)
+                return EXIT_FATAL;
 
         r = cli_acquire_credentials(config, &w.credentials);
-        if (r < 0)
+        if (r < 0) {
+                wait_tasks_done(&w.tasks);
                 return EXIT_CONFIG;
+        }
 
         /* A command is not the service: its status must not land on a NOTIFY_SOCKET it
          * inherited from whatever unit runs it. */
@@ -207,7 +278,13 @@ int cmd_wait(const CliContext *ctx, int argc, char **argv) {
                 else if (w.gave_up)
                         log_error("giving up: %s", w.gave_up);
         }
+        if (r >= 0) {
+                _cleanup_(freep) char *summary = NULL;
+                if (wait_summary_format(&w.tasks, &summary) >= 0)
+                        log_notice("%s", summary);
+        }
         log_set_context(NULL);
+        wait_tasks_done(&w.tasks);
 
         watcher_free(w.watcher);
         event_sink_free(w.sink);

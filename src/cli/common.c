@@ -38,12 +38,11 @@ int cli_check_task_ids(char *const *ids, size_t n) {
         int r = 0;
 
         for (size_t i = 0; i < n; i++) {
-                if (task_id_is_valid(ids[i]))
+                TaskIdVerdict v = task_id_check(ids[i]);
+                if (v == TASK_ID_VALID)
                         continue;
                 _cleanup_(freep) char *p = printable(ids[i]);
-                log_error("'%s' is not a task id: 1 to 128 letters, digits, '.', '_' "
-                          "or '-', starting with a letter or digit, like T-5faa48fb31b6b8078d000006",
-                          p ? p : "?");
+                log_error("'%s' is not a task id: %s", p ? p : "?", task_id_verdict_hint(v));
                 r = -EINVAL;
         }
         return r;

@@ -263,22 +263,28 @@ int dropin_dir(const char *config_path, char **ret) {
         return 0;
 }
 
+/* A directory we create is 0755 whatever the umask: under umask 077 (hardened hosts, and
+ * sudo keeps it) it would be 0700, and the unit's DynamicUser= could not read its own
+ * configuration. One that exists keeps the mode its owner gave it. */
+static int mkdir_0755(const char *dir) {
+        if (mkdir(dir, 0755) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        return chmod(dir, 0755) < 0 ? -errno : 0;
+}
+
 /* mkdir that also creates the parent (/etc/taskwatchd) when it is missing. */
 static int mkdir_with_parent(const char *dir) {
         _cleanup_(freep) char *copy = NULL;
+        int r;
 
-        if (mkdir(dir, 0755) >= 0 || errno == EEXIST)
-                return 0;
-        if (errno != ENOENT)
-                return -errno;
+        r = mkdir_0755(dir);
+        if (r != -ENOENT)
+                return r;
         copy = strdup(dir);
         if (!copy)
                 return -ENOMEM;
-        if (mkdir(dirname(copy), 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
+        r = mkdir_0755(dirname(copy));
+        return r < 0 ? r : mkdir_0755(dir);
 }
 
 static int read_all(int fd, char **ret, size_t *ret_len) {
@@ -353,7 +359,7 @@ int dropin_update(const char *dir, DropinOp op, char *const *ids, size_t n, bool
                   char **ret_path) {
         _cleanup_(freep) char *path = NULL, *old = NULL, *new = NULL;
         _cleanup_(closep) int dfd = -1, fd = -1;
-        mode_t mode = 0644;
+        mode_t mode = 0644; /* set with fchmod(), so not narrowed by the umask: see mkdir_0755() */
         size_t len = 0;
         int r;
 

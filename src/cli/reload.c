@@ -1,6 +1,7 @@
-/* Asking a running taskwatchd to reload: systemd's ReloadUnit when the unit is active, else
- * SIGHUP to the PID in its PID file, after making sure that PID is taskwatchd and reads the
- * configuration that was edited. */
+/* Finding a running taskwatchd, and asking it to reload: systemd's ReloadUnit when the unit is
+ * active, else SIGHUP to the PID in its PID file (or found among the processes), after making
+ * sure that PID is taskwatchd and reads the configuration that was edited. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,11 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strutil.h"
+
+static inline void closedirp_(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
 
 static inline void sd_bus_flush_close_unrefp_(sd_bus **b) {
         if (*b)
@@ -66,8 +72,9 @@ static int reload_by_systemd(void) {
         return 1;
 }
 
-int cmdline_config_path(const char *cmdline, size_t len, char **ret) {
+int cmdline_option(const char *cmdline, size_t len, const char *name, char short_name, char **ret) {
         const char *p = cmdline, *end = cmdline + len, *found = NULL;
+        size_t name_len = strlen(name);
         bool first = true;
 
         while (p < end) {
@@ -80,15 +87,22 @@ int cmdline_config_path(const char *cmdline, size_t len, char **ret) {
                 }
                 if (strcmp(arg, "--") == 0)
                         break;
-                if (strcmp(arg, "--config") == 0 || strcmp(arg, "-c") == 0) {
-                        if (p < end)
-                                found = p;
+                if (strncmp(arg, "--", 2) == 0 && strncmp(arg + 2, name, name_len) == 0) {
+                        if (arg[2 + name_len] == '\0') {
+                                if (p < end)
+                                        found = p;
+                                continue;
+                        }
+                        if (arg[2 + name_len] == '=')
+                                found = arg + 3 + name_len;
                         continue;
                 }
-                if (strncmp(arg, "--config=", 9) == 0)
-                        found = arg + 9;
-                else if (strncmp(arg, "-c", 2) == 0 && arg[2] != '\0' && arg[1] != '-')
-                        found = arg + 2;
+                if (short_name && arg[0] == '-' && arg[1] == short_name) {
+                        if (arg[2] != '\0')
+                                found = arg + 2;
+                        else if (p < end)
+                                found = p;
+                }
         }
         if (!found) {
                 *ret = NULL;
@@ -96,6 +110,46 @@ int cmdline_config_path(const char *cmdline, size_t len, char **ret) {
         }
         *ret = strndup(found, strnlen(found, (size_t) (end - found)));
         return *ret ? 0 : -ENOMEM;
+}
+
+int cmdline_config_path(const char *cmdline, size_t len, char **ret) {
+        return cmdline_option(cmdline, len, "config", 'c', ret);
+}
+
+bool cmdline_has_flag(const char *cmdline, size_t len, const char *name) {
+        const char *p = cmdline, *end = cmdline + len;
+
+        p += strnlen(p, len) + 1; /* argv[0] */
+        while (p < end) {
+                const char *arg = p;
+                p += strnlen(p, (size_t) (end - p)) + 1;
+                if (strcmp(arg, "--") == 0)
+                        break;
+                if (strncmp(arg, "--", 2) == 0 && strcmp(arg + 2, name) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int environ_first_dir(const char *environ, size_t len, const char *name, char **ret) {
+        const char *p = environ, *end = environ + len;
+        size_t name_len = strlen(name);
+
+        *ret = NULL;
+        while (p < end) {
+                const char *var = p;
+                size_t n = strnlen(p, (size_t) (end - p));
+                p += n + 1;
+                if (n > name_len && strncmp(var, name, name_len) == 0 && var[name_len] == '=') {
+                        const char *v = var + name_len + 1;
+                        size_t l = strcspn(v, ":");
+                        if (l == 0)
+                                return 0;
+                        *ret = strndup(v, l);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return 0;
 }
 
 int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
@@ -126,22 +180,157 @@ int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         return 0;
 }
 
-pid_t taskwatchd_pid(void) {
-        _cleanup_(freep) char *text = NULL, *comm = NULL;
-        char path[64], *end;
+/* Whether PID is a live taskwatchd: a stale PID file may name a PID reused by another
+ * program, never signal that. */
+static bool pid_is_taskwatchd(long pid) {
+        _cleanup_(freep) char *comm = NULL;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+        return cli_read_file(path, 64, &comm, NULL) >= 0 && strcmp(strip(comm), "taskwatchd") == 0;
+}
+
+/* The PID in dir/taskwatchd.pid when that process is a live taskwatchd; 0 otherwise. */
+static pid_t pid_file_daemon(const char *dir) {
+        _cleanup_(freep) char *text = NULL, *path = NULL;
+        char *end;
         long pid;
 
-        if (cli_read_file(TASKWATCHD_PID_FILE, 32, &text, NULL) < 0)
+        if (asprintf(&path, "%s/taskwatchd.pid", dir) < 0) {
+                path = NULL;
+                return 0;
+        }
+        if (cli_read_file(path, 32, &text, NULL) < 0)
                 return 0;
         errno = 0;
         pid = strtol(text, &end, 10);
         if (errno != 0 || end == text || (*end != '\n' && *end != '\0') || pid <= 1 || pid > INT_MAX)
                 return 0;
-        /* A stale file may name a PID reused by another program: never signal that. */
-        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-        if (cli_read_file(path, 64, &comm, NULL) < 0 || strcmp(strip(comm), "taskwatchd") != 0)
+        return pid_is_taskwatchd(pid) ? (pid_t) pid : 0;
+}
+
+static int proc_file(pid_t pid, const char *what, char **ret, size_t *ret_len) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%ld/%s", (long) pid, what);
+        return cli_read_file(path, 65536, ret, ret_len);
+}
+
+/* Where this daemon keeps its state, as it chose it: --state-dir, else $STATE_DIRECTORY. A
+ * relative --state-dir is resolved against its working directory. */
+static int daemon_state_dir(DaemonInfo *d) {
+        _cleanup_(freep) char *cmdline = NULL, *env = NULL, *arg = NULL;
+        size_t len;
+        int r;
+
+        if (proc_file(d->pid, "cmdline", &cmdline, &len) < 0)
                 return 0;
-        return (pid_t) pid;
+        r = cmdline_option(cmdline, len, "state-dir", 0, &arg);
+        if (r < 0)
+                return r;
+        if (arg) {
+                d->state_dir_from = "its --state-dir";
+                if (arg[0] == '/')
+                        d->state_dir = TAKE_PTR(arg);
+                else if (asprintf(&d->state_dir, "/proc/%ld/cwd/%s", (long) d->pid, arg) < 0) {
+                        d->state_dir = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        if (proc_file(d->pid, "environ", &env, &len) < 0)
+                return 0; /* not ours to read: the caller falls back to the default */
+        r = environ_first_dir(env, len, "STATE_DIRECTORY", &d->state_dir);
+        if (r >= 0 && d->state_dir)
+                d->state_dir_from = "its $STATE_DIRECTORY";
+        return r;
+}
+
+static int daemon_config_path(pid_t pid, char **ret);
+static bool same_file(const char *a, const char *b);
+
+/* A taskwatchd process that is a daemon (not a one-shot --exit-when-done run) reading
+ * config_path; its PID file's directory from its environment. Daemons of other
+ * configurations are not considered: on a shared host they are someone else's. */
+static int scan_processes(const char *config_path, DaemonInfo *ret) {
+        _cleanup_(closedirp_) DIR *proc = opendir("/proc");
+        const char *ours = config_path ? config_path : CONFIG_DEFAULT_PATH;
+        pid_t any = 0;
+        struct dirent *de;
+
+        if (!proc)
+                return 0;
+        while ((de = readdir(proc))) {
+                _cleanup_(freep) char *cmdline = NULL, *theirs = NULL;
+                char *end;
+                size_t len;
+                long pid;
+
+                errno = 0;
+                pid = strtol(de->d_name, &end, 10);
+                if (errno != 0 || *end != '\0' || pid <= 1 || pid > INT_MAX || pid == (long) getpid() ||
+                    !pid_is_taskwatchd(pid))
+                        continue;
+                if (proc_file((pid_t) pid, "cmdline", &cmdline, &len) < 0 ||
+                    cmdline_has_flag(cmdline, len, "exit-when-done") ||
+                    cmdline_has_flag(cmdline, len, "check-config"))
+                        continue;
+                if (daemon_config_path((pid_t) pid, &theirs) >= 0 && same_file(ours, theirs)) {
+                        any = (pid_t) pid;
+                        break;
+                }
+        }
+        if (any == 0)
+                return 0;
+
+        _cleanup_(freep) char *env = NULL;
+        size_t len;
+        int r;
+
+        ret->pid = any;
+        ret->found_by = "the process list";
+        if (proc_file(any, "environ", &env, &len) >= 0) {
+                r = environ_first_dir(env, len, "RUNTIME_DIRECTORY", &ret->runtime_dir);
+                if (r < 0)
+                        return r;
+        }
+        if (!ret->runtime_dir && !(ret->runtime_dir = strdup(TASKWATCHD_RUNTIME_DIR)))
+                return -ENOMEM;
+        return 1;
+}
+
+int taskwatchd_find(const char *config_path, DaemonInfo *ret) {
+        const char *env = getenv("RUNTIME_DIRECTORY");
+        _cleanup_(freep) char *dir = env && *env ? strndup(env, strcspn(env, ":")) : NULL;
+        DaemonInfo d = {};
+        int r = 0;
+
+        if (env && *env && !dir)
+                return -ENOMEM;
+        /* The daemon writes to the first of these it has: so does the search. */
+        if (dir && (d.pid = pid_file_daemon(dir)) > 0) {
+                d.runtime_dir = TAKE_PTR(dir);
+                d.found_by = "$RUNTIME_DIRECTORY/taskwatchd.pid";
+        } else if ((d.pid = pid_file_daemon(TASKWATCHD_RUNTIME_DIR)) > 0) {
+                d.found_by = TASKWATCHD_PID_FILE;
+                if (!(d.runtime_dir = strdup(TASKWATCHD_RUNTIME_DIR)))
+                        r = -ENOMEM;
+        } else
+                r = scan_processes(config_path, &d);
+        if (r >= 0 && d.pid > 0)
+                r = daemon_state_dir(&d);
+        if (r < 0) {
+                daemon_info_done(&d);
+                return r;
+        }
+        *ret = d;
+        return d.pid > 0;
+}
+
+void daemon_info_done(DaemonInfo *d) {
+        free(d->runtime_dir);
+        free(d->state_dir);
+        *d = (DaemonInfo) {};
 }
 
 /* The daemon's configuration file, resolved the way it resolves it: relative to its cwd. */
@@ -177,6 +366,7 @@ static bool same_file(const char *a, const char *b) {
 
 int daemon_reload(const char *config_path, ReloadReport *ret) {
         _cleanup_(freep) char *theirs = NULL;
+        _cleanup_(daemon_info_done) DaemonInfo d = {};
         const char *ours = config_path ? config_path : CONFIG_DEFAULT_PATH;
         pid_t pid;
         int r;
@@ -193,9 +383,10 @@ int daemon_reload(const char *config_path, ReloadReport *ret) {
                 }
         }
 
-        pid = taskwatchd_pid();
-        if (pid == 0)
-                return 0;
+        r = taskwatchd_find(config_path, &d);
+        if (r <= 0)
+                return r;
+        pid = d.pid;
         r = daemon_config_path(pid, &theirs);
         if (r < 0)
                 return 0; /* it exited meanwhile, or is not ours to read */
@@ -208,6 +399,7 @@ int daemon_reload(const char *config_path, ReloadReport *ret) {
                 return errno == ESRCH ? 0 : -errno;
         ret->result = RELOAD_BY_SIGNAL;
         ret->pid = pid;
+        ret->found_by = d.found_by;
         return 0;
 }
 

@@ -78,7 +78,7 @@ char *printable(const char *s) {
         return strbuf_steal(&b);
 }
 
-static const char *state_color(const char *state) {
+const char *state_color(const char *state) {
         switch (task_phase_from_state(state)) {
         case TASK_PHASE_SUCCEEDED:
                 return ANSI_GREEN;

@@ -25,3 +25,8 @@ char *printable(const char *s);
 /* One task, as "Label: value" lines; now is CLOCK_REALTIME (for the ages). color: colour the
  * state word. 0 or -ENOMEM. */
 int task_summary_print(FILE *f, const TaskInfo *t, usec_t now, bool color);
+
+/* The colour every command gives a task state (green succeeded, red failed, yellow canceled,
+ * paused or unknown), as an ANSI sequence, or NULL for none; end it with ANSI_RESET. */
+const char *state_color(const char *state);
+#define ANSI_RESET_SEQ "\x1b[0m"

@@ -17,12 +17,12 @@ static void help(void) {
                "Look at, wait for, and choose the Alibaba Cloud ACK tasks taskwatchd watches.\n\n"
                "Commands:\n"
                "  get TASK...        fetch tasks once and show a summary (--json: the API's reply)\n"
-               "  wait TASK...       wait until every task has ended; progress on stderr\n"
+               "  wait TASK...       wait until every task succeeded or one failed; progress on stderr\n"
                "  add TASK...        watch more tasks: edit the drop-in, reload taskwatchd\n"
                "  remove TASK...     stop watching tasks: edit the drop-in, reload taskwatchd\n"
                "  status             what taskwatchd watches, from its saved state\n"
                "  help [COMMAND]     show this help, or a command's\n\n"
-               "Options (before the command):\n"
+               "Options (before or after the command):\n"
                "  -c, --config=PATH  configuration file (default %s, plus PATH.d/*.conf)\n"
                "      --no-color     never colour the output\n"
                "  -h, --help         show this help\n"
@@ -69,12 +69,14 @@ static int cmd_help(const CliContext *ctx, int argc, char **argv) {
         return commands[c](ctx, 2, help_argv);
 }
 
-static bool color_wanted(int opt) {
-        const char *term = getenv("TERM");
+/* One rule for every command and stream: no colour with --no-color or a non-empty
+ * $NO_COLOR (no-color.org), nor when the stream is not a terminal, nor on TERM=dumb. */
+static bool color_wanted(int opt, int fd) {
+        const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
 
-        if (opt == 0 || getenv("NO_COLOR"))
+        if (opt == 0 || (no && *no))
                 return false;
-        return isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0;
+        return isatty(fd) && term && strcmp(term, "dumb") != 0;
 }
 
 int main(int argc, char **argv) {
@@ -100,9 +102,18 @@ int main(int argc, char **argv) {
                 log_error("'%s' is not a command; see 'taskwatch help'", argv[g.command_index]);
                 return EXIT_CONFIG;
         }
+        /* "taskwatch get --config F T-1" is what people type: the command's argv loses them. */
+        argc -= g.command_index;
+        argv += g.command_index;
+        log_set_context(argv[0]);
+        r = cli_extract_global(&argc, argv, &g);
+        log_set_context(NULL);
+        if (r < 0)
+                return EXIT_CONFIG;
         ctx = (CliContext) {
                 .config_path = g.config_path,
-                .color = color_wanted(g.color),
+                .color = color_wanted(g.color, STDOUT_FILENO),
+                .color_stderr = color_wanted(g.color, STDERR_FILENO),
                 .load.allow_plain_http = config_allow_plain_http_from_env(),
         };
 
@@ -111,9 +122,9 @@ int main(int argc, char **argv) {
                 return EXIT_FATAL;
         }
         if (c == CLI_COMMAND_HELP)
-                r = cmd_help(&ctx, argc - g.command_index, argv + g.command_index);
+                r = cmd_help(&ctx, argc, argv);
         else
-                r = commands[c](&ctx, argc - g.command_index, argv + g.command_index);
+                r = commands[c](&ctx, argc, argv);
         curl_global_cleanup();
         return r;
 }

@@ -119,6 +119,7 @@ int config_load(const char *path, const ConfigLoadOptions *o, Config **ret, Conf
         _cleanup_(freep) char *dir = NULL;
         bool failed = false;
         bool explicit = path;
+        size_t first = diag ? diag->n_messages : 0;
         int r;
 
         if (!path)
@@ -158,8 +159,27 @@ int config_load(const char *path, const ConfigLoadOptions *o, Config **ret, Conf
         r = config_finish(c, diag);
         if (r == -ENOMEM)
                 return r;
-        if (failed || r < 0)
+        if (failed || r < 0) {
+                /* The files read, in order, to sort the problems by file and line. */
+                size_t n_names = 0;
+                while (names && names[n_names])
+                        n_names++;
+                _cleanup_(freep) char **files = calloc(n_names + 2, sizeof(char *));
+                _cleanup_(strv_freep) char **owned = calloc(n_names + 1, sizeof(char *));
+                if (!files || !owned)
+                        return -ENOMEM;
+                files[0] = (char *) path;
+                for (size_t i = 0; i < n_names; i++) {
+                        if (asprintf(&owned[i], "%s/%s", dir, names[i]) < 0) {
+                                owned[i] = NULL;
+                                return -ENOMEM;
+                        }
+                        files[i + 1] = owned[i];
+                }
+                if (config_diagnostics_sort(diag, first, files, n_names + 1) < 0)
+                        return -ENOMEM;
                 return -EINVAL;
+        }
 
         *ret = TAKE_PTR(c);
         return 0;

@@ -7,23 +7,53 @@
 
 #include "config/ini.h"
 #include "config-internal.h"
+#include "util/strutil.h"
 
 #define TASK_ID_MAX 128
 #define TASK_EXAMPLE "T-5faa48fb31b6b8078d000006"
 
-bool task_id_is_valid(const char *id) {
+static bool is_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool is_hex(char c) {
+        return (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9');
+}
+
+TaskIdVerdict task_id_check(const char *id) {
         size_t n = strlen(id);
 
         if (n == 0 || n > TASK_ID_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = id[i];
-                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9');
-                if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-                        return false;
+                return TASK_ID_MALFORMED;
+        for (size_t i = 0; i < n; i++)
+                if (!is_alnum(id[i]) && (i == 0 || (id[i] != '.' && id[i] != '_' && id[i] != '-')))
+                        return TASK_ID_MALFORMED;
+        if (id[0] == 'c' && n == 33) {
+                size_t i = 1;
+                while (i < n && is_hex(id[i]))
+                        i++;
+                if (i == n)
+                        return TASK_ID_CLUSTER_ID;
         }
-        return true;
+        if (n < 3 || id[0] != 'T' || id[1] != '-')
+                return TASK_ID_NO_PREFIX;
+        return TASK_ID_VALID;
+}
+
+bool task_id_is_valid(const char *id) {
+        return task_id_check(id) == TASK_ID_VALID;
+}
+
+const char *task_id_verdict_hint(TaskIdVerdict v) {
+        switch (v) {
+        case TASK_ID_CLUSTER_ID:
+                return "it looks like a cluster id; task ids start with T-, like " TASK_EXAMPLE;
+        case TASK_ID_NO_PREFIX:
+                return "task ids start with T-, like " TASK_EXAMPLE;
+        default:
+                return "a task id is T- and then up to 126 letters, digits, '.', '_' or '-', like "
+                       TASK_EXAMPLE;
+        }
 }
 
 static uint64_t hash_string(const char *s) { /* FNV-1a */
@@ -154,32 +184,42 @@ int config_set_task(ParseContext *ctx, const char *key, const char *value,
                 return 0;
         }
 
+        /* One message per line, naming every word that is not an id: "Task=not a task id!"
+         * is one mistake, not four. */
+        _cleanup_(strbuf_clear) StrBuf bad = {};
+        TaskIdVerdict worst = TASK_ID_VALID;
+        size_t n_words = 0, n_bad = 0;
+
         for (const char *p = value + strspn(value, ws); *p; p += strspn(p, ws)) {
                 size_t n = strcspn(p, ws);
-                _cleanup_(freep) char *id = strndup(p, n);
+                _cleanup_(freep) char *id = strndup(p, n), *q = NULL;
+                TaskIdVerdict v;
+
                 if (!id)
                         return -ENOMEM;
                 p += n;
-
-                if (!task_id_is_valid(id)) {
-                        _cleanup_(freep) char *q = ini_quote(id);
-                        if (!q)
-                                return -ENOMEM;
-                        /* Name the culprit when the line has several ids. */
-                        if (streq(id, value))
-                                r = bad_value(ctx, filename, line, key, value,
-                                              "not a task id (expected e.g. %s)", TASK_EXAMPLE);
-                        else
-                                r = bad_value(ctx, filename, line, key, value,
-                                              "\"%s\" is not a task id (expected e.g. %s)", q,
-                                              TASK_EXAMPLE);
+                n_words++;
+                v = task_id_check(id);
+                if (v == TASK_ID_VALID) {
+                        r = task_add(ctx, id, filename, line);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                r = task_add(ctx, id, filename, line);
-                if (r < 0)
-                        return r;
+                /* The hint that matters most: malformed, then a cluster id, then the prefix. */
+                if (worst == TASK_ID_VALID || v == TASK_ID_MALFORMED ||
+                    (v == TASK_ID_CLUSTER_ID && worst == TASK_ID_NO_PREFIX))
+                        worst = v;
+                q = ini_quote(id);
+                if (!q || strbuf_appendf(&bad, "%s\"%s\"", n_bad++ ? ", " : "", q) < 0)
+                        return -ENOMEM;
         }
-        return 0;
+        if (n_bad == 0)
+                return 0;
+        if (n_words == 1)
+                return bad_value(ctx, filename, line, key, value, "not a task id: %s",
+                                 task_id_verdict_hint(worst));
+        return bad_value(ctx, filename, line, key, value, "%s %s (%s)", bad.data,
+                         n_bad == 1 ? "is not a task id" : "are not task ids",
+                         task_id_verdict_hint(worst));
 }

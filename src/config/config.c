@@ -1,6 +1,7 @@
 /* The Config object: its defaults and lifetime, the key table and the parse driver, and the
  * URL keys (Endpoint=, MetadataURL=, STSEndpoint=); the other setters are in config-*.c. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +9,7 @@
 #include "config/config.h"
 #include "config/ini.h"
 #include "config-internal.h"
+#include "util/strutil.h"
 #include "util/url.h"
 
 int config_new(Config **ret) {
@@ -163,6 +165,36 @@ static const struct {
         { "Hooks", "MaxConcurrentHooks", config_set_hook },
 };
 
+/* A key close enough to be what was meant: at most a third of its length away (one slip in a
+ * short name, "Regoin"), nearest first; NULL when none is. Keys of section come first, then
+ * the others: "Region=" under [Tasks] is an existing key in the wrong place. */
+static const char *key_suggestion(const char *section, const char *key, const char **ret_section) {
+        size_t best = SIZE_MAX, limit = strlen(key) / 3 > 1 ? strlen(key) / 3 : 1;
+        const char *found = NULL;
+
+        for (int pass = 0; pass < 2 && !found; pass++)
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        if ((strcmp(keys[i].section, section) == 0) != (pass == 0))
+                                continue;
+                        size_t d = string_distance(key, keys[i].key);
+                        if (d <= limit && d < best) {
+                                best = d;
+                                found = keys[i].key;
+                                *ret_section = keys[i].section;
+                        }
+                }
+        return found;
+}
+
+static const char *section_suggestion(const char *section) {
+        size_t limit = strlen(section) / 3 > 1 ? strlen(section) / 3 : 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (string_distance(section, keys[i].section) <= limit)
+                        return keys[i].section;
+        return NULL;
+}
+
 static bool section_is_known(const char *section) {
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (strcmp(keys[i].section, section) == 0)
@@ -178,9 +210,13 @@ static int config_on_assignment(const char *section, const char *key, const char
                 if (key) /* the header was reported already */
                         return 0;
                 _cleanup_(freep) char *q = ini_quote(section);
+                const char *like = section_suggestion(section);
                 if (!q)
                         return -ENOMEM;
                 ctx->failed = true;
+                if (like)
+                        return config_diagnostics_add(ctx->diag, "%s:%u: [%s]: unknown section; "
+                                                      "did you mean [%s]?", filename, line, q, like);
                 return config_diagnostics_add(ctx->diag,
                                               "%s:%u: [%s]: unknown section (expected [API], "
                                               "[Poll], [Tasks], [Credentials] or [Hooks])",
@@ -195,8 +231,15 @@ static int config_on_assignment(const char *section, const char *key, const char
                         return keys[i].set(ctx, key, value, filename, line);
 
         _cleanup_(freep) char *q = ini_quote(key);
+        const char *like_section = NULL, *like = key_suggestion(section, key, &like_section);
         if (!q)
                 return -ENOMEM;
+        if (like && strcmp(like_section, section) == 0)
+                return bad_value(ctx, filename, line, q, value, "unknown key in section [%s]; "
+                                 "did you mean %s=?", section, like);
+        if (like)
+                return bad_value(ctx, filename, line, q, value, "unknown key in section [%s]; "
+                                 "did you mean %s= of [%s]?", section, like, like_section);
         return bad_value(ctx, filename, line, q, value, "unknown key in section [%s]", section);
 }
 

@@ -1,5 +1,8 @@
-/* A hook's stdout and stderr: read without blocking, split into capped lines, logged. */
+/* A hook's stdout and stderr: read without blocking, split into capped lines, logged to the
+ * journal and, when stderr is not the journal, printed there like every event. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -7,6 +10,26 @@
 #include <systemd/sd-journal.h>
 
 #include "hook-internal.h"
+
+/* On a terminal or in a CI log a hook's own words ("curl: could not resolve host") are what
+ * explains its exit status; a chatty hook must not flood it, so each line is cut shorter
+ * there than in the journal. */
+#define HOOK_OUTPUT_STDERR_MAX 400
+
+static void stream_print(HookStream *s, const char *line) {
+        HookJob *j = s->run->job;
+        Event e = EVENT_INIT(EVENT_HOOK_OUTPUT);
+        _cleanup_(freep) char *m = NULL;
+        size_t n = strlen(line);
+
+        if (asprintf(&m, "%s: hook %s (%s): %.*s%s", j->task_id ?: "-", j->names[s->run->index],
+                     s->name, n > HOOK_OUTPUT_STDERR_MAX ? HOOK_OUTPUT_STDERR_MAX : (int) n, line,
+                     n > HOOK_OUTPUT_STDERR_MAX ? "... (cut at 400 bytes)" : "") < 0)
+                return;
+        e.task_id = j->task_id;
+        e.message = m;
+        event_sink_print(s->run->runner->sink, &e);
+}
 
 static void stream_emit(HookStream *s, const char *line) {
         HookRun *run = s->run;
@@ -16,6 +39,7 @@ static void stream_emit(HookStream *s, const char *line) {
         if (r->on_output)
                 r->on_output(r, j->key, j->commands[run->index].line, s->name, line,
                              r->on_output_userdata);
+        stream_print(s, line);
         if (!r->journal)
                 return;
         /* Without a journal socket this fails: nothing else to do with the line. */

@@ -237,13 +237,16 @@ static void put_escaped(FILE *out, const char *s) {
                         fputc(*p, out);
 }
 
-static void put_line(FILE *out, const Event *e) {
+static void put_line(FILE *out, const Event *e, bool color) {
         char stamp[32];
         struct tm tm;
         time_t t = time(NULL);
+        int prio = event_kind_priority(e->kind);
+        const char *on = !color ? NULL : prio <= LOG_ERR ? "\x1b[31m" : prio == LOG_WARNING ? "\x1b[33m" : NULL;
 
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-        fprintf(out, "%s %-7s ", stamp, priority_name(event_kind_priority(e->kind)));
+        /* Coloured around the padded word: the messages still start in one column. */
+        fprintf(out, "%s %s%-7s%s ", stamp, on ?: "", priority_name(prio), on ? "\x1b[0m" : "");
         put_escaped(out, e->message ? e->message : event_kind_name(e->kind));
         fputc('\n', out);
 }
@@ -251,25 +254,34 @@ static void put_line(FILE *out, const Event *e) {
 /* stderr is unbuffered: written straight to it, a line cost a write() per character (about
  * a hundred), so the line is put together first and written at once, which also keeps
  * lines whole when another process writes to the same file. */
-static void send_to_stream(FILE *out, const Event *e) {
+void event_print_line(FILE *out, const Event *e) {
+        event_print_line_color(out, e, false);
+}
+
+void event_print_line_color(FILE *out, const Event *e, bool color) {
         _cleanup_(freep) char *line = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&line, &len);
 
         if (m) {
-                put_line(m, e);
+                put_line(m, e, color);
                 if (fclose(m) == 0) {
                         (void) fwrite(line, 1, len, out);
                         (void) fflush(out);
                         return;
                 }
         }
-        put_line(out, e); /* out of memory: slower, but the line still goes out */
+        put_line(out, e, color); /* out of memory: slower, but the line still goes out */
         (void) fflush(out);
 }
 
 void event_sink_set_journal(EventSink *s, bool enable) {
         s->journal = enable;
+}
+
+void event_sink_print(EventSink *s, const Event *e) {
+        if (s && s->also)
+                event_print_line(s->also, e);
 }
 
 void event_emit(EventSink *s, const Event *e) {
@@ -280,7 +292,7 @@ void event_emit(EventSink *s, const Event *e) {
         if (s->journal)
                 send_to_journal(e);
         if (s->also)
-                send_to_stream(s->also, e);
+                event_print_line(s->also, e);
 }
 
 void event_emitf(EventSink *s, Event *e, const char *fmt, ...) {

@@ -210,3 +210,35 @@ bool string_is_visible_ascii(const char *s, size_t n, size_t max) {
                         return false;
         return true;
 }
+
+static char lower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+}
+
+size_t string_distance(const char *a, const char *b) {
+        enum { MAX = 63 };
+        size_t n = strlen(a), m = strlen(b);
+        size_t d[MAX + 1][MAX + 1];
+
+        if (n > MAX || m > MAX)
+                return n > m ? n : m;
+        /* Optimal string alignment: Levenshtein plus adjacent transpositions. */
+        for (size_t i = 0; i <= n; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= m; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= n; i++)
+                for (size_t j = 1; j <= m; j++) {
+                        size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+                        size_t v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (d[i - 1][j - 1] + cost < v)
+                                v = d[i - 1][j - 1] + cost;
+                        if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+                            lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
+                }
+        return d[n][m];
+}

@@ -214,3 +214,43 @@ char *format_timespan(char *buf, size_t size, usec_t t) {
         }
         return buf;
 }
+
+/* t rounded half up to a multiple of unit. */
+static usec_t round_to(usec_t t, usec_t unit) {
+        return t / unit * unit + (t % unit >= unit / 2 + unit % 2 ? unit : 0);
+}
+
+/* "6.6" of 6601us at unit 1000us: one decimal, ".0" left out. */
+static void put_tenths(char *buf, size_t size, usec_t t, usec_t unit, const char *name) {
+        usec_t tenths = round_to(t, unit / 10) / (unit / 10);
+
+        if (tenths % 10 == 0)
+                snprintf(buf, size, "%llu%s", (unsigned long long) (tenths / 10), name);
+        else
+                snprintf(buf, size, "%llu.%llu%s", (unsigned long long) (tenths / 10),
+                         (unsigned long long) (tenths % 10), name);
+}
+
+char *format_timespan_human(char *buf, size_t size, usec_t t) {
+        if (size == 0)
+                return buf;
+        if (t == USEC_INFINITY || t == 0)
+                return format_timespan(buf, size, t);
+        /* Each branch rounds, so a value just under a threshold that rounds up to it is
+         * written in the larger unit (9.96ms is "10ms", not "10.0ms"). */
+        if (t < USEC_PER_MSEC)
+                snprintf(buf, size, "%lluus", (unsigned long long) t);
+        else if (round_to(t, USEC_PER_MSEC / 10) < 10 * USEC_PER_MSEC)
+                put_tenths(buf, size, t, USEC_PER_MSEC, "ms");
+        else if (round_to(t, USEC_PER_MSEC) < USEC_PER_SEC)
+                snprintf(buf, size, "%llums", (unsigned long long) (round_to(t, USEC_PER_MSEC) / USEC_PER_MSEC));
+        else if (round_to(t, USEC_PER_SEC / 10) < 10 * USEC_PER_SEC)
+                put_tenths(buf, size, t, USEC_PER_SEC, "s");
+        else if (round_to(t, USEC_PER_SEC) < USEC_PER_HOUR)
+                format_timespan(buf, size, round_to(t, USEC_PER_SEC));
+        else if (round_to(t, USEC_PER_MINUTE) < USEC_PER_DAY)
+                format_timespan(buf, size, round_to(t, USEC_PER_MINUTE));
+        else
+                format_timespan(buf, size, round_to(t, USEC_PER_HOUR));
+        return buf;
+}

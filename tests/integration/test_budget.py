@@ -59,7 +59,7 @@ class Budget(unittest.TestCase):
 
     def test_500_tasks_learn_the_accounts_flow_control(self):
         limit = 40
-        ids = ["B-%03d" % i for i in range(500)]
+        ids = ["T-B-%03d" % i for i in range(500)]
         # running for 12 s from its first poll, then success: every task is polled again
         # after its 12 s, through the throttling
         tasks = {t: scaleout_task([{"state": "running", "seconds": 12}, {"state": "success"}])
@@ -93,7 +93,7 @@ class Budget(unittest.TestCase):
         self.assertEqual(d.stop(timeout=15), 0, d.stderr_text())
 
     def test_max_requests_per_second_caps_the_rate(self):
-        ids = ["R-%02d" % i for i in range(50)]
+        ids = ["T-R-%02d" % i for i in range(50)]
         tasks = {t: scaleout_task([{"state": "running", "hold": True}, {"state": "success"}])
                  for t in ids}
         sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
@@ -116,7 +116,7 @@ class Budget(unittest.TestCase):
         self.assertEqual(d.stop(timeout=15), 0, d.stderr_text())
 
     def test_an_error_storm_does_not_multiply_requests(self):
-        ids = ["S-%d" % i for i in range(5)]
+        ids = ["T-S-%d" % i for i in range(5)]
         tasks = {t: scaleout_task([{"state": "running", "hold": True}, {"state": "success"}])
                  for t in ids}
         sim = harness.Simulator({"tasks": tasks}, self.tmp.name)

@@ -103,6 +103,46 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("MinInterval", err)
         self.assertNotIn("[Tasks]", out, "settings printed for an invalid configuration")
 
+    def test_values_that_are_not_task_ids(self):
+        # Issue #16 item 7: these passed, to fail as 404 later; "not a task id!" named "id!".
+        path = self.write("ids.conf", "[Tasks]\n"
+                                      "Task=c82e6987e2bd94e1a8b3e2f4c5d6a7b8e\n"
+                                      "Task=not\n"
+                                      "Task=not a task id!\n"
+                                      "Task=T-fine\n")
+        rc, out, err = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG, err)
+        self.assertIn("%s:2: Task=c82e6987e2bd94e1a8b3e2f4c5d6a7b8e: not a task id: it looks like "
+                      "a cluster id; task ids start with T-" % path, err)
+        self.assertIn("%s:3: Task=not: not a task id: task ids start with T-" % path, err)
+        self.assertIn("%s:4: Task=not a task id!: \"not\", \"a\", \"task\", \"id!\" are not task "
+                      "ids" % path, err)
+        self.assertNotIn(":5:", err)
+
+    def test_misspelt_keys_get_a_suggestion(self):
+        path = self.write("typo.conf", "[API]\nRegoin=cn-beijing\n[Tasks]\nRegion=cn-beijing\n"
+                                       "[Hooks]\nOnInstanceFaild=/bin/true\n[Hook]\n")
+        rc, out, err = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG, err)
+        self.assertIn("%s:2: Regoin=cn-beijing: unknown key in section [API]; did you mean Region=?"
+                      % path, err)
+        self.assertIn("%s:4: Region=cn-beijing: unknown key in section [Tasks]; did you mean "
+                      "Region= of [API]?" % path, err)
+        self.assertIn("%s:6: OnInstanceFaild=/bin/true: unknown key in section [Hooks]; did you "
+                      "mean OnInstanceFailed=?" % path, err)
+        self.assertIn("%s:7: [Hook]: unknown section; did you mean [Hooks]?" % path, err)
+
+    def test_errors_come_sorted_by_file_and_line(self):
+        # The cross-key check (line 3) used to come last, after the drop-in's error.
+        path = self.write("s.conf", "[Poll]\nMinInterval=10min\nMaxInterval=1min\n[API]\n"
+                                    "MaxConnections=lots\n")
+        os.makedirs(path + ".d")
+        self.write("s.conf.d/10-a.conf", "[API]\nRegoin=x\n")
+        rc, out, err = self.run_daemon("--config", path, "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG, err)
+        where = [line.split(": ", 1)[0] for line in err.splitlines() if line.startswith(path)]
+        self.assertEqual(where, [path + ":3", path + ":5", path + ".d/10-a.conf:2"], err)
+
     def test_missing_credentials_name_the_variables(self):
         path = self.write("valid.conf", VALID)
         rc, out, err = self.run_daemon("--config", path, "--check-config", creds=False)

@@ -49,7 +49,7 @@ def key_of(entry):
 def scenario(i):
     """Task i's timeline and the transitions it must produce. Steps advance by polls served
     or by seconds (which pass while the daemon is down, too), in turn."""
-    tid = "C-%02d" % i
+    tid = "T-C-%02d" % i
     k = 3 + i % 4                       # polls per step
     secs = 0.8 + 0.4 * (i % 3)          # seconds per timed step
     end = ("success", "task-succeeded") if i % 3 else ("failed", "task-failed")
@@ -100,7 +100,7 @@ class CrashSafety(unittest.TestCase):
         """d's transition events about our tasks, in journal order."""
         return [e for e in self.journal.entries(_PID=str(d.pid))
                 if e.get("TASKWATCH_EVENT") in TRANSITIONS
-                and e.get("TASK_ID", "").startswith("C-")]
+                and e.get("TASK_ID", "").startswith("T-C-")]
 
     def test_kill_9_at_random_points(self):
         seed = int(os.environ.get("CRASH_SEED", str(time.time_ns() % 1000000)))

@@ -20,13 +20,13 @@ ERROR_EVENTS = ("api-auth-error", "api-throttled", "api-server-error", "api-clie
 # (task id, fault, count, event expected, fields it must carry, text in its message)
 FAULTS = [
     # streamed by the simulator in 64 KiB writes; the daemon stops reading at its 8 MiB cap
-    ("M-huge50", {"fault": "huge", "mib": 50}, 2, "api-bad-reply",
+    ("T-M-huge50", {"fault": "huge", "mib": 50}, 2, "api-bad-reply",
      {"ERROR_CODE": "ReplyTooLarge"}, None),
     # what the API says to an x-acs-date outside its window: a clock problem, said as such
-    ("M-expired", {"fault": "expired_signature"}, 2, "api-auth-error",
+    ("T-M-expired", {"fault": "expired_signature"}, 2, "api-auth-error",
      {"HTTP_STATUS": "400", "ERROR_CODE": "InvalidTimeStamp.Expired"}, "clock"),
     # throttling without the server's wait: backed off, no "server asks to wait"
-    ("M-throttle", {"fault": "throttle"}, 2, "api-throttled",
+    ("T-M-throttle", {"fault": "throttle"}, 2, "api-throttled",
      {"HTTP_STATUS": "400", "ERROR_CODE": "Throttling.User"}, "throttled by the API"),
 ]
 
@@ -108,13 +108,13 @@ class FaultMatrix(harness.DaemonTestCase):
         self.stop_cleanly(d)
 
     def test_tls_failure_for_a_while(self):
-        sim, d = self.start({"M-tls": held_task(), "M-tls2": held_task()})
-        for t in ("M-tls", "M-tls2"):
+        sim, d = self.start({"T-M-tls": held_task(), "T-M-tls2": held_task()})
+        for t in ("T-M-tls", "T-M-tls2"):
             self.event(d, "task-baseline", t)
         # For 3 s every handshake offers a chain ready.json's CA did not sign; the open
         # connections are closed. No control call may be made meanwhile (they fail too).
         sim._call("POST", "/_sim/tls", {"untrusted_for": 3})
-        for t in ("M-tls", "M-tls2"):
+        for t in ("T-M-tls", "T-M-tls2"):
             e = self.first_error(d, t, timeout=10)
             self.assertEqual(e["TASKWATCH_EVENT"], "api-network-error", e["MESSAGE"])
             self.assertEqual(e["ERROR_CODE"], "TLSFailed", e["MESSAGE"])
@@ -122,25 +122,25 @@ class FaultMatrix(harness.DaemonTestCase):
             self.assertIn("certificate", e["MESSAGE"].lower())
             self.assertEqual(e["TASK_STATE"], "running")
             self.assertNotIn("HTTP_STATUS", e)
-        for t in ("M-tls", "M-tls2"):
+        for t in ("T-M-tls", "T-M-tls2"):
             self.event(d, "api-recovered", t, timeout=15)
         stats = sim.stats()
         self.assertGreaterEqual(stats["untrusted_handshakes"], 2)
         self.assertEqual(stats["untrusted_handshakes_completed"], 0,
                          "the daemon completed a handshake with a chain it cannot verify")
         self.assertEqual([x for x in sim.log() if x["tls"] != "trusted"], [])
-        for t in ("M-tls", "M-tls2"):
+        for t in ("T-M-tls", "T-M-tls2"):
             sim.advance(t)
-        for t in ("M-tls", "M-tls2"):
+        for t in ("T-M-tls", "T-M-tls2"):
             self.event(d, "task-succeeded", t)
-        for t in ("M-tls", "M-tls2"):
+        for t in ("T-M-tls", "T-M-tls2"):
             with self.subTest(task=t):
                 self.assert_settled(d, t, "api-network-error")
         self.stop_cleanly(d)
 
     def test_tls_failure_from_the_start(self):
         # The simulator's second port always offers the untrusted chain.
-        tasks = {"M-never": held_task()}
+        tasks = {"T-M-never": held_task()}
         sim = harness.Simulator({"tasks": tasks, "untrusted_listener": True}, self.tmp.name)
         self.addCleanup(sim.stop)
         with open(os.path.join(sim.dir, "ready.json")) as f:
@@ -151,7 +151,7 @@ class FaultMatrix(harness.DaemonTestCase):
                            env=harness.test_credentials_env())
         self.addCleanup(d.close)
         d.notify.wait_for("READY=1")
-        e = self.first_error(d, "M-never")
+        e = self.first_error(d, "T-M-never")
         self.assertEqual(e["TASKWATCH_EVENT"], "api-network-error", e["MESSAGE"])
         self.assertEqual(e["ERROR_CODE"], "TLSFailed")
         self.assertIn(untrusted, e["MESSAGE"])
@@ -162,8 +162,8 @@ class FaultMatrix(harness.DaemonTestCase):
         stats = sim.stats()
         self.assertEqual(stats["untrusted_handshakes_completed"], 0)
         self.assertEqual(stats["requests"], 0)
-        self.assertEqual(self.count(d, "api-network-error", "M-never"), 1)
-        self.assertEqual(self.count(d, "task-baseline", "M-never"), 0)
+        self.assertEqual(self.count(d, "api-network-error", "T-M-never"), 1)
+        self.assertEqual(self.count(d, "task-baseline", "T-M-never"), 0)
         d.notify.wait_for(lambda m: "STATUS=" in m and "TLS" in m, timeout=5)
         self.stop_cleanly(d)
 

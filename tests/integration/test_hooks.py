@@ -263,6 +263,28 @@ class Hooks(unittest.TestCase):
         self.assertTrue(all(e["TASKWATCH_EVENT"] == "hook-failed" for e in self.hook_events(d)))
         self.assertTrue(d.running())
 
+    def test_hook_output_is_printed_on_stderr_off_the_journal(self):
+        # Only "exited with status 6" used to reach a terminal or CI log, never the hook's
+        # own reason. The daemon's stderr here is a file, not the journal.
+        sim = self.simulator({"T-x": held({"state": "running"}, {"state": "paused"})})
+        script = os.path.join(self.tmp.name, "curl-fails.sh")
+        with open(script, "w") as f:
+            f.write('echo "curl: (6) Could not resolve host: alerts.example" >&2\n'
+                    'printf "%01000d\\n" 7\nexit 6\n')
+        d = self.daemon(sim, ["T-x"], ["OnTransition=/bin/sh " + script])
+        self.event(d, "task-baseline", "T-x")
+        sim.advance("T-x")
+        self.event(d, "hook-failed", "T-x")
+        self.journal.wait_for(TASKWATCH_EVENT="hook-output", _PID=str(d.pid), HOOK_STREAM="stdout")
+        err = d.stderr_text()
+        self.assertRegex(err, r"\d\dZ info +T-x: hook OnTransition#1 \(stderr\): "
+                              r"curl: \(6\) Could not resolve host: alerts\.example\n")
+        long = [l for l in err.splitlines() if "OnTransition#1 (stdout)" in l]
+        self.assertEqual(len(long), 1, err)
+        self.assertIn("0" * 390, long[0])
+        self.assertTrue(long[0].endswith("... (cut at 400 bytes)"), long[0])
+        self.assertLess(len(long[0]), 500)
+
     def test_no_hook_runs_twice_across_a_reload_and_a_restart(self):
         sim = self.simulator({
             "T-live": held({"state": "running", "task_result": instances(i_1="initial")},

@@ -86,59 +86,59 @@ class Persistence(unittest.TestCase):
     def test_restart_reports_nothing_twice_and_what_happened_meanwhile(self):
         sim = self.simulator({
             # changes once while watched, then nothing: a restart must stay quiet
-            "P-steady": held({"state": "running", "current_stage": "Create",
+            "T-P-steady": held({"state": "running", "current_stage": "Create",
                               "task_result": instances(i_1="initial")},
                              {"current_stage": "Join", "task_result": instances(i_1="success")},
                              {"state": "success"}),
             # ends while the daemon is down
-            "P-meanwhile": held({"state": "running", "task_result": instances(i_1="initial")},
+            "T-P-meanwhile": held({"state": "running", "task_result": instances(i_1="initial")},
                                 {"state": "success", "task_result": instances(i_1="success")}),
             # ends before the restart: never polled again
-            "P-ended": held({"state": "running"}, {"state": "failed",
+            "T-P-ended": held({"state": "running"}, {"state": "failed",
                                                    "error": {"code": "E", "message": "m"}}),
         })
-        watched = ["P-steady", "P-meanwhile", "P-ended", "P-lost"]  # P-lost: not in the API
+        watched = ["T-P-steady", "T-P-meanwhile", "T-P-ended", "T-P-lost"]  # T-P-lost: not in the API
         d1 = self.daemon(sim, watched)
-        for t in ("P-steady", "P-meanwhile", "P-ended"):
+        for t in ("T-P-steady", "T-P-meanwhile", "T-P-ended"):
             self.event(d1, "task-baseline", t)
-        sim.advance("P-steady")
-        sim.advance("P-ended")
-        self.event(d1, "instance-succeeded", "P-steady", INSTANCE_ID="i-1")
-        self.event(d1, "task-stage-changed", "P-steady")
-        self.event(d1, "task-failed", "P-ended")
-        self.event(d1, "task-not-found", "P-lost")
+        sim.advance("T-P-steady")
+        sim.advance("T-P-ended")
+        self.event(d1, "instance-succeeded", "T-P-steady", INSTANCE_ID="i-1")
+        self.event(d1, "task-stage-changed", "T-P-steady")
+        self.event(d1, "task-failed", "T-P-ended")
+        self.event(d1, "task-not-found", "T-P-lost")
         self.stop(d1)
-        ended_polls = self.polls(sim, "P-ended")
-        lost_polls = self.polls(sim, "P-lost")
-        steady_polls = self.polls(sim, "P-steady")
-        self.assertEqual(self.record("P-ended")["snapshot"]["state"], "failed")
-        self.assertTrue(self.record("P-lost")["lost"])
+        ended_polls = self.polls(sim, "T-P-ended")
+        lost_polls = self.polls(sim, "T-P-lost")
+        steady_polls = self.polls(sim, "T-P-steady")
+        self.assertEqual(self.record("T-P-ended")["snapshot"]["state"], "failed")
+        self.assertTrue(self.record("T-P-lost")["lost"])
 
-        # Meanwhile: P-meanwhile succeeds (served from its next poll on).
-        self.assertEqual(sim.advance("P-meanwhile"), "released")
+        # Meanwhile: T-P-meanwhile succeeds (served from its next poll on).
+        self.assertEqual(sim.advance("T-P-meanwhile"), "released")
 
         d2 = self.daemon(sim, watched)
-        done = self.event(d2, "task-succeeded", "P-meanwhile")
+        done = self.event(d2, "task-succeeded", "T-P-meanwhile")
         self.assertEqual(done["TASK_PREVIOUS_STATE"], "running")
-        inst = self.event(d2, "instance-succeeded", "P-meanwhile", INSTANCE_ID="i-1")
+        inst = self.event(d2, "instance-succeeded", "T-P-meanwhile", INSTANCE_ID="i-1")
         self.assertEqual(inst["INSTANCE_PREVIOUS_STATUS"], "initial")
-        # P-steady polled a few times more, P-lost looked for again (3 answers confirm it)
-        self.assertTrue(sim.wait_polls("P-steady", steady_polls + 3, timeout=10))
-        self.assertTrue(sim.wait_polls("P-lost", lost_polls + 4, timeout=15))
+        # T-P-steady polled a few times more, T-P-lost looked for again (3 answers confirm it)
+        self.assertTrue(sim.wait_polls("T-P-steady", steady_polls + 3, timeout=10))
+        self.assertTrue(sim.wait_polls("T-P-lost", lost_polls + 4, timeout=15))
         self.assertTrue(d2.running(), d2.stderr_text())
 
-        self.assertEqual(self.polls(sim, "P-ended"), ended_polls, "a terminal task was polled")
-        self.assertEqual(self.kinds(d2, "P-steady"), [])
-        self.assertEqual(self.kinds(d2, "P-ended"), [])
-        self.assertEqual(self.kinds(d2, "P-lost"), [])
-        self.assertEqual(sorted(self.kinds(d2, "P-meanwhile")),
+        self.assertEqual(self.polls(sim, "T-P-ended"), ended_polls, "a terminal task was polled")
+        self.assertEqual(self.kinds(d2, "T-P-steady"), [])
+        self.assertEqual(self.kinds(d2, "T-P-ended"), [])
+        self.assertEqual(self.kinds(d2, "T-P-lost"), [])
+        self.assertEqual(sorted(self.kinds(d2, "T-P-meanwhile")),
                          ["instance-succeeded", "task-progress", "task-succeeded"])
         # Across both runs, each transition once.
-        for t, want in (("P-steady", ["task-baseline", "instance-succeeded", "task-progress",
+        for t, want in (("T-P-steady", ["task-baseline", "instance-succeeded", "task-progress",
                                       "task-stage-changed"]),
-                        ("P-ended", ["task-baseline", "task-failed"]),
-                        ("P-lost", ["task-not-found"]),
-                        ("P-meanwhile", ["task-baseline", "instance-succeeded",
+                        ("T-P-ended", ["task-baseline", "task-failed"]),
+                        ("T-P-lost", ["task-not-found"]),
+                        ("T-P-meanwhile", ["task-baseline", "instance-succeeded",
                                          "task-progress", "task-succeeded"])):
             with self.subTest(task=t):
                 got = self.kinds(d1, t) + self.kinds(d2, t)
@@ -147,77 +147,77 @@ class Persistence(unittest.TestCase):
 
     def test_lost_task_that_appears_after_restart(self):
         sim = self.simulator({})
-        d1 = self.daemon(sim, ["P-late"])
-        self.event(d1, "task-not-found", "P-late")
+        d1 = self.daemon(sim, ["T-P-late"])
+        self.event(d1, "task-not-found", "T-P-late")
         self.stop(d1)
-        sim.add_tasks({"P-late": held({"state": "running"}, {"state": "success"})})
-        d2 = self.daemon(sim, ["P-late"])
-        self.event(d2, "task-baseline", "P-late")
-        sim.advance("P-late")
-        self.event(d2, "task-succeeded", "P-late")
-        self.assertEqual(sorted(self.kinds(d2, "P-late")), ["task-baseline", "task-succeeded"])
-        self.assertFalse(self.record("P-late")["lost"])
+        sim.add_tasks({"T-P-late": held({"state": "running"}, {"state": "success"})})
+        d2 = self.daemon(sim, ["T-P-late"])
+        self.event(d2, "task-baseline", "T-P-late")
+        sim.advance("T-P-late")
+        self.event(d2, "task-succeeded", "T-P-late")
+        self.assertEqual(sorted(self.kinds(d2, "T-P-late")), ["task-baseline", "task-succeeded"])
+        self.assertFalse(self.record("T-P-late")["lost"])
         self.stop(d2)
 
     def test_corrupt_record_is_moved_aside_and_the_task_watched_afresh(self):
-        sim = self.simulator({"P-corrupt": held({"state": "running"}, {"state": "success"}),
-                              "P-fine": held({"state": "running"}, {"state": "success"})})
-        d1 = self.daemon(sim, ["P-corrupt", "P-fine"])
-        self.event(d1, "task-baseline", "P-corrupt")
-        self.event(d1, "task-baseline", "P-fine")
+        sim = self.simulator({"T-P-corrupt": held({"state": "running"}, {"state": "success"}),
+                              "T-P-fine": held({"state": "running"}, {"state": "success"})})
+        d1 = self.daemon(sim, ["T-P-corrupt", "T-P-fine"])
+        self.event(d1, "task-baseline", "T-P-corrupt")
+        self.event(d1, "task-baseline", "T-P-fine")
         self.stop(d1)
-        path = os.path.join(self.tasks_dir, "P-corrupt.json")
+        path = os.path.join(self.tasks_dir, "T-P-corrupt.json")
         with open(path, "wb") as f:
-            f.write(b'{"version": 1, "task_id": "P-corrupt", "have_baseline": tr\x00\xff garbage')
+            f.write(b'{"version": 1, "task_id": "T-P-corrupt", "have_baseline": tr\x00\xff garbage')
 
-        d2 = self.daemon(sim, ["P-corrupt", "P-fine"])
-        e = self.event(d2, "state-discarded", "P-corrupt")
+        d2 = self.daemon(sim, ["T-P-corrupt", "T-P-fine"])
+        e = self.event(d2, "state-discarded", "T-P-corrupt")
         self.assertIn(path, e["MESSAGE"])
         self.assertIn("corrupt-", e["MESSAGE"])
-        self.event(d2, "task-baseline", "P-corrupt")  # watched afresh
+        self.event(d2, "task-baseline", "T-P-corrupt")  # watched afresh
         aside = glob.glob(path + ".corrupt-*")
         self.assertEqual(len(aside), 1, os.listdir(self.tasks_dir))
         self.assertIn(aside[0], e["MESSAGE"])
         with open(aside[0], "rb") as f:
             self.assertIn(b"garbage", f.read())  # kept for a person to look at
-        sim.advance("P-corrupt")
-        sim.advance("P-fine")
-        self.event(d2, "task-succeeded", "P-corrupt")
-        self.event(d2, "task-succeeded", "P-fine")
-        self.assertEqual(self.record("P-corrupt")["snapshot"]["state"], "success")
-        self.assertEqual(sorted(self.kinds(d2, "P-corrupt")),
+        sim.advance("T-P-corrupt")
+        sim.advance("T-P-fine")
+        self.event(d2, "task-succeeded", "T-P-corrupt")
+        self.event(d2, "task-succeeded", "T-P-fine")
+        self.assertEqual(self.record("T-P-corrupt")["snapshot"]["state"], "success")
+        self.assertEqual(sorted(self.kinds(d2, "T-P-corrupt")),
                          ["state-discarded", "task-baseline", "task-succeeded"])
-        self.assertEqual(self.kinds(d2, "P-fine"), ["task-succeeded"])  # no second baseline
+        self.assertEqual(self.kinds(d2, "T-P-fine"), ["task-succeeded"])  # no second baseline
         self.stop(d2)
 
         # The third run starts from the good record written since: quiet.
-        d3 = self.daemon(sim, ["P-corrupt", "P-fine"])
-        self.assertFalse(sim.wait_polls("P-corrupt", self.polls(sim, "P-corrupt") + 1,
+        d3 = self.daemon(sim, ["T-P-corrupt", "T-P-fine"])
+        self.assertFalse(sim.wait_polls("T-P-corrupt", self.polls(sim, "T-P-corrupt") + 1,
                                         timeout=1.5), "a terminal task was polled")
-        self.assertEqual(self.kinds(d3, "P-corrupt"), [])
+        self.assertEqual(self.kinds(d3, "T-P-corrupt"), [])
         self.stop(d3)
 
     def test_records_of_removed_tasks_are_pruned(self):
         sim = self.simulator({t: held({"state": "running"}, {"state": "success"})
-                              for t in ("P-keep", "P-gone", "P-hup")})
-        d1 = self.daemon(sim, ["P-keep", "P-gone", "P-hup"])
-        for t in ("P-keep", "P-gone", "P-hup"):
+                              for t in ("T-P-keep", "T-P-gone", "T-P-hup")})
+        d1 = self.daemon(sim, ["T-P-keep", "T-P-gone", "T-P-hup"])
+        for t in ("T-P-keep", "T-P-gone", "T-P-hup"):
             self.event(d1, "task-baseline", t)
         self.stop(d1)
         self.assertEqual(sorted(os.listdir(self.tasks_dir)),
-                         ["P-gone.json", "P-hup.json", "P-keep.json"])
-        # a restart with a config that no longer lists P-gone
-        d2 = self.daemon(sim, ["P-keep", "P-hup"])
-        self.assertEqual(sorted(os.listdir(self.tasks_dir)), ["P-hup.json", "P-keep.json"])
-        # a reload that drops P-hup
+                         ["T-P-gone.json", "T-P-hup.json", "T-P-keep.json"])
+        # a restart with a config that no longer lists T-P-gone
+        d2 = self.daemon(sim, ["T-P-keep", "T-P-hup"])
+        self.assertEqual(sorted(os.listdir(self.tasks_dir)), ["T-P-hup.json", "T-P-keep.json"])
+        # a reload that drops T-P-hup
         with open(d2.config_path, "w") as f:
-            f.write(harness.daemon_config(sim, ["P-keep"]))
+            f.write(harness.daemon_config(sim, ["T-P-keep"]))
         mark = d2.notify.mark()
         d2.reload()
         d2.notify.wait_for("READY=1", start=mark)
-        self.event(d2, "task-removed", "P-hup")
-        self.assertEqual(os.listdir(self.tasks_dir), ["P-keep.json"])
-        self.assertEqual(self.kinds(d2, "P-keep"), [])
+        self.event(d2, "task-removed", "T-P-hup")
+        self.assertEqual(os.listdir(self.tasks_dir), ["T-P-keep.json"])
+        self.assertEqual(self.kinds(d2, "T-P-keep"), [])
         self.stop(d2)
 
     def test_unwritable_state_directory(self):
@@ -240,29 +240,29 @@ class Persistence(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, p.stderr)
                 time.sleep(0.05)
 
-        sim = self.simulator({"P-ro": held(
+        sim = self.simulator({"T-P-ro": held(
             {"state": "running", "current_stage": "A"}, {"current_stage": "B"},
             {"current_stage": "C"}, {"current_stage": "D"}, {"state": "success"})})
-        d = self.daemon(sim, ["P-ro"])
-        self.event(d, "task-baseline", "P-ro")
+        d = self.daemon(sim, ["T-P-ro"])
+        self.event(d, "task-baseline", "T-P-ro")
         remount("ro")
-        sim.advance("P-ro")
-        e = self.event(d, "state-save-failed", "P-ro")
+        sim.advance("T-P-ro")
+        e = self.event(d, "state-save-failed", "T-P-ro")
         self.assertEqual(e["PRIORITY"], "3")
         self.assertIn("Read-only file system", e["MESSAGE"])
-        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="B")
-        sim.advance("P-ro")  # a second failing save: not reported again
-        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="C")
-        self.assertTrue(sim.wait_polls("P-ro", self.polls(sim, "P-ro") + 2, timeout=10))
-        self.assertEqual(self.record("P-ro")["snapshot"]["stage"], "A")  # the old record
+        self.event(d, "task-stage-changed", "T-P-ro", TASK_STAGE="B")
+        sim.advance("T-P-ro")  # a second failing save: not reported again
+        self.event(d, "task-stage-changed", "T-P-ro", TASK_STAGE="C")
+        self.assertTrue(sim.wait_polls("T-P-ro", self.polls(sim, "T-P-ro") + 2, timeout=10))
+        self.assertEqual(self.record("T-P-ro")["snapshot"]["stage"], "A")  # the old record
         remount("rw")
-        sim.advance("P-ro")
-        self.event(d, "task-stage-changed", "P-ro", TASK_STAGE="D")
-        sim.advance("P-ro")
-        self.event(d, "task-succeeded", "P-ro")
-        self.assertEqual(self.record("P-ro")["snapshot"]["state"], "success")
-        self.assertEqual(self.kinds(d, "P-ro").count("state-save-failed"), 1)
-        self.assertEqual(self.kinds(d, "P-ro").count("task-baseline"), 1)
+        sim.advance("T-P-ro")
+        self.event(d, "task-stage-changed", "T-P-ro", TASK_STAGE="D")
+        sim.advance("T-P-ro")
+        self.event(d, "task-succeeded", "T-P-ro")
+        self.assertEqual(self.record("T-P-ro")["snapshot"]["state"], "success")
+        self.assertEqual(self.kinds(d, "T-P-ro").count("state-save-failed"), 1)
+        self.assertEqual(self.kinds(d, "T-P-ro").count("task-baseline"), 1)
         self.stop(d)
 
 

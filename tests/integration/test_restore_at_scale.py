@@ -34,8 +34,8 @@ class RestoreAtScale(unittest.TestCase):
         os.makedirs(tasks_dir, mode=0o700)
         os.chmod(os.path.join(tmp.name, "state"), 0o700)
 
-        ended = ["E-%05d" % i for i in range(N_ENDED)]
-        running = ["R-%02d" % i for i in range(N_RUNNING)]
+        ended = ["T-E-%05d" % i for i in range(N_ENDED)]
+        running = ["T-R-%02d" % i for i in range(N_RUNNING)]
         for t in ended:
             with open(os.path.join(tasks_dir, t + ".json"), "w") as f:
                 json.dump(record(t, "success", "success"), f)

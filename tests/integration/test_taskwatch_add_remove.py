@@ -66,9 +66,10 @@ class AddRemove(unittest.TestCase):
         with open(self.dropin) as f:
             return f.read()
 
-    def taskwatch(self, *args):
+    def taskwatch(self, *args, env=None):
         p = subprocess.run([taskwatch_binary(), "--config", self.config, *args],
-                           env=taskwatch_env(self.tmp.name), capture_output=True, text=True,
+                           env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **(env or {})}),
+                           capture_output=True, text=True,
                            timeout=60, stdin=subprocess.DEVNULL)
         check_sanitizers(self, p.stderr)
         return p
@@ -154,6 +155,31 @@ class AddRemove(unittest.TestCase):
         self.assertIn("the running taskwatchd (PID %d) reads %s, not this configuration" % (d.pid, mine),
                       p.stderr)
         self.assertEqual(self.journal.entries(TASKWATCH_EVENT="config-reloaded", _PID=d.pid), [])
+
+    def test_a_daemon_with_its_own_runtime_directory_is_found(self):
+        # As the README starts one in the background: $RUNTIME_DIRECTORY in the daemon's
+        # environment only. taskwatch used to look at /run/taskwatchd alone, say "no running
+        # taskwatchd found" and exit 0 without a reload.
+        rt = os.path.join(self.tmp.name, "rt")
+        os.makedirs(rt)
+        d = harness.Daemon(harness.daemon_binary(), harness.daemon_config(self.sim, ["T-1"]),
+                           self.tmp.name, env={**harness.test_credentials_env(), "RUNTIME_DIRECTORY": rt})
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1")
+        self.assertTrue(os.path.exists(os.path.join(rt, "taskwatchd.pid")))
+        self.assertFalse(os.path.exists(PID_FILE))
+        self.config = d.config_path
+        p = self.taskwatch("add", "T-2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Asked taskwatchd (PID %d) to reload. (Found through the process list.)" % d.pid,
+                      p.stdout)
+        self.membership_event("task-added", "T-2", d.pid)
+        # With the variable in taskwatch's environment too, the daemon's PID file finds it.
+        p = self.taskwatch("add", "T-3", env={"RUNTIME_DIRECTORY": rt})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Asked taskwatchd (PID %d) to reload. (Found through "
+                      "$RUNTIME_DIRECTORY/taskwatchd.pid.)" % d.pid, p.stdout)
+        self.membership_event("task-added", "T-3", d.pid)
 
     def test_no_reload_only_edits(self):
         d = self.start_daemon()

@@ -47,10 +47,11 @@ class Status(unittest.TestCase):
         with open(os.path.join(self.tasks, rec["task_id"] + ".json"), "w") as f:
             json.dump(rec, f)
 
-    def status(self, *args):
+    def status(self, *args, state_dir=True, env=None):
         p = subprocess.run([taskwatch_binary(), "--config", self.config, "status",
-                            "--state-dir", self.state, *args],
-                           env=taskwatch_env(self.tmp.name), capture_output=True, text=True,
+                            *(("--state-dir", self.state) if state_dir else ()), *args],
+                           env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **(env or {})}),
+                           capture_output=True, text=True,
                            timeout=30, stdin=subprocess.DEVNULL)
         check_sanitizers(self, p.stderr)
         return p
@@ -164,6 +165,97 @@ class Status(unittest.TestCase):
         self.assertFalse(os.path.exists(PID_FILE))
         self.assertFalse(os.path.exists(os.path.join(os.path.dirname(PID_FILE), "status.json")))
         self.assertIn("No running taskwatchd found", self.status().stdout)
+
+    def test_a_state_directory_that_does_not_exist_is_an_error(self):
+        # It used to show every configured task as "new", polled "never".
+        missing = os.path.join(self.tmp.name, "no-such-dir")
+        p = self.status("--state-dir", missing, state_dir=False)
+        self.assertEqual(p.returncode, 5, p.stdout)
+        self.assertIn("taskwatch status: the state directory %s (from --state-dir) does not exist"
+                      % missing, p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = self.status(state_dir=False, env={"STATE_DIRECTORY": missing + ":/elsewhere"})
+        self.assertEqual(p.returncode, 5, p.stdout)
+        self.assertIn("the state directory %s (from $STATE_DIRECTORY) does not exist" % missing, p.stderr)
+
+    def test_the_state_directory_is_taken_as_the_daemon_takes_it(self):
+        self.saved_state()
+        p = self.status(state_dir=False, env={"STATE_DIRECTORY": self.state})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("state from %s ($STATE_DIRECTORY):" % self.state, p.stdout)
+        self.assertRegex(p.stdout, r"\nT-2\s+failed\s")
+
+        # Without either: the running daemon's own $STATE_DIRECTORY, and its PID file under
+        # its own $RUNTIME_DIRECTORY.
+        sim = harness.Simulator({"tasks": {"T-1": harness.scaleout_task([{"state": "running"}])}},
+                                self.tmp.name)
+        self.addCleanup(sim.stop)
+        with open(self.config, "w") as f:
+            f.write(harness.daemon_config(sim, ["T-1"], min_interval="2s", max_interval="4s"))
+        rt = os.path.join(self.tmp.name, "rt")
+        os.makedirs(rt)
+        d = harness.Daemon(harness.daemon_binary(), open(self.config).read(), self.tmp.name,
+                           env={**harness.test_credentials_env(), "STATE_DIRECTORY": self.state,
+                                "RUNTIME_DIRECTORY": rt})
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1")
+        self.config = d.config_path
+        p = self.status(state_dir=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("taskwatchd is running (PID %d), found through the process list; its state "
+                      "from %s (its $STATE_DIRECTORY):" % (d.pid, self.state), p.stdout)
+
+    def test_global_options_after_the_command(self):
+        # "taskwatch status --config F" was refused with no hint.
+        self.saved_state()
+        p = subprocess.run([taskwatch_binary(), "status", "--state-dir", self.state, "--config",
+                            self.config, "--no-color"], env=taskwatch_env(self.tmp.name),
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\nT-new\s+new\s")  # configured only in self.config
+        # Errors name the program, not the path it was run by.
+        p = subprocess.run([taskwatch_binary(), "--bogus"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 4)
+        self.assertTrue(p.stderr.startswith("taskwatch: unrecognized option '--bogus'\n"), p.stderr)
+
+    def on_a_terminal(self, args, env):
+        """stdout of taskwatch status on a pseudo-terminal."""
+        import pty
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([taskwatch_binary(), *args, "--config", self.config, "status",
+                                "--state-dir", self.state],
+                               env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **env}),
+                               stdout=slave, stderr=subprocess.PIPE, text=True, timeout=30,
+                               stdin=subprocess.DEVNULL)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return out.decode()
+
+    def test_states_are_coloured_as_get_colours_them(self):
+        # Only get used to colour; status printed the same words plain on a terminal.
+        self.saved_state()
+        out = self.on_a_terminal([], {"TERM": "xterm"})
+        self.assertRegex(out, r"\nT-2\s+\x1b\[31mfailed\s*\x1b\[0m")
+        self.assertRegex(out, r"\nT-old\s+\x1b\[32msuccess\s*\x1b\[0m")
+        self.assertNotIn("\x1b", self.on_a_terminal([], {"TERM": "xterm", "NO_COLOR": "1"}))
+        self.assertNotIn("\x1b", self.on_a_terminal(["--no-color"], {"TERM": "xterm"}))
+        self.assertNotIn("\x1b", self.on_a_terminal([], {"TERM": "dumb"}))
+        self.assertNotIn("\x1b", self.status().stdout)  # not a terminal
 
     def test_help(self):
         p = subprocess.run([taskwatch_binary(), "status", "--help"], capture_output=True, text=True,

@@ -102,6 +102,28 @@ class Wait(unittest.TestCase):
         self.assertIn("QuotaExceeded.ECS", p.stderr)
         self.assertIn("no quota", p.stderr)
 
+    def test_a_failure_ends_a_multi_task_wait(self):
+        # It used to run on until every task had ended, although the README said otherwise.
+        self.start({"T-1": scaleout_task([{"state": "running"}]), "T-2": scaleout_task(FAIL)})
+        p = self.wait("T-1", "T-2", "--timeout=30s")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotIn("timed out", p.stderr)
+        self.assertEqual(p.stderr.splitlines()[-1], "taskwatch wait: 2 tasks: 1 failed "
+                         "(T-2: QuotaExceeded.ECS), 1 not ended (T-1)")
+
+    def test_all_waits_for_every_task_and_sums_up(self):
+        self.start({"T-1": scaleout_task(SUCCEED),
+                    "T-2": scaleout_task([{"state": "failed", "error": {"code": "QuotaExceeded.ECS"}}])})
+        p = self.wait("--all", "T-1", "T-2")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("T-1: task succeeded", p.stderr)
+        self.assertEqual(p.stderr.splitlines()[-1], "taskwatch wait: 2 tasks: 1 succeeded, 1 failed "
+                         "(T-2: QuotaExceeded.ECS)")
+        self.start({"T-1": scaleout_task([{"state": "success"}])})
+        p = self.wait("T-1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.splitlines()[-1], "taskwatch wait: 1 task: 1 succeeded")
+
     def test_canceled_task_exits_1(self):
         self.start({"T-1": scaleout_task([{"state": "running", "polls": 1}, {"state": "canceled"}])})
         self.assertEqual(self.wait("T-1").returncode, 1)
@@ -143,6 +165,16 @@ class Wait(unittest.TestCase):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertIn("T-missing: task not found", p.stderr)
 
+    def test_not_found_says_the_wait_ends_when_it_does(self):
+        # It said "checking again every 1s 800ms", then exited 3.
+        self.start({})
+        p = self.wait("T-missing")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertRegex(p.stderr, r"T-missing: task not found \(.*\); check the task id and region; "
+                         r"the wait ends\n")
+        self.assertNotIn("checking again", p.stderr)
+        self.assertIn("1 task: 1 not found (T-missing)", p.stderr)
+
     def test_failure_outranks_not_found(self):
         self.start({"T-1": scaleout_task(FAIL)})
         self.assertEqual(self.wait("T-1", "T-missing").returncode, 1)
@@ -170,6 +202,9 @@ class Wait(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 10)
         self.assertIn("SignatureDoesNotMatch", p.stderr)
         self.assertIn("giving up: the API refused the credentials", p.stderr)
+        # It said "retrying in 555ms" first.
+        self.assertNotIn("retrying in", p.stderr)
+        self.assertIn("; not retrying, the wait ends (exit status 4)", p.stderr)
         self.assertNotIn("wrong", p.stderr)  # the secret never shows
 
     def test_malformed_task_id_exits_4_before_any_request(self):
@@ -208,8 +243,38 @@ class Wait(unittest.TestCase):
                 proc.kill()
                 proc.wait()
         self.assertEqual(proc.returncode, 6, err)
-        self.assertIn("interrupted", err)
+        self.assertIn("interrupted by SIGINT; 0 of 1 tasks ended", err)  # was "by Interrupt"
+        self.assertIn("1 task: 1 not ended (T-1)", err)
         check_sanitizers(self, err)
+
+    def test_progress_is_coloured_on_a_terminal_like_every_command(self):
+        import pty
+        self.start({"T-1": scaleout_task([{"state": "failed", "error": {"code": "X"}}])})
+
+        def stderr_on_a_terminal(env):
+            master, slave = pty.openpty()
+            try:
+                p = subprocess.run([taskwatch_binary(), "--config", self.config, "wait", "T-1"],
+                                   env=taskwatch_env(self.tmp.name, {**harness.test_credentials_env(), **env}),
+                                   stdout=subprocess.PIPE, stderr=slave, timeout=60,
+                                   stdin=subprocess.DEVNULL)
+            finally:
+                os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            os.close(master)
+            self.assertEqual(p.returncode, 1, out)
+            return out.decode()
+        self.assertRegex(stderr_on_a_terminal({"TERM": "xterm"}), r"Z \x1b\[31merror\s*\x1b\[0m T-1: task failed")
+        self.assertNotIn("\x1b", stderr_on_a_terminal({"TERM": "xterm", "NO_COLOR": "1"}))
+        self.assertNotIn("\x1b", self.wait("T-1").stderr)
 
     def test_progress_stays_out_of_the_journal(self):
         self.start({"T-1": scaleout_task([{"state": "success"}])})

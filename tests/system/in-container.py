@@ -274,6 +274,8 @@ def phase_bad_config():
           and s["NRestarts"] == "0",
           "an invalid configuration fails the start with status 4, without restarts", s)
     os.unlink(CONF_DIR + "/taskwatchd.conf.d/90-broken.conf")
+    # `taskwatch add` creates it again, under umask 077 (phase_cli_edit).
+    os.rmdir(CONF_DIR + "/taskwatchd.conf.d")
     sh("systemctl", "reset-failed", UNIT, check_rc=False)
 
 
@@ -502,8 +504,22 @@ def phase_cli_edit(op, task):
     active service (ReloadUnit over D-Bus): the same process then logs task-added/-removed."""
     pid = main_pid()
     kind = "task-added" if op == "add" else "task-removed"
+    dropin_dir = CONF_DIR + "/taskwatchd.conf.d"
+    created = not os.path.exists(dropin_dir)
     c = cursor()
-    r = taskwatch(op, task)
+    # Hardened hosts (and sudo) keep umask 077: what add creates must still be readable by
+    # the unit's DynamicUser.
+    old_umask = os.umask(0o077)
+    try:
+        r = taskwatch(op, task)
+    finally:
+        os.umask(old_umask)
+    if op == "add" and created:
+        modes = (oct(os.stat(dropin_dir).st_mode & 0o7777),
+                 oct(os.stat(dropin_dir + "/50-taskwatch.conf").st_mode & 0o7777))
+        check(modes == ("0o755", "0o644"),
+              "taskwatch add under umask 077 creates taskwatchd.conf.d/ 0755 and its drop-in 0644",
+              modes)
     check(r.returncode == 0 and "Reloading %s." % UNIT in r.stdout,
           "taskwatch %s %s asks systemd to reload %s" % (op, task, UNIT),
           "exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))

@@ -208,8 +208,68 @@ static void test_daemon_config_from_its_command_line(void) {
         ASSERT_NULL(p);
 }
 
+/* "taskwatch get --config F T-1": global options where a user puts them. */
+static void test_global_options_after_the_command_are_taken_out(void) {
+        char *argv[] = { (char *) "get", (char *) "--config", (char *) "/a.conf", (char *) "T-1",
+                         (char *) "--no-color", (char *) "-c/b.conf", (char *) "--json",
+                         (char *) "--", (char *) "--config=/c.conf", NULL };
+        char *argv2[] = { (char *) "wait", (char *) "T-1", (char *) "--config", NULL };
+        char *argv3[] = { (char *) "wait", (char *) "--config=", NULL };
+        GlobalOptions g = { .color = -1 };
+        int argc = 9, argc2 = 3, argc3 = 2;
+
+        ASSERT_OK(cli_extract_global(&argc, argv, &g));
+        ASSERT_STR_EQ(g.config_path, "/b.conf");
+        ASSERT_INT_EQ(g.color, 0);
+        ASSERT_INT_EQ(argc, 5);
+        ASSERT_STR_EQ(argv[0], "get");
+        ASSERT_STR_EQ(argv[1], "T-1");
+        ASSERT_STR_EQ(argv[2], "--json");
+        ASSERT_STR_EQ(argv[3], "--");
+        ASSERT_STR_EQ(argv[4], "--config=/c.conf");
+        ASSERT_NULL(argv[5]);
+
+        ASSERT_INT_EQ(cli_extract_global(&argc2, argv2, &g), -EINVAL);
+        ASSERT_INT_EQ(cli_extract_global(&argc3, argv3, &g), -EINVAL);
+}
+
+static void test_daemon_state_dir_and_flags_from_its_command_line(void) {
+        static const char a[] = "taskwatchd\0--state-dir\0/s\0--exit-when-done";
+        static const char b[] = "taskwatchd\0--state-dir=rel\0--\0--exit-when-done";
+        static const char c[] = "taskwatchd\0--state-directory=/x"; /* not our option */
+        char *p;
+
+        ASSERT_OK(cmdline_option(a, sizeof(a), "state-dir", 0, &p));
+        ASSERT_STR_EQ(p, "/s");
+        free(p);
+        ASSERT_TRUE(cmdline_has_flag(a, sizeof(a), "exit-when-done"));
+        ASSERT_OK(cmdline_option(b, sizeof(b), "state-dir", 0, &p));
+        ASSERT_STR_EQ(p, "rel");
+        free(p);
+        ASSERT_TRUE(!cmdline_has_flag(b, sizeof(b), "exit-when-done"));
+        ASSERT_OK(cmdline_option(c, sizeof(c), "state-dir", 0, &p));
+        ASSERT_NULL(p);
+}
+
+static void test_directories_from_a_daemons_environment(void) {
+        static const char env[] = "HOME=/root\0RUNTIME_DIRECTORY=/run/a:/run/b\0STATE_DIRECTORY=\0"
+                                  "XSTATE_DIRECTORY=/no";
+        char *p;
+
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "RUNTIME_DIRECTORY", &p));
+        ASSERT_STR_EQ(p, "/run/a");
+        free(p);
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "STATE_DIRECTORY", &p));
+        ASSERT_NULL(p);
+        ASSERT_OK(environ_first_dir(env, sizeof(env), "CREDENTIALS_DIRECTORY", &p));
+        ASSERT_NULL(p);
+}
+
 TEST_MAIN(TEST_CASE(test_global_options_stop_at_the_command),
           TEST_CASE(test_global_help_version_and_no_command),
+          TEST_CASE(test_daemon_state_dir_and_flags_from_its_command_line),
+          TEST_CASE(test_global_options_after_the_command_are_taken_out),
+          TEST_CASE(test_directories_from_a_daemons_environment),
           TEST_CASE(test_global_refuses_unknown_options_and_empty_config),
           TEST_CASE(test_commands_by_name),
           TEST_CASE(test_wait_options_anywhere_among_the_tasks),

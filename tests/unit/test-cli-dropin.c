@@ -221,6 +221,41 @@ static void test_update_refuses_a_directory_in_the_files_place(void) {
         ASSERT_TRUE(rmdir(base) >= 0);
 }
 
+/* Hardened hosts (and sudo) keep umask 077: the unit's DynamicUser= must still read the
+ * directory and the file taskwatch creates. */
+static void test_update_under_umask_077_creates_0755_and_0644(void) {
+        char base[] = "/tmp/test-cli-dropin-XXXXXX";
+        _cleanup_(freep) char *etc = NULL, *dir = NULL, *file = NULL;
+        bool ch[1];
+        struct stat st;
+        mode_t old = umask(077);
+
+        ASSERT_NOT_NULL(mkdtemp(base));
+        ASSERT_TRUE(asprintf(&etc, "%s/etc", base) > 0);
+        ASSERT_TRUE(asprintf(&dir, "%s/taskwatchd.conf.d", etc) > 0);
+        ASSERT_TRUE(asprintf(&file, "%s/%s", dir, DROPIN_NAME) > 0);
+        ASSERT_OK(dropin_update(dir, DROPIN_ADD, IDS("T-1"), 1, ch, NULL));
+        umask(old);
+        ASSERT_TRUE(stat(etc, &st) >= 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+        ASSERT_TRUE(stat(dir, &st) >= 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0755);
+        ASSERT_TRUE(stat(file, &st) >= 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0644);
+
+        /* A directory that exists keeps the mode its owner gave it. */
+        ASSERT_TRUE(unlink(file) >= 0);
+        ASSERT_TRUE(chmod(dir, 0750) >= 0);
+        ASSERT_OK(dropin_update(dir, DROPIN_ADD, IDS("T-1"), 1, ch, NULL));
+        ASSERT_TRUE(stat(dir, &st) >= 0);
+        ASSERT_INT_EQ(st.st_mode & 07777, 0750);
+
+        ASSERT_TRUE(unlink(file) >= 0);
+        ASSERT_TRUE(rmdir(dir) >= 0);
+        ASSERT_TRUE(rmdir(etc) >= 0);
+        ASSERT_TRUE(rmdir(base) >= 0);
+}
+
 TEST_MAIN(TEST_CASE(test_add_to_an_empty_file_writes_a_header_and_section),
           TEST_CASE(test_add_goes_after_the_last_assignment_of_the_last_tasks_section),
           TEST_CASE(test_add_appends_a_section_when_there_is_none),
@@ -234,4 +269,5 @@ TEST_MAIN(TEST_CASE(test_add_to_an_empty_file_writes_a_header_and_section),
           TEST_CASE(test_list_follows_resets_and_sections),
           TEST_CASE(test_dropin_dir_of_the_default_and_a_given_path),
           TEST_CASE(test_update_creates_edits_and_keeps_mode_without_leftovers),
-          TEST_CASE(test_update_refuses_a_directory_in_the_files_place))
+          TEST_CASE(test_update_refuses_a_directory_in_the_files_place),
+          TEST_CASE(test_update_under_umask_077_creates_0755_and_0644))

@@ -287,8 +287,16 @@ static void test_task_id_is_valid(void) {
         char id[130];
 
         ASSERT_TRUE(task_id_is_valid(EXAMPLE_TASK));
-        ASSERT_TRUE(task_id_is_valid("a"));
-        ASSERT_TRUE(task_id_is_valid("9a_b.c-D"));
+        ASSERT_TRUE(task_id_is_valid("T-9a_b.c-D"));
+        /* Issue #16: "not", "a" and cluster ids used to pass, and only failed as 404. */
+        ASSERT_TRUE(!task_id_is_valid("a"));
+        ASSERT_TRUE(!task_id_is_valid("not"));
+        ASSERT_TRUE(!task_id_is_valid("9a_b.c-D"));
+        ASSERT_TRUE(!task_id_is_valid("T-"));
+        ASSERT_INT_EQ(task_id_check("not"), TASK_ID_NO_PREFIX);
+        ASSERT_INT_EQ(task_id_check("c82e6987e2bd94e1a8b3e2f4c5d6a7b8e"), TASK_ID_CLUSTER_ID);
+        ASSERT_INT_EQ(task_id_check("c82e6987e2bd94e1a8b3e2f4c5d6a7b8"), TASK_ID_NO_PREFIX);
+        ASSERT_INT_EQ(task_id_check("id!"), TASK_ID_MALFORMED);
         ASSERT_TRUE(!task_id_is_valid(""));
         ASSERT_TRUE(!task_id_is_valid("-T"));
         ASSERT_TRUE(!task_id_is_valid(".T"));
@@ -297,6 +305,8 @@ static void test_task_id_is_valid(void) {
         ASSERT_TRUE(!task_id_is_valid("T 1"));
         ASSERT_TRUE(!task_id_is_valid("T\xc3\xa9"));
         memset(id, 'a', 128);
+        id[0] = 'T';
+        id[1] = '-';
         id[128] = '\0';
         ASSERT_TRUE(task_id_is_valid(id));
         id[128] = 'a';
@@ -306,16 +316,28 @@ static void test_task_id_is_valid(void) {
 
 static void test_invalid_task_ids(void) {
         ASSERT_ONE_ERROR("[Tasks]\nTask=T/1\n",
-                         "test.conf:2: Task=T/1: not a task id (expected e.g. " EXAMPLE_TASK ")");
+                         "test.conf:2: Task=T/1: not a task id: a task id is T- and then up to 126 "
+                         "letters, digits, '.', '_' or '-', like " EXAMPLE_TASK);
+        /* Issue #16, item 7: a cluster id is named as one, a word is told about the prefix. */
+        ASSERT_ONE_ERROR("[Tasks]\nTask=c82e6987e2bd94e1a8b3e2f4c5d6a7b8e\n",
+                         "test.conf:2: Task=c82e6987e2bd94e1a8b3e2f4c5d6a7b8e: not a task id: it looks "
+                         "like a cluster id; task ids start with T-, like " EXAMPLE_TASK);
+        ASSERT_ONE_ERROR("[Tasks]\nTask=not\n",
+                         "test.conf:2: Task=not: not a task id: task ids start with T-, like " EXAMPLE_TASK);
+        /* ... and a line of words is one mistake, every word named, not only "id!". */
+        ASSERT_ONE_ERROR("[Tasks]\nTask=not a task id!\n",
+                         "test.conf:2: Task=not a task id!: \"not\", \"a\", \"task\", \"id!\" are not "
+                         "task ids (a task id is T- and then up to 126 letters, digits, '.', '_' "
+                         "or '-', like " EXAMPLE_TASK ")");
 
         _cleanup_(diag_clearp) ConfigDiagnostics d = {};
         _cleanup_(config_freep) Config *c = NULL;
         ASSERT_INT_EQ(parse("[Tasks]\nTask=T-1 ../x T-2 -y\n", &c, &d), -EINVAL);
-        ASSERT_INT_EQ(d.n_messages, 2);
-        ASSERT_TRUE(diag_has(&d, "test.conf:2: Task=T-1 ../x T-2 -y: \"../x\" is not a task id "
-                                 "(expected e.g. " EXAMPLE_TASK ")"));
-        ASSERT_TRUE(diag_has(&d, "test.conf:2: Task=T-1 ../x T-2 -y: \"-y\" is not a task id "
-                                 "(expected e.g. " EXAMPLE_TASK ")"));
+        /* One message for the line (it used to be one per bad word), naming them all. */
+        ASSERT_INT_EQ(d.n_messages, 1);
+        ASSERT_TRUE(diag_has(&d, "test.conf:2: Task=T-1 ../x T-2 -y: \"../x\", \"-y\" are not task "
+                                 "ids (a task id is T- and then up to 126 letters, digits, '.', '_' "
+                                 "or '-', like " EXAMPLE_TASK ")"));
         /* The good ones on the line are kept. */
         ASSERT_INT_EQ(c->n_tasks, 2);
         ASSERT_STR_EQ(c->tasks[1], "T-2");
@@ -358,16 +380,23 @@ static void test_unknown_sections_and_keys(void) {
         ASSERT_ONE_ERROR("[Foo]\nA=1\nB=2\n",
                          "test.conf:1: [Foo]: unknown section (expected [API], [Poll], "
                          "[Tasks], [Credentials] or [Hooks])");
+        /* Issue #16: a slip gets a "did you mean" (it used to be the bare "unknown key"). */
         ASSERT_ONE_ERROR("[API]\nRegoin=eu\n",
-                         "test.conf:2: Regoin=eu: unknown key in section [API]");
-        /* Names are case-sensitive, as in systemd. */
-        ASSERT_ONE_ERROR("[api]\n", "test.conf:1: [api]: unknown section (expected [API], "
-                                    "[Poll], [Tasks], [Credentials] or [Hooks])");
+                         "test.conf:2: Regoin=eu: unknown key in section [API]; did you mean Region=?");
+        ASSERT_ONE_ERROR("[Hooks]\nOnInstanceFaild=/bin/true\n",
+                         "test.conf:2: OnInstanceFaild=/bin/true: unknown key in section [Hooks]; "
+                         "did you mean OnInstanceFailed=?");
+        ASSERT_ONE_ERROR("[Tasks]\nRegion=eu\n",
+                         "test.conf:2: Region=eu: unknown key in section [Tasks]; did you mean "
+                         "Region= of [API]?");
+        ASSERT_ONE_ERROR("[API]\nColour=1\n", "test.conf:2: Colour=1: unknown key in section [API]");
+        /* Names are case-sensitive, as in systemd: the suggestion shows the case. */
+        ASSERT_ONE_ERROR("[api]\n", "test.conf:1: [api]: unknown section; did you mean [API]?");
         ASSERT_ONE_ERROR("[API]\nregion=eu\n",
-                         "test.conf:2: region=eu: unknown key in section [API]");
+                         "test.conf:2: region=eu: unknown key in section [API]; did you mean Region=?");
         /* A key of one section is unknown in another. */
         ASSERT_ONE_ERROR("[Poll]\nTask=T-1\n",
-                         "test.conf:2: Task=T-1: unknown key in section [Poll]");
+                         "test.conf:2: Task=T-1: unknown key in section [Poll]; did you mean Task= of [Tasks]?");
 }
 
 static void test_bad_values(void) {
@@ -813,12 +842,14 @@ static void test_load_errors_of_all_files(void) {
                                  "2min)", main_path) > 0);
         ASSERT_STR_EQ(d.messages[0], m);
         free(m);
-        ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
-                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
-        ASSERT_STR_EQ(d.messages[1], m);
-        free(m);
+        /* Sorted by file and line (issue #16): a.conf's CAFile= check runs last, after every
+         * file is read, but is reported before b.conf's problem. */
         ASSERT_TRUE(asprintf(&m, "%s/a.conf:2: CAFile=/nonexistent/ca: No such file or "
                                  "directory", dropins) > 0);
+        ASSERT_STR_EQ(d.messages[1], m);
+        free(m);
+        ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
+                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
         ASSERT_STR_EQ(d.messages[2], m);
 }
 
@@ -1064,7 +1095,31 @@ static void test_ini_quote(void) {
         ASSERT_TRUE(strcmp(d + INI_QUOTE_MAX - 1, "...") == 0);
 }
 
-TEST_MAIN(TEST_CASE(test_defaults),
+/* Issue #16: cross-key problems came last, after the drop-ins' own. */
+static void test_diagnostics_sorted_by_file_and_line(void) {
+        _cleanup_(diag_clearp) ConfigDiagnostics d = {};
+        char *files[] = { (char *) "/e/t.conf", (char *) "/e/t.conf.d/10-a.conf" };
+
+        ASSERT_OK(config_diagnostics_add(&d, "kept first: not a file message"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:5: MaxConnections=lots: not a number"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf.d/10-a.conf:2: Regoin=x: unknown key"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:12: b"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf:3: MaxInterval=1min is shorter"));
+        ASSERT_OK(config_diagnostics_add(&d, "/e/t.conf: cannot open"));
+        ASSERT_OK(config_diagnostics_add(&d, "elsewhere:1: x"));
+        ASSERT_OK(config_diagnostics_sort(&d, 1, files, 2));
+        ASSERT_STR_EQ(d.messages[0], "kept first: not a file message");
+        ASSERT_STR_EQ(d.messages[1], "/e/t.conf: cannot open");
+        ASSERT_STR_EQ(d.messages[2], "/e/t.conf:3: MaxInterval=1min is shorter");
+        ASSERT_STR_EQ(d.messages[3], "/e/t.conf:5: MaxConnections=lots: not a number");
+        ASSERT_STR_EQ(d.messages[4], "/e/t.conf:12: b");
+        ASSERT_STR_EQ(d.messages[5], "/e/t.conf.d/10-a.conf:2: Regoin=x: unknown key");
+        ASSERT_STR_EQ(d.messages[6], "elsewhere:1: x");
+        ASSERT_NULL(d.messages[7]);
+}
+
+TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
+          TEST_CASE(test_defaults),
           TEST_CASE(test_empty_text_is_valid),
           TEST_CASE(test_every_key),
           TEST_CASE(test_region_derives_endpoint),

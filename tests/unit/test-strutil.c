@@ -5,6 +5,15 @@
 #include "test.h"
 #include "util/strutil.h"
 
+static void test_string_distance_for_did_you_mean(void) {
+        ASSERT_INT_EQ(string_distance("Region", "Region"), 0);
+        ASSERT_INT_EQ(string_distance("Regoin", "Region"), 1); /* a swap */
+        ASSERT_INT_EQ(string_distance("OnInstanceFaild", "OnInstanceFailed"), 1);
+        ASSERT_INT_EQ(string_distance("region", "Region"), 0); /* case is ignored */
+        ASSERT_INT_EQ(string_distance("", "Task"), 4);
+        ASSERT_INT_EQ(string_distance("kitten", "sitting"), 3);
+}
+
 static void test_strbuf_append_grows_and_terminates(void) {
         StrBuf b = {};
         char chunk[100];
@@ -128,7 +137,8 @@ static void test_free_secret_accepts_null(void) {
         free_secret(NULL);
 }
 
-TEST_MAIN(TEST_CASE(test_strbuf_append_grows_and_terminates),
+TEST_MAIN(TEST_CASE(test_string_distance_for_did_you_mean),
+          TEST_CASE(test_strbuf_append_grows_and_terminates),
           TEST_CASE(test_strbuf_appendf_formats),
           TEST_CASE(test_strbuf_limit_refuses_without_growing),
           TEST_CASE(test_strbuf_steal_leaves_empty),

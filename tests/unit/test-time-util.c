@@ -158,7 +158,31 @@ static void test_now_usec_moves_forward(void) {
         ASSERT_TRUE(rt > 1577836800ULL * USEC_PER_SEC);
 }
 
-TEST_MAIN(TEST_CASE(test_parse_every_unit),
+/* Issue #16: "6ms 601us" where a person only needs "6.6ms". */
+static void test_format_timespan_human_rounds_to_what_a_person_reads(void) {
+        char b[FORMAT_TIMESPAN_MAX];
+
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 0), "0");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), USEC_INFINITY), "infinity");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 640), "640us");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 6601), "6.6ms");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 6000), "6ms");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 9960), "10ms");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 660400), "660ms");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 999600), "1s");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 1800 * USEC_PER_MSEC), "1.8s");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 1849 * USEC_PER_MSEC), "1.8s");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 42400 * USEC_PER_MSEC), "42s");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 150 * USEC_PER_SEC + 400 * USEC_PER_MSEC),
+                      "2min 30s");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 3 * USEC_PER_HOUR + 5 * USEC_PER_MINUTE + 31 * USEC_PER_SEC),
+                      "3h 6min");
+        ASSERT_STR_EQ(format_timespan_human(b, sizeof(b), 2 * USEC_PER_DAY + 4 * USEC_PER_HOUR + USEC_PER_MINUTE),
+                      "2d 4h");
+}
+
+TEST_MAIN(TEST_CASE(test_format_timespan_human_rounds_to_what_a_person_reads),
+          TEST_CASE(test_parse_every_unit),
           TEST_CASE(test_parse_bare_number_is_seconds),
           TEST_CASE(test_parse_fractions),
           TEST_CASE(test_parse_several_components),
