@@ -131,8 +131,8 @@ bool cmdline_has_flag(const char *cmdline, size_t len, const char *name) {
         return false;
 }
 
-int environ_first_dir(const char *environ, size_t len, const char *name, char **ret) {
-        const char *p = environ, *end = environ + len;
+int environ_first_dir(const char *env, size_t len, const char *name, char **ret) {
+        const char *p = env, *end = env + len;
         size_t name_len = strlen(name);
 
         *ret = NULL;

@@ -60,7 +60,7 @@ int cmdline_option(const char *cmdline, size_t len, const char *name, char short
 bool cmdline_has_flag(const char *cmdline, size_t len, const char *name);
 /* From a /proc/PID/environ image: NAME's value up to its first ':' (systemd lists several
  * directories so), or NULL when unset or empty. Pure, for tests. 0 or -ENOMEM. */
-int environ_first_dir(const char *environ, size_t len, const char *name, char **ret);
+int environ_first_dir(const char *env, size_t len, const char *name, char **ret);
 
 /* Read at most max bytes of path into a NUL-terminated *ret. 0 or -errno. */
 int cli_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

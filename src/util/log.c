@@ -18,7 +18,7 @@ void log_set_stream(FILE *f) {
 }
 
 /* The one place that writes: with prefix "<program>[ <context>]: " or without. */
-static void log_write(bool prefixed, const char *format, va_list ap) {
+_printf_(2, 0) static void log_write(bool prefixed, const char *format, va_list ap) {
         FILE *f = log_stream ?: stderr;
         size_t n = strlen(format);
 

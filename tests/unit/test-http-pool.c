@@ -146,18 +146,9 @@ static void test_body_over_the_cap_is_too_big(void) {
         p = http_pool_free(p);
 }
 
-/* The body buffer grows by malloc() and copy: this makes it fail past a size, to see how
- * the failure is reported. Everything else goes to glibc. */
-extern void *__libc_malloc(size_t n);
-static size_t malloc_fails_from; /* 0: never */
-
-void *malloc(size_t n) {
-        if (malloc_fails_from > 0 && n >= malloc_fails_from) {
-                errno = ENOMEM;
-                return NULL;
-        }
-        return __libc_malloc(n);
-}
+/* The body buffer grows by malloc() and copy: alloc-fail.h makes the big allocations fail,
+ * to see how the failure is reported. */
+#include "alloc-fail.h"
 
 /* Without a cap, a failed allocation was taken for a body over the cap ("ReplyTooLarge"):
  * it is decided from why the write callback stopped now. */
@@ -167,11 +158,13 @@ static void test_failed_allocation_is_not_too_big(void) {
         Result r = {};
         bool ran;
 
+        ALLOC_FAIL_REQUIRE();
         ASSERT_OK(pool_new(&e, &p, 1, 5 * USEC_PER_SEC, 0));
         ASSERT_OK(http_pool_get(p, url("/huge"), NULL, on_response, &r, NULL));
-        malloc_fails_from = HUGE_BODY / 4;
+        alloc_fail_min_size = HUGE_BODY / 4;
+        alloc_fail_after = 0;
         ran = test_run_until(e, &r.done);
-        malloc_fails_from = 0;
+        alloc_fail_reset();
         ASSERT_TRUE(ran);
         ASSERT_INT_EQ(r.failure, HTTP_FAILURE_OTHER);
         ASSERT_STR_EQ(r.error, "out of memory for the reply body");

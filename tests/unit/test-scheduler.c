@@ -7,21 +7,7 @@
 #include "test.h"
 #include "watch/scheduler.h"
 
-/* Allocation failure on demand: glibc's own allocator under these names, or NULL. */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-static bool fail_allocations;
-
-void *malloc(size_t n) {
-        return fail_allocations ? NULL : __libc_malloc(n);
-}
-void *calloc(size_t n, size_t size) {
-        return fail_allocations ? NULL : __libc_calloc(n, size);
-}
-void *realloc(void *p, size_t n) {
-        return fail_allocations ? NULL : __libc_realloc(p, n);
-}
+#include "alloc-fail.h"
 
 typedef struct Fixture {
         sd_event *event;
@@ -147,13 +133,14 @@ static void test_a_poll_that_may_not_start_spends_no_token(void) {
 static void test_the_budget_holds_polls_back_and_its_timer_lets_them_go(void) {
         usec_t start;
 
+        ALLOC_FAIL_REQUIRE();
         setup(2); /* burst of 2, then one every 500 ms */
         for (size_t i = 0; i < 3; i++)
                 scheduler_enqueue(F.s, &F.entries[i]);
         start = now_usec(CLOCK_MONOTONIC);
-        fail_allocations = true;
+        alloc_fail_after = 0;
         scheduler_pump(F.s);
-        fail_allocations = false;
+        alloc_fail_reset();
         ASSERT_INT_EQ(F.n_due, 2);
         ASSERT_INT_EQ(scheduler_n_queued(F.s), 1);
 
@@ -166,12 +153,13 @@ static void test_the_budget_holds_polls_back_and_its_timer_lets_them_go(void) {
 /* Room reserved with the tasks: planning their polls cannot fail, so no task is left
  * without a next poll however short memory is. */
 static void test_reserved_room_makes_planning_infallible(void) {
+        ALLOC_FAIL_REQUIRE();
         setup(1000);
         ASSERT_OK(scheduler_reserve(F.s, 3));
-        fail_allocations = true;
+        alloc_fail_after = 0;
         for (size_t i = 0; i < 3; i++)
                 scheduler_plan(F.s, &F.entries[i], (i + 1) * 10 * USEC_PER_MSEC);
-        fail_allocations = false;
+        alloc_fail_reset();
         ASSERT_INT_EQ(scheduler_n_planned(F.s), 3);
         ASSERT_INT_EQ(scheduler_n_queued(F.s), 0);
         ASSERT_TRUE(run_until_due(3, 5 * USEC_PER_SEC));
@@ -180,10 +168,11 @@ static void test_reserved_room_makes_planning_infallible(void) {
 
 /* Without reserved room and without memory, the poll goes now rather than never. */
 static void test_planning_without_room_polls_now(void) {
+        ALLOC_FAIL_REQUIRE();
         setup(1000);
-        fail_allocations = true;
+        alloc_fail_after = 0;
         scheduler_plan(F.s, &F.entries[0], 10 * USEC_PER_SEC);
-        fail_allocations = false;
+        alloc_fail_reset();
         ASSERT_INT_EQ(scheduler_n_planned(F.s), 0);
         ASSERT_INT_EQ(scheduler_n_queued(F.s), 1);
         scheduler_pump(F.s);

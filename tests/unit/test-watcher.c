@@ -10,30 +10,7 @@
 #include "src/watch/watcher-private.h"
 #include "test.h"
 
-/* Allocation failure on demand: the fail_after-th allocation from now on, and every one
- * after it, gets NULL (glibc's allocator under these names otherwise). */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-static long fail_after = -1;
-
-static bool allocation_fails(void) {
-        if (fail_after < 0)
-                return false;
-        if (fail_after == 0)
-                return true;
-        fail_after--;
-        return false;
-}
-void *malloc(size_t n) {
-        return allocation_fails() ? NULL : __libc_malloc(n);
-}
-void *calloc(size_t n, size_t size) {
-        return allocation_fails() ? NULL : __libc_calloc(n, size);
-}
-void *realloc(void *p, size_t n) {
-        return allocation_fails() ? NULL : __libc_realloc(p, n);
-}
+#include "alloc-fail.h"
 
 typedef struct Fixture {
         sd_event *event;
@@ -114,6 +91,7 @@ static void test_a_failed_reload_changes_nothing(void) {
         int r = -ENOMEM;
         long k;
 
+        ALLOC_FAIL_REQUIRE();
         setup();
         ASSERT_OK(watcher_apply_config(F.w, a, false));
         pool = F.w->ctx.poller;
@@ -124,9 +102,9 @@ static void test_a_failed_reload_changes_nothing(void) {
         for (k = 0; k < 10000 && r < 0; k++) {
                 WatcherPlan *p = NULL;
 
-                fail_after = k;
+                alloc_fail_after = k;
                 r = watcher_plan_config(F.w, b, &p);
-                fail_after = -1;
+                alloc_fail_reset();
                 if (r < 0) {
                         ASSERT_INT_EQ(r, -ENOMEM);
                         assert_still_config_a(pool, t1, t2);

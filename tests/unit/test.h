@@ -14,6 +14,14 @@ typedef struct TestCase {
 } TestCase;
 
 extern int test_failures_in_case;
+extern const char *test_skip_reason;
+
+/* The case cannot run in this build (say why): TAP "ok N - name # SKIP why". */
+#define TEST_SKIP(why)                                                                         \
+        do {                                                                                   \
+                test_skip_reason = (why);                                                      \
+                return;                                                                        \
+        } while (0)
 
 #define TEST_FAIL_(fmt, ...)                                                                   \
         do {                                                                                   \
@@ -62,9 +70,13 @@ static inline int test_run(const TestCase *cases, size_t n) {
         printf("1..%zu\n", n);
         for (size_t i = 0; i < n; i++) {
                 test_failures_in_case = 0;
+                test_skip_reason = NULL;
                 cases[i].func();
                 bool ok = test_failures_in_case == 0;
-                printf("%s %zu - %s\n", ok ? "ok" : "not ok", i + 1, cases[i].name);
+                if (ok && test_skip_reason)
+                        printf("ok %zu - %s # SKIP %s\n", i + 1, cases[i].name, test_skip_reason);
+                else
+                        printf("%s %zu - %s\n", ok ? "ok" : "not ok", i + 1, cases[i].name);
                 if (!ok)
                         failed++;
         }
@@ -73,6 +85,7 @@ static inline int test_run(const TestCase *cases, size_t n) {
 
 #define TEST_MAIN(...)                                                                         \
         int test_failures_in_case;                                                             \
+        const char *test_skip_reason;                                                          \
         int main(void) {                                                                       \
                 static const TestCase cases[] = { __VA_ARGS__ };                               \
                 return test_run(cases, sizeof(cases) / sizeof(cases[0]));                      \
