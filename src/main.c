@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <curl/curl.h>
 
@@ -103,6 +104,13 @@ static int run(const DaemonOptions *o) {
 int main(int argc, char **argv) {
         DaemonOptions o;
         int r;
+
+        /* Before anything holds a secret: a process of our user (a hook) must not read our
+         * environ or memory through /proc or ptrace, and a crash must not dump a core with
+         * the secret in it. Non-dumpable makes /proc/<pid>/ root's; exec() of a hook resets
+         * it there. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                (void) log_full(LOG_LEVEL_WARNING, errno, "cannot make the process non-dumpable, continuing: %m");
 
         r = parse_argv(argc, argv, &o);
         if (r <= 0)

@@ -30,7 +30,7 @@ typedef struct AckReply {
         char *code;       /* API error code, or a short name for transport failures */
         char *message;    /* API error message, transport error, or why the reply was refused */
         char *request_id;
-        usec_t retry_after; /* the server's x-acs-retry-after, 0 if none */
+        usec_t retry_after; /* the server's x-acs-retry-after, 0 if none, USEC_INFINITY if beyond it */
         /* Borrowed, valid while the reply is delivered: */
         const char *canonical_request_hash; /* the signed request's (SignatureDoesNotMatch) */
         const char *body; /* as received, NUL-terminated; "" without a response */

@@ -27,7 +27,8 @@ typedef int (*IniErrorCallback)(const char *filename, unsigned line, const char 
 int ini_parse(const char *text, size_t len, const char *filename, IniCallback on_assignment,
               IniErrorCallback on_error, void *userdata);
 
-/* A copy of s fit to quote in a diagnostic: control characters as \xNN, truncated with "..."
+/* A copy of s fit to quote in a diagnostic: control characters and bytes that are not valid
+ * UTF-8 as \xNN, C1 controls and bidirectional overrides as \uNNNN, truncated with "..."
  * past INI_QUOTE_MAX bytes. NULL on OOM. */
 #define INI_QUOTE_MAX 128
 char *ini_quote(const char *s);

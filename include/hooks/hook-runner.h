@@ -88,7 +88,10 @@ typedef void (*HookOutputCallback)(HookRunner *r, const char *event_key, const c
 
 /* Blocks SIGCHLD in the calling thread (sd-event's child sources need it; the hooks
  * themselves start with an empty signal mask). config is copied. Events hook-finished,
- * hook-failed and hook-timed-out go to sink; output lines go to the journal as hook-output. */
+ * hook-failed and hook-timed-out go to sink; output lines go to the journal as hook-output.
+ * Makes the process a child subreaper (PR_SET_CHILD_SUBREAPER) and takes every child of it
+ * that is not a running hook for a hook's leftover: killed when a hook exits, and with all
+ * descendants when the runner is freed. So the process must start no other children. */
 int hook_runner_new(HookRunner **ret, sd_event *event, EventSink *sink, const HookConfig *config);
 /* SIGTERM (and SIGCONT) to the process group of every running hook; drops queued runs
  * without calling on_done. */

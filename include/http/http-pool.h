@@ -17,7 +17,7 @@ typedef enum HttpFailure {
         HTTP_FAILURE_CONNECT, /* resolve / connect / reset before a response */
         HTTP_FAILURE_TLS,     /* handshake or certificate verification */
         HTTP_FAILURE_TIMEOUT, /* the request took longer than its timeout */
-        HTTP_FAILURE_TOO_BIG, /* the body passed the cap */
+        HTTP_FAILURE_TOO_BIG, /* the body passed the cap, or a header libcurl's 100 KiB */
         HTTP_FAILURE_OTHER,   /* anything else libcurl reports (truncated reply, no memory
                                * for the body, ...) */
 } HttpFailure;

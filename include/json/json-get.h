@@ -20,5 +20,10 @@ yajl_val json_member_array(yajl_val obj, const char *key);
  * when outside the range. */
 int json_get_integer(yajl_val v, long long min, long long max, long long *ret);
 
+/* Whether v is a number written as an integer ("-"? digits) that yajl could not hold in a
+ * long long: an integer too large for 64 bits, not a fraction, though YAJL_IS_INTEGER is
+ * false for both. */
+bool json_is_huge_integer(yajl_val v);
+
 /* v as a boolean into *ret; -EDOM when it is not true or false. */
 int json_get_bool(yajl_val v, bool *ret);

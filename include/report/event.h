@@ -95,6 +95,12 @@ void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata);
 /* Unit tests keep their events out of whatever journal the machine runs. */
 void event_sink_set_journal(EventSink *s, bool enable);
 
+/* A message longer than this many bytes (the server's text quoted in it: a 200 KB
+ * error.message) is cut there, at a character boundary, and ends with "... [N more bytes
+ * cut]" in MESSAGE=, on the stream, for the capture and the listeners alike. The fields keep
+ * their whole value: ERROR_MESSAGE= has the full text. */
+#define EVENT_MESSAGE_MAX 4096
+
 void event_emit(EventSink *s, const Event *e);
 /* Only the readable line, on `also` when there is one (stderr that is not the journal): for
  * what sends its own journal entry with fields an Event lacks (a hook's output lines). No

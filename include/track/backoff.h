@@ -22,5 +22,6 @@ usec_t backoff_poll_delay(const BackoffPolicy *p, unsigned unchanged);
 usec_t backoff_error_delay(const BackoffPolicy *p, unsigned failures);
 
 /* After throttling: at least the server's retry-after (0 if none), plus up to a quarter of
- * it as jitter, and never less than the error backoff. */
+ * it as jitter, and never less than the error backoff; never more than max_interval, however
+ * long the server asks to wait. */
 usec_t backoff_throttle_delay(const BackoffPolicy *p, unsigned failures, usec_t retry_after);

@@ -18,18 +18,30 @@ static const char *response_header(const HttpResponse *resp, size_t i) {
         return resp->headers && i < resp->n_headers ? resp->headers[i] : NULL;
 }
 
-/* x-acs-retry-after in milliseconds, -1 if absent or unparsable. */
-static long parse_retry_after_ms(const char *v) {
-        char *end;
-        long ms;
+/* x-acs-retry-after (milliseconds) as a span, 0 if absent or not a plain decimal number.
+ * Digits only, not strtol(): that takes signs, and a value times 1000 can wrap (18446744073709552
+ * ms wrapped to 384 us). A value too large for usec_t saturates at USEC_INFINITY: the server asks
+ * for a very long wait, which the backoff clamps to MaxInterval=. */
+static usec_t parse_retry_after(const char *v) {
+        const usec_t max_ms = USEC_INFINITY / USEC_PER_MSEC;
+        bool overflow = false;
+        usec_t ms = 0;
+        const char *p;
 
         if (!v)
-                return -1;
-        errno = 0;
-        ms = strtol(v, &end, 10);
-        if (errno || end == v || ms < 0)
-                return -1;
-        return ms;
+                return 0;
+        v += strspn(v, " \t");
+        for (p = v; *p >= '0' && *p <= '9'; p++) {
+                unsigned digit = (unsigned) (*p - '0');
+
+                if (overflow || ms > (max_ms - digit) / 10)
+                        overflow = true; /* keep reading: trailing junk still voids it */
+                else
+                        ms = ms * 10 + digit;
+        }
+        if (p == v || p[strspn(p, " \t")] != '\0')
+                return 0;
+        return overflow ? USEC_INFINITY : ms * USEC_PER_MSEC;
 }
 
 /* API messages can be long (SignatureDoesNotMatch quotes the string to sign): keep logs
@@ -66,9 +78,9 @@ static bool code_is_auth(const char *code) {
         return false;
 }
 
-static AckReplyKind classify_error(long status, const char *code, long retry_after_ms) {
+static AckReplyKind classify_error(long status, const char *code, usec_t retry_after) {
         /* Throttling first: any positive retry-after means "wait", whatever the status. */
-        if (status == 429 || contains(code, "Throttling") || retry_after_ms > 0)
+        if (status == 429 || contains(code, "Throttling") || retry_after > 0)
                 return ACK_REPLY_THROTTLED;
         /* We sign every poll with a fresh nonce, so a "used" nonce is our own request sent
          * twice: libcurl re-sends by itself when a reused connection dies before the reply.
@@ -78,7 +90,9 @@ static AckReplyKind classify_error(long status, const char *code, long retry_aft
         /* InvalidAccessKeyId.NotFound is a 404 too, and no statement about the task. */
         if (code_is_auth(code) || status == 401 || status == 403)
                 return ACK_REPLY_AUTH_ERROR;
-        if (status == 404 || contains(code, "NotFound"))
+        /* Only a 4xx is a statement about the task: a 5xx with a *NotFound* code (503
+         * ServiceNotFound) is the service failing, and must not end a wait as "not found". */
+        if (status >= 400 && status < 500 && (status == 404 || contains(code, "NotFound")))
                 return ACK_REPLY_NOT_FOUND;
         if (status >= 500)
                 return ACK_REPLY_SERVER_ERROR;
@@ -139,9 +153,10 @@ static int classify_success(const char *task_id, const HttpResponse *resp, const
 
 int ack_reply_classify(const char *task_id, const HttpResponse *resp, AckReply *ret) {
         const char *request_id = response_header(resp, ACK_HEADER_REQUEST_ID);
-        long retry_after_ms = parse_retry_after_ms(response_header(resp, ACK_HEADER_RETRY_AFTER));
+        usec_t retry_after = parse_retry_after(response_header(resp, ACK_HEADER_RETRY_AFTER));
         AckReply o = {
                 .http_status = resp->status,
+                .retry_after = retry_after,
                 .body = resp->body ? resp->body : "",
                 .body_len = resp->body ? resp->body_len : 0,
                 .duration = resp->duration,
@@ -159,14 +174,11 @@ int ack_reply_classify(const char *task_id, const HttpResponse *resp, AckReply *
 
                 /* An unreadable error body (HTML from a proxy) still has its status. */
                 (void) api_error_parse(resp->body, resp->body_len, &e);
-                o.kind = classify_error(resp->status, e ? e->code : NULL, retry_after_ms);
+                o.kind = classify_error(resp->status, e ? e->code : NULL, retry_after);
                 r = set_strings(&o, e ? e->code : NULL, e ? e->message : NULL,
                                 request_id ? request_id : e ? e->request_id : NULL);
                 api_error_free(e);
         }
-        if (retry_after_ms > 0)
-                o.retry_after = (usec_t) retry_after_ms * USEC_PER_MSEC;
-
         if (r < 0) {
                 ack_reply_done(&o);
                 return r;
@@ -177,9 +189,9 @@ int ack_reply_classify(const char *task_id, const HttpResponse *resp, AckReply *
 
 int ack_reply_known(const HttpResponse *resp, uint64_t hash, AckReply *ret) {
         const char *request_id = response_header(resp, ACK_HEADER_REQUEST_ID);
-        long retry_after_ms = parse_retry_after_ms(response_header(resp, ACK_HEADER_RETRY_AFTER));
         AckReply o = {
                 .kind = ACK_REPLY_OK,
+                .retry_after = parse_retry_after(response_header(resp, ACK_HEADER_RETRY_AFTER)),
                 .unchanged = true,
                 .http_status = resp->status,
                 .body = resp->body,
@@ -193,8 +205,6 @@ int ack_reply_known(const HttpResponse *resp, uint64_t hash, AckReply *ret) {
                 if (!o.request_id)
                         return -ENOMEM;
         }
-        if (retry_after_ms > 0)
-                o.retry_after = (usec_t) retry_after_ms * USEC_PER_MSEC;
         *ret = o;
         return 0;
 }

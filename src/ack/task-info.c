@@ -186,7 +186,10 @@ static int decode_text(yajl_val v, FieldKind kind, char **slot, const char *path
         else if (kind == FIELD_TEXT_OR_INT && YAJL_IS_INTEGER(v)) {
                 (void) snprintf(buf, sizeof buf, "%lld", YAJL_GET_INTEGER(v));
                 s = strdup(buf);
-        } else if (kind == FIELD_TEXT_OR_INT && YAJL_IS_NUMBER(v))
+        } else if (kind == FIELD_TEXT_OR_INT && json_is_huge_integer(v))
+                return json_fail(reason, "at %s: expected a string or an integer, got an integer "
+                                    "too large for 64 bits", path);
+        else if (kind == FIELD_TEXT_OR_INT && YAJL_IS_NUMBER(v))
                 return json_fail(reason, "at %s: expected a string or an integer, got a non-integer "
                                     "number", path);
         else

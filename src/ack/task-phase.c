@@ -21,7 +21,9 @@ static bool ascii_caseeq(const char *a, const char *b) {
 
 TaskPhase task_phase_from_state(const char *state) {
         /* "canceling" is not documented; it is accepted beside "cancelling" because the API
-         * spells the terminal state "canceled". */
+         * spells the terminal state "canceled". "timeout" is final and not a success, as
+         * Alibaba's own ACK tooling treats it: a failure, reported with the word itself in
+         * TASK_STATE=. */
         static const struct {
                 const char *name;
                 TaskPhase phase;
@@ -31,7 +33,7 @@ TaskPhase task_phase_from_state(const char *state) {
                 { "pausing", TASK_PHASE_PAUSED },      { "paused", TASK_PHASE_PAUSED },
                 { "resuming", TASK_PHASE_PAUSED },     { "cancelling", TASK_PHASE_PAUSED },
                 { "canceling", TASK_PHASE_PAUSED },    { "canceled", TASK_PHASE_CANCELED },
-                { "cancelled", TASK_PHASE_CANCELED },
+                { "cancelled", TASK_PHASE_CANCELED },  { "timeout", TASK_PHASE_FAILED },
         };
 
         if (!state)

@@ -1,6 +1,8 @@
 /* A generic reader of systemd-style INI text: [Section] headers, Key=Value, comment lines. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,41 @@ static char *trim(char *s) {
         return s;
 }
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes), its code point in *ret;
+ * 0 for a byte that starts none: stray continuation bytes, overlong forms, surrogates,
+ * beyond U+10FFFF, or cut short. */
+static size_t utf8_sequence(const unsigned char *s, size_t n, uint32_t *ret) {
+        size_t len;
+        uint32_t cp, min;
+
+        if (s[0] < 0xc2 || s[0] > 0xf4)
+                return 0;
+        if (s[0] < 0xe0)
+                len = 2, cp = s[0] & 0x1f, min = 0x80;
+        else if (s[0] < 0xf0)
+                len = 3, cp = s[0] & 0x0f, min = 0x800;
+        else
+                len = 4, cp = s[0] & 0x07, min = 0x10000;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret = cp;
+        return len;
+}
+
+/* Characters a terminal acts on rather than shows: C1 controls, and the bidirectional
+ * overrides and isolates that make a line read differently than it is. */
+static bool is_invisible_control(uint32_t cp) {
+        return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+               (cp >= 0x2066 && cp <= 0x2069);
+}
+
 char *ini_quote(const char *s) {
         size_t n = strlen(s);
         bool truncated = n > INI_QUOTE_MAX;
@@ -41,12 +78,26 @@ char *ini_quote(const char *s) {
         char *p = buf;
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char) s[i];
+                uint32_t cp;
+                size_t len;
+
                 if (c == '\\')
                         p = stpcpy(p, "\\\\");
                 else if (c < 0x20 || c == 0x7f)
                         p += sprintf(p, "\\x%02x", c);
-                else
+                else if (c < 0x80)
                         *p++ = (char) c;
+                else if ((len = utf8_sequence((const unsigned char *) s + i, n - i, &cp)) == 0)
+                        /* Not text: a raw byte would garble the terminal or the journal. */
+                        p += sprintf(p, "\\x%02x", c);
+                else if (is_invisible_control(cp)) {
+                        p += sprintf(p, "\\u%04" PRIx32, cp);
+                        i += len - 1;
+                } else {
+                        memcpy(p, s + i, len);
+                        p += len;
+                        i += len - 1;
+                }
         }
         if (truncated)
                 p = stpcpy(p, "...");

@@ -58,6 +58,8 @@ struct HookRunner {
         HookConfig config;
         RunList queued, running, finished;
         sd_event_source *pump; /* defer: starts runs and frees finished ones, from the loop */
+        pid_t *leftovers; /* killed hooks' leftovers, parents first, for the pump to reap */
+        size_t n_leftovers;
         bool journal;
         HookDoneCallback on_done;
         void *on_done_userdata;

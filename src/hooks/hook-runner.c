@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "hook-internal.h"
 #include "hook-spawn.h"
+#include "util/process-tree.h"
 #include "util/strutil.h"
 
 static void list_append(RunList *l, HookRun *run) {
@@ -55,6 +57,81 @@ static usec_t usec_add(usec_t a, usec_t b) {
 
 static void runner_wake(HookRunner *r) {
         (void) sd_event_source_set_enabled(r->pump, SD_EVENT_ONESHOT);
+}
+
+/* ---- what hooks leave behind ------------------------------------------------------------ */
+
+/* A process that calls setsid() leaves its hook's process group, so kill(-pgid) misses it.
+ * As a child subreaper (hook_runner_new()) the daemon inherits every orphan of its hooks:
+ * what descends from the daemon outside the running hooks' trees is a hook's leftover. */
+static void runner_kill_leftovers(HookRunner *r) {
+        _cleanup_(freep) pid_t *killed = NULL;
+        pid_t skip[r->running.n + 1];
+        size_t n = 0;
+        pid_t *m;
+        int k;
+
+        for (HookRun *run = r->running.head; run; run = run->next)
+                skip[n++] = run->pid;
+        k = process_tree_kill(getpid(), skip, n, &killed);
+        if (k <= 0)
+                return;
+        /* Reaped from the pump, not here: they are dead (SIGKILL) but maybe not yet gone. */
+        m = reallocarray(r->leftovers, r->n_leftovers + (size_t) k, sizeof(*m));
+        if (!m) {
+                process_tree_reap(killed, (size_t) k);
+                return;
+        }
+        memcpy(m + r->n_leftovers, killed, (size_t) k * sizeof(*m));
+        r->leftovers = m;
+        r->n_leftovers += (size_t) k;
+        runner_wake(r);
+}
+
+static void runner_reap_leftovers(HookRunner *r) {
+        process_tree_reap(r->leftovers, r->n_leftovers);
+        free(r->leftovers);
+        r->leftovers = NULL;
+        r->n_leftovers = 0;
+}
+
+/* The daemon stops: every process of its hooks, in whatever session, gets SIGTERM and up to
+ * the kill grace (at most 10 s, within the unit's TimeoutStopSec=) to end; what is left then
+ * is killed. A bounded wait on SIGCHLD, after the event loop is gone. */
+static void runner_stop_all(HookRunner *r) {
+        usec_t grace = r->config.kill_grace < 10 * USEC_PER_SEC ? r->config.kill_grace : 10 * USEC_PER_SEC;
+        usec_t deadline = usec_add(now_usec(CLOCK_MONOTONIC), grace);
+        pid_t self = getpid();
+        sigset_t chld;
+
+        for (HookRun *run = r->running.head; run; run = run->next) {
+                (void) kill(-run->pid, SIGTERM);
+                (void) kill(-run->pid, SIGCONT);
+        }
+        (void) process_tree_signal(self, NULL, 0, SIGTERM);
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        for (;;) {
+                _cleanup_(freep) pid_t *left = NULL;
+                usec_t now = now_usec(CLOCK_MONOTONIC), wait;
+                int n = process_tree_descendants(self, NULL, 0, &left);
+                bool any = false;
+
+                for (int i = 0; i < n; i++) {
+                        pid_t w = waitpid(left[i], NULL, WNOHANG);
+                        if (w == 0 || (w < 0 && errno == ECHILD))
+                                any = true; /* alive, or not ours (yet) */
+                }
+                if (n <= 0 || !any || now >= deadline)
+                        break;
+                wait = deadline - now < 100 * USEC_PER_MSEC ? deadline - now : 100 * USEC_PER_MSEC;
+                (void) sigtimedwait(&chld, NULL, &(struct timespec) {
+                        .tv_sec = (time_t) (wait / USEC_PER_SEC),
+                        .tv_nsec = (long) (wait % USEC_PER_SEC) * 1000,
+                });
+        }
+        runner_reap_leftovers(r);
+        (void) process_tree_kill(self, NULL, 0, NULL);
 }
 
 /* ---- finishing a run --------------------------------------------------------------------- */
@@ -144,8 +221,10 @@ static int run_on_exit(sd_event_source *s, const siginfo_t *si, void *userdata) 
         HookRunResult *res = &run->job->results[run->index];
 
         /* What the hook left behind in its group goes with it, as with systemd's
-         * KillMode=control-group; the leader is still a zombie, so the group id is ours. */
+         * KillMode=control-group; the leader is still a zombie, so the group id is ours.
+         * So does what left the group with setsid(): its orphans are ours by now. */
         (void) kill(-run->pid, SIGKILL);
+        runner_kill_leftovers(run->runner);
 
         if (si->si_code == CLD_EXITED)
                 res->exit_status = si->si_status;
@@ -222,6 +301,7 @@ static int run_start(HookRun *run) {
 static int runner_on_pump(sd_event_source *s, void *userdata) {
         HookRunner *r = userdata;
 
+        runner_reap_leftovers(r);
         while (r->finished.head) {
                 HookRun *run = r->finished.head;
                 list_remove(&r->finished, run);
@@ -249,6 +329,11 @@ int hook_runner_new(HookRunner **ret, sd_event *event, EventSink *sink, const Ho
         _cleanup_(hook_runner_freep) HookRunner *r = NULL;
         sigset_t chld;
         int k;
+
+        /* Orphans of our hooks (setsid() and exit) become our children, not init's: so we
+         * find and kill them (runner_kill_leftovers()). */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+                return -errno;
 
         /* sd_event_add_child() refuses to work (-EBUSY) unless SIGCHLD is blocked. */
         sigemptyset(&chld);
@@ -289,12 +374,7 @@ static void list_free(RunList *l) {
 HookRunner *hook_runner_free(HookRunner *r) {
         if (!r)
                 return NULL;
-        for (HookRun *run = r->running.head; run; run = run->next) {
-                (void) kill(-run->pid, SIGTERM);
-                (void) kill(-run->pid, SIGCONT);
-        }
-        for (HookRun *run = r->running.head; run; run = run->next)
-                (void) waitpid(run->pid, NULL, WNOHANG); /* reap what died already */
+        runner_stop_all(r);
         list_free(&r->running);
         list_free(&r->queued);
         list_free(&r->finished);

@@ -24,6 +24,7 @@ struct HttpRequest {
         size_t send_len;
         const char *const *response_headers; /* the caller's, see HttpRequestOptions */
         int write_error; /* why request_on_data() aborted the transfer: -EFBIG, -ENOMEM */
+        bool headers_done; /* the blank line after the response headers was received */
         HttpCallback cb;
         void *userdata;
         usec_t started;
@@ -192,6 +193,22 @@ static size_t request_on_data(char *data, size_t size, size_t n, void *userdata)
         return len;
 }
 
+static size_t request_on_header(char *data, size_t size, size_t n, void *userdata) {
+        HttpRequest *req = userdata;
+        size_t len = size * n;
+
+        if ((len == 2 && data[0] == '\r' && data[1] == '\n') || (len == 1 && data[0] == '\n'))
+                req->headers_done = true;
+        return len;
+}
+
+/* libcurl refuses a header line over CURL_MAX_HTTP_HEADER (100 KiB) with CURLE_OUT_OF_MEMORY,
+ * which is a broken or hostile server, not our memory: told apart by the headers not being
+ * complete and our own write callback not having failed. */
+static bool header_too_big(const HttpRequest *req, CURLcode c) {
+        return c == CURLE_OUT_OF_MEMORY && req->write_error == 0 && !req->headers_done;
+}
+
 static HttpFailure failure_from_curl(CURLcode c, int write_error) {
         switch (c) {
         case CURLE_OK:
@@ -317,7 +334,8 @@ static void request_finish(HttpRequest *req, CURLcode code) {
         HttpPool *p = req->pool;
         const char *values[HTTP_RESPONSE_HEADERS_MAX] = {};
         HttpResponse resp = {
-                .failure = failure_from_curl(code, req->write_error),
+                .failure = header_too_big(req, code) ? HTTP_FAILURE_TOO_BIG
+                                                     : failure_from_curl(code, req->write_error),
                 .headers = values,
                 .duration = now_usec(CLOCK_MONOTONIC) - req->started,
         };
@@ -335,6 +353,8 @@ static void request_finish(HttpRequest *req, CURLcode code) {
                 resp.body_len = req->body.len;
                 for (size_t i = 0; i < resp.n_headers; i++)
                         values[i] = response_header(req->easy, req->response_headers[i]);
+        } else if (header_too_big(req, code)) {
+                resp.error = "a response header is larger than the limit (100 KiB)";
         } else if (resp.failure == HTTP_FAILURE_TOO_BIG) {
                 resp.error = "reply body larger than the limit";
         } else if (code == CURLE_WRITE_ERROR && req->write_error == -ENOMEM) {
@@ -499,10 +519,12 @@ static int request_configure(HttpRequest *req, const char *url, const HttpReques
         SET(CURLOPT_PRIVATE, (char *) req);
         SET(CURLOPT_HTTPHEADER, req->headers);
         SET(CURLOPT_WRITEDATA, req);
+        SET(CURLOPT_HEADERDATA, req);
         SET(CURLOPT_ERRORBUFFER, req->errbuf);
         if (configured)
                 return 0;
         SET(CURLOPT_WRITEFUNCTION, request_on_data);
+        SET(CURLOPT_HEADERFUNCTION, request_on_header);
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_PROTOCOLS_STR,
             o->allow_plain_http || ro->allow_plain_http ? "http,https" : "https");

@@ -39,6 +39,15 @@ int json_get_integer(yajl_val v, long long min, long long max, long long *ret) {
         return 0;
 }
 
+bool json_is_huge_integer(yajl_val v) {
+        const char *r;
+
+        if (!v || !YAJL_IS_NUMBER(v) || YAJL_IS_INTEGER(v) || !v->u.number.r)
+                return false;
+        r = v->u.number.r + (v->u.number.r[0] == '-');
+        return *r != '\0' && strspn(r, "0123456789") == strlen(r);
+}
+
 int json_get_bool(yajl_val v, bool *ret) {
         if (!v || (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)))
                 return -EDOM;

@@ -284,7 +284,31 @@ void event_sink_print(EventSink *s, const Event *e) {
                 event_print_line(s->also, e);
 }
 
+/* m cut to EVENT_MESSAGE_MAX bytes, not inside a UTF-8 sequence, with a marker; NULL on OOM. */
+static char *message_cut(const char *m, size_t len, bool full_in_field) {
+        size_t n = EVENT_MESSAGE_MAX;
+        char *r;
+
+        while (n > 0 && ((unsigned char) m[n] & 0xc0) == 0x80)
+                n--;
+        if (asprintf(&r, "%.*s... [%zu more bytes cut%s]", (int) n, m, len - n,
+                     full_in_field ? "; ERROR_MESSAGE= has the whole error" : "") < 0)
+                return NULL;
+        return r;
+}
+
 void event_emit(EventSink *s, const Event *e) {
+        _cleanup_(freep) char *cut = NULL;
+        Event shortened;
+        size_t len = e->message ? strlen(e->message) : 0;
+
+        if (len > EVENT_MESSAGE_MAX) {
+                /* On OOM the kind's name stands in: better than the whole text. */
+                cut = message_cut(e->message, len, e->error_message != NULL);
+                shortened = *e;
+                shortened.message = cut;
+                e = &shortened;
+        }
         if (s->capture)
                 s->capture(e, s->capture_userdata);
         for (size_t i = 0; i < s->n_listeners; i++)

@@ -39,8 +39,16 @@ usec_t backoff_error_delay(const BackoffPolicy *p, unsigned failures) {
 }
 
 usec_t backoff_throttle_delay(const BackoffPolicy *p, unsigned failures, usec_t retry_after) {
-        usec_t backoff = backoff_error_delay(p, failures);
-        usec_t server = retry_after + random_range(0, retry_after / 4);
+        usec_t backoff = backoff_error_delay(p, failures), server;
 
+        /* Capped: a server asking for 3600000000 ms would silence a task for weeks. At the
+         * cap the jitter goes downwards, so throttled tasks still do not retry in lockstep. */
+        if (retry_after >= p->max_interval)
+                server = random_range(p->max_interval - p->max_interval / 4, p->max_interval);
+        else {
+                server = retry_after + random_range(0, retry_after / 4);
+                if (server > p->max_interval)
+                        server = p->max_interval;
+        }
         return server > backoff ? server : backoff;
 }

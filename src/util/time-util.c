@@ -109,10 +109,16 @@ static int parse_component(const char **p, usec_t *ret) {
         if (!digits)
                 return -EINVAL;
 
+        const char *number_end = s;
         s = skip_space(s);
+        const char *unit_start = s;
         r = parse_unit(&s, &unit);
         if (r < 0)
                 return r;
+        /* A number without a unit ends only at a blank or the end: "1.5.5s" is an error,
+         * not 1.5 s plus .5 s. */
+        if (s == unit_start && *number_end != '\0' && skip_space(number_end) == number_end)
+                return -EINVAL;
 
         if (whole > UINT64_MAX / unit)
                 return -ERANGE;

@@ -1,6 +1,7 @@
 /* The one parser of endpoint URLs: config, the ACK client and the CLI share it. */
 #include "util/url.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,16 @@ static int authority_check(const char *rest, size_t n, const char **ret_why) {
 
         if (n > 0 && rest[0] == '[') { /* IPv6 literal */
                 const char *end = memchr(rest, ']', n);
-                if (!end || end == rest + 1 ||
-                    strspn(rest + 1, "0123456789abcdefABCDEF:.") != (size_t) (end - rest - 1))
+                char literal[INET6_ADDRSTRLEN];
+                struct in6_addr a;
+                size_t len = end ? (size_t) (end - rest - 1) : 0;
+
+                /* inet_pton(), not a character class: "[1.2.3.4]" is no IPv6 address. */
+                if (!end || len == 0 || len >= sizeof(literal))
+                        return fail(ret_why, "invalid IPv6 address");
+                memcpy(literal, rest + 1, len);
+                literal[len] = '\0';
+                if (inet_pton(AF_INET6, literal, &a) != 1)
                         return fail(ret_why, "invalid IPv6 address");
                 i = (size_t) (end - rest) + 1;
         } else

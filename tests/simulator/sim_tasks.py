@@ -13,7 +13,7 @@ TZ = datetime.timezone(datetime.timedelta(hours=8))
 FAULTS = {"throttle", "error", "reset", "stall", "truncated", "short_body", "huge", "deep",
           "nul", "wrong_types", "other_task", "not_found", "html", "expired_signature"}
 STEP_CONTROL_KEYS = {"polls", "seconds", "hold", "fault", "reply_extra"}
-TERMINAL = {"success", "fail", "failed", "canceled", "cancelled"}
+TERMINAL = {"success", "fail", "failed", "canceled", "cancelled", "timeout"}
 
 
 def iso8601(epoch):

@@ -25,6 +25,18 @@ static AckReply classify(long status, const char *body, long retry_after_ms) {
         return o;
 }
 
+static AckReply classify_retry_after(long status, const char *body, const char *retry_after) {
+        const char *headers[_ACK_HEADER_MAX] = { [ACK_HEADER_RETRY_AFTER] = retry_after };
+        HttpResponse resp = { .failure = HTTP_OK, .status = status, .body = body,
+                              .body_len = strlen(body), .headers = headers,
+                              .n_headers = _ACK_HEADER_MAX };
+        AckReply o;
+
+        if (ack_reply_classify("T-1", &resp, &o) < 0)
+                abort();
+        return o;
+}
+
 static void test_good_reply(void) {
         AckReply o = classify(200, "{\"task_id\":\"T-1\",\"state\":\"running\"}", -1);
 
@@ -68,6 +80,61 @@ static void test_any_retry_after_means_throttled(void) {
         AckReply o = classify(503, "{\"Code\":\"ServiceUnavailable\"}", 200);
 
         ASSERT_INT_EQ(o.kind, ACK_REPLY_THROTTLED);
+        ack_reply_done(&o);
+}
+
+/* Parsed with overflow checks: the value times 1000 must not wrap (18446744073709552 ms
+ * once became 384 us), and whatever is not a plain decimal number is no retry-after. */
+static void test_retry_after_is_parsed_without_overflow(void) {
+        static const struct {
+                const char *header;
+                usec_t want;
+        } cases[] = {
+                { "1500", 1500 * USEC_PER_MSEC },
+                { " 1500\t", 1500 * USEC_PER_MSEC },
+                { "3600000000", 3600000000ULL * USEC_PER_MSEC },
+                { "18446744073709551", 18446744073709551ULL * USEC_PER_MSEC },
+                { "18446744073709552", USEC_INFINITY },
+                { "18446744073709551616", USEC_INFINITY },
+                { "99999999999999999999999999999999", USEC_INFINITY },
+                { "0", 0 },
+                { "-5", 0 },
+                { "+5", 0 },
+                { "12abc", 0 },
+                { "1.5", 0 },
+                { "", 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                AckReply o = classify_retry_after(400, "{\"Code\":\"Throttling.User\"}", cases[i].header);
+
+                if (o.retry_after != cases[i].want)
+                        TEST_FAIL_("x-acs-retry-after \"%s\" gave %" PRIu64 " us, expected %" PRIu64,
+                                   cases[i].header, o.retry_after, cases[i].want);
+                ASSERT_INT_EQ(o.kind, ACK_REPLY_THROTTLED);
+                ack_reply_done(&o);
+        }
+
+        /* A negative value is no request to wait: a 503 with it stays a server error. */
+        AckReply o = classify_retry_after(503, "{\"Code\":\"ServiceUnavailable\"}", "-1500");
+        ASSERT_INT_EQ(o.kind, ACK_REPLY_SERVER_ERROR);
+        ASSERT_U64_EQ(o.retry_after, 0);
+        ack_reply_done(&o);
+}
+
+/* Only a 4xx says the task does not exist: a failing service's 5xx never ends a wait with
+ * "check the task id". */
+static void test_5xx_is_never_not_found(void) {
+        static const long statuses[] = { 500, 502, 503, 504 };
+
+        for (size_t i = 0; i < ELEMENTSOF(statuses); i++) {
+                AckReply o = classify(statuses[i], "{\"Code\":\"ServiceNotFound\",\"Message\":\"no backend\"}", -1);
+                ASSERT_INT_EQ(o.kind, ACK_REPLY_SERVER_ERROR);
+                ASSERT_STR_EQ(o.code, "ServiceNotFound");
+                ack_reply_done(&o);
+        }
+        AckReply o = classify(400, "{\"Code\":\"ErrorTaskNotFound\"}", -1);
+        ASSERT_INT_EQ(o.kind, ACK_REPLY_NOT_FOUND);
         ack_reply_done(&o);
 }
 
@@ -219,6 +286,8 @@ TEST_MAIN(TEST_CASE(test_good_reply),
           TEST_CASE(test_throttling_code_with_retry_after),
           TEST_CASE(test_any_retry_after_means_throttled),
           TEST_CASE(test_429_without_body_is_throttled),
+          TEST_CASE(test_retry_after_is_parsed_without_overflow),
+          TEST_CASE(test_5xx_is_never_not_found),
           TEST_CASE(test_unknown_key_404_is_auth_not_not_found),
           TEST_CASE(test_task_not_found),
           TEST_CASE(test_signature_mismatch_is_auth_and_message_is_shortened),

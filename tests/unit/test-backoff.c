@@ -1,5 +1,6 @@
 /* Backoff arithmetic: bounds, growth, reset, jitter, and the server's retry-after. */
 #include "test.h"
+#include "util/cleanup.h"
 #include "util/random-util.h"
 #include "track/backoff.h"
 
@@ -96,6 +97,25 @@ static void test_throttle_without_retry_after_backs_off(void) {
                 ASSERT_TRUE(backoff_throttle_delay(&policy, 3, 0) >= policy.min_interval / 2);
 }
 
+/* A server asking for hours (or for more than 64 bits hold) is waited out for MaxInterval,
+ * jittered downwards so throttled tasks do not come back in lockstep. */
+static void test_throttle_is_capped_at_max_interval(void) {
+        static const usec_t asks[] = { 3600000000ULL * USEC_PER_MSEC, USEC_INFINITY,
+                                       USEC_INFINITY - 1, 120 * USEC_PER_SEC,
+                                       110 * USEC_PER_SEC };
+        usec_t lo = USEC_INFINITY;
+
+        for (size_t k = 0; k < ELEMENTSOF(asks); k++)
+                for (int i = 0; i < 1000; i++) {
+                        usec_t d = backoff_throttle_delay(&policy, 1, asks[k]);
+                        ASSERT_TRUE(d <= policy.max_interval);
+                        ASSERT_TRUE(d >= policy.max_interval - policy.max_interval / 4);
+                        if (asks[k] == USEC_INFINITY)
+                                lo = d < lo ? d : lo;
+                }
+        ASSERT_TRUE(lo < policy.max_interval);
+}
+
 TEST_MAIN(TEST_CASE(test_initial_delay_spreads_over_first_interval),
           TEST_CASE(test_poll_delay_after_change_is_near_min),
           TEST_CASE(test_poll_delay_grows_while_unchanged),
@@ -104,4 +124,5 @@ TEST_MAIN(TEST_CASE(test_initial_delay_spreads_over_first_interval),
           TEST_CASE(test_error_delay_full_jitter_capped),
           TEST_CASE(test_error_delay_survives_huge_counts),
           TEST_CASE(test_throttle_honours_retry_after),
-          TEST_CASE(test_throttle_without_retry_after_backs_off))
+          TEST_CASE(test_throttle_without_retry_after_backs_off),
+          TEST_CASE(test_throttle_is_capped_at_max_interval))

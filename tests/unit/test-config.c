@@ -1118,6 +1118,43 @@ static void test_diagnostics_sorted_by_file_and_line(void) {
         ASSERT_NULL(d.messages[7]);
 }
 
+/* Bytes that are not text are escaped; valid UTF-8 stays readable, except what a terminal
+ * would act on instead of showing (C1 controls, bidirectional overrides). */
+static void test_ini_quote_escapes_what_is_not_text(void) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "\xff\xfe", "\\xff\\xfe" },
+                { "caf\xe9", "caf\\xe9" },                       /* Latin-1, not UTF-8 */
+                { "\xc0\xaf", "\\xc0\\xaf" },                   /* overlong "/" */
+                { "\xed\xa0\x80", "\\xed\\xa0\\x80" },           /* a surrogate */
+                { "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" }, /* beyond U+10FFFF */
+                { "\xe2\x82", "\\xe2\\x82" },                   /* cut short */
+                { "\xc2\x9b" "2J", "\\u009b2J" },                 /* C1 CSI */
+                { "abc\xe2\x80\xae" "evil", "abc\\u202eevil" },      /* RIGHT-TO-LEFT OVERRIDE */
+                { "\xe2\x82\xac \xf0\x9f\x98\x80", "\xe2\x82\xac \xf0\x9f\x98\x80" }, /* kept */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *q = ini_quote(cases[i].in);
+                ASSERT_STR_EQ(q, cases[i].out);
+        }
+}
+
+static void test_config_errors_escape_raw_bytes(void) {
+        _cleanup_(diag_clearp) ConfigDiagnostics d = {};
+        _cleanup_(config_freep) Config *c = NULL;
+
+        ASSERT_INT_EQ(parse("[API]\nRegion=\xff\xfe\n[Poll]\nK\xe9y=1\n", &c, &d), -EINVAL);
+        ASSERT_INT_EQ(d.n_messages, 2);
+        for (size_t i = 0; i < d.n_messages; i++)
+                for (const char *p = d.messages[i]; *p; p++)
+                        if ((unsigned char) *p >= 0x80)
+                                TEST_FAIL_("raw byte 0x%02x in \"%s\"", (unsigned char) *p, d.messages[i]);
+        ASSERT_TRUE(strstr(d.messages[0], "Region=\\xff\\xfe: ") != NULL);
+        ASSERT_TRUE(strstr(d.messages[1], "K\\xe9y") != NULL);
+}
+
 TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
           TEST_CASE(test_defaults),
           TEST_CASE(test_empty_text_is_valid),
@@ -1136,6 +1173,8 @@ TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
           TEST_CASE(test_bad_values),
           TEST_CASE(test_bad_value_keeps_previous),
           TEST_CASE(test_all_errors_reported),
+          TEST_CASE(test_ini_quote_escapes_what_is_not_text),
+          TEST_CASE(test_config_errors_escape_raw_bytes),
           TEST_CASE(test_min_interval_above_max_interval),
           TEST_CASE(test_endpoint_variants),
           TEST_CASE(test_plain_http_only_with_test_hook),

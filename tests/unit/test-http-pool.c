@@ -16,6 +16,16 @@ static void tls_server_respond(SSL *ssl, const char *path) {
 
         if (strcmp(path, "/slow") == 0)
                 tls_server_wait_for_close(ssl);
+        if (strcmp(path, "/bigheader") == 0) {
+                /* One 300 KB header line: beyond libcurl's 100 KiB limit for a header. */
+                static char line[300 * 1024];
+                static const char start[] = "HTTP/1.1 200 OK\r\nX-Big: ";
+                tls_server_write_all(ssl, start, strlen(start));
+                memset(line, 'h', sizeof(line));
+                tls_server_write_all(ssl, line, sizeof(line));
+                tls_server_write_all(ssl, "\r\nContent-Length: 0\r\n\r\n", 23);
+                return;
+        }
         if (strcmp(path, "/hello") == 0) {
                 static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-One: first\r\n"
                                         "X-Two: second\r\n\r\nhello";
@@ -129,6 +139,23 @@ static void test_too_many_headers_is_refused(void) {
                                         on_response, &r, NULL),
                       -EINVAL);
         ASSERT_INT_EQ(http_pool_in_flight(p), 0);
+        p = http_pool_free(p);
+}
+
+/* A header beyond libcurl's limit makes it fail with CURLE_OUT_OF_MEMORY; we must not say
+ * "Out of memory" for what is a hostile or broken server. */
+static void test_huge_response_header_is_not_out_of_memory(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(http_pool_freep) HttpPool *p = NULL;
+        Result r = {};
+
+        ASSERT_OK(pool_new(&e, &p, 1, 5 * USEC_PER_SEC, 1024));
+        ASSERT_OK(http_pool_get(p, url("/bigheader"), NULL, on_response, &r, NULL));
+        ASSERT_TRUE(test_run_until(e, &r.done));
+        ASSERT_INT_EQ(r.failure, HTTP_FAILURE_TOO_BIG);
+        if (strcasestr(r.error, "out of memory") || !strstr(r.error, "header"))
+                TEST_FAIL_("error \"%s\" does not say the header is too large", r.error);
+        result_clear(&r);
         p = http_pool_free(p);
 }
 
@@ -280,4 +307,5 @@ TEST_MAIN(TEST_CASE(test_get_returns_the_headers_asked_for),
           TEST_CASE(test_silent_server_times_out),
           TEST_CASE(test_requests_reuse_one_connection),
           TEST_CASE(test_capacity_and_its_callback),
-          TEST_CASE(test_cancelled_request_never_calls_back))
+          TEST_CASE(test_cancelled_request_never_calls_back),
+          TEST_CASE(test_huge_response_header_is_not_out_of_memory))

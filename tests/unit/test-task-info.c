@@ -192,6 +192,9 @@ static void test_task_phase_from_state(void) {
                 { "", TASK_PHASE_UNKNOWN },             { "succeeded", TASK_PHASE_UNKNOWN },
                 { "running ", TASK_PHASE_UNKNOWN },     { "run", TASK_PHASE_UNKNOWN },
                 { "failedx", TASK_PHASE_UNKNOWN },      { "initial", TASK_PHASE_UNKNOWN },
+                /* final and not a success, as ACK's own tooling treats it */
+                { "timeout", TASK_PHASE_FAILED },       { "Timeout", TASK_PHASE_FAILED },
+                { "timeouts", TASK_PHASE_UNKNOWN },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -284,6 +287,10 @@ static const struct {
         { "{\"state\":\"running\",\"events\":[{\"timestamp\":1.5}]}",
           "at events[0].timestamp: expected a string or an integer, got a non-integer number" },
         { "{\"state\":\"running\",\"events\":[{\"timestamp\":99999999999999999999}]}",
+          "at events[0].timestamp: expected a string or an integer, got an integer too large for 64 bits" },
+        { "{\"state\":\"running\",\"events\":[{\"timestamp\":-99999999999999999999}]}",
+          "at events[0].timestamp: expected a string or an integer, got an integer too large for 64 bits" },
+        { "{\"state\":\"running\",\"events\":[{\"timestamp\":1e3}]}",
           "at events[0].timestamp: expected a string or an integer, got a non-integer number" },
         { "{\"state\":\"running\",\"events\":[{\"level\":3}]}",
           "at events[0].level: expected a string, got a number" },

@@ -95,6 +95,16 @@ static void test_parse_rejects_garbage(void) {
         ASSERT_SPAN_FAILS("1..5s", -EINVAL);
         ASSERT_SPAN_FAILS("s", -EINVAL);
         ASSERT_SPAN_FAILS("5s x", -EINVAL);
+        /* A second fraction is an error, not two components (1.5 s + .5 s = 2 s). */
+        ASSERT_SPAN_FAILS("1.5.5s", -EINVAL);
+        ASSERT_SPAN_FAILS("1.5.5", -EINVAL);
+        ASSERT_SPAN_FAILS("10.5.5min", -EINVAL);
+}
+
+/* A unitless number may still be followed by a blank and more: "1.5 .5s" is two. */
+static void test_parse_unitless_number_then_blank(void) {
+        ASSERT_SPAN("1.5 .5s", 2 * USEC_PER_SEC);
+        ASSERT_SPAN("1 2", 3 * USEC_PER_SEC);
 }
 
 static void test_parse_rejects_overflow(void) {
@@ -188,6 +198,7 @@ TEST_MAIN(TEST_CASE(test_format_timespan_human_rounds_to_what_a_person_reads),
           TEST_CASE(test_parse_several_components),
           TEST_CASE(test_parse_infinity),
           TEST_CASE(test_parse_rejects_garbage),
+          TEST_CASE(test_parse_unitless_number_then_blank),
           TEST_CASE(test_parse_rejects_overflow),
           TEST_CASE(test_format_drops_zero_components),
           TEST_CASE(test_format_keeps_three_largest),

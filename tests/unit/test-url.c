@@ -15,6 +15,8 @@ static void test_normalizes_origin_and_host(void) {
                 { "HTTPS://Host.Example", "https://Host.Example", "Host.Example" },
                 { "https://[::1]:443", "https://[::1]:443", "[::1]:443" },
                 { "https://h:65535", "https://h:65535", "h:65535" },
+                { "https://[2001:db8::1]", "https://[2001:db8::1]", "[2001:db8::1]" },
+                { "https://[::ffff:1.2.3.4]:8443", "https://[::ffff:1.2.3.4]:8443", "[::ffff:1.2.3.4]:8443" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
@@ -65,6 +67,12 @@ static void test_rejects_with_reason(void) {
                 { "https://[::1", "invalid IPv6 address" },
                 { "https://[]", "invalid IPv6 address" },
                 { "https://[::g]", "invalid IPv6 address" },
+                /* the right characters in the wrong order: not IPv6 */
+                { "https://[1.2.3.4]", "invalid IPv6 address" },
+                { "https://[1.2.3.4]:443", "invalid IPv6 address" },
+                { "https://[:::1]", "invalid IPv6 address" },
+                { "https://[1:2:3:4:5:6:7:8:9]", "invalid IPv6 address" },
+                { "https://[....]", "invalid IPv6 address" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
