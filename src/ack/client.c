@@ -13,6 +13,8 @@
 struct AckClient {
         HttpPool *pool;
         UrlOrigin endpoint;
+        AckObserver observer;
+        void *observer_userdata;
 };
 
 /* A call needs nothing of its client once sent: a client may be replaced (a new endpoint)
@@ -22,6 +24,8 @@ struct AckCall {
         AckRequest request; /* kept while in flight: a reply quotes its canonical hash */
         AckReplyCallback cb;
         void *userdata;
+        AckObserver observer; /* copied from the client when sent */
+        void *observer_userdata;
         bool skip_known;
         size_t known_len;
         uint64_t known_hash;
@@ -54,6 +58,11 @@ AckClient *ack_client_free(AckClient *c) {
         url_origin_done(&c->endpoint);
         free(c);
         return NULL;
+}
+
+void ack_client_set_observer(AckClient *c, AckObserver f, void *userdata) {
+        c->observer = f;
+        c->observer_userdata = userdata;
 }
 
 const char *ack_client_endpoint(const AckClient *c) {
@@ -99,6 +108,8 @@ static void ack_call_on_response(HttpRequest *req, const HttpResponse *resp, voi
                         .error = r,
                 };
         reply.canonical_request_hash = call->request.canonical_request_hash;
+        if (call->observer)
+                call->observer("DescribeTaskInfo", &reply, call->observer_userdata);
         call->cb(call, &reply, call->userdata);
         ack_reply_done(&reply);
         ack_call_free(call);
@@ -122,6 +133,8 @@ int ack_client_describe_task(AckClient *c, const char *task_id, const Credential
         memcpy(call->task_id, task_id, len + 1);
         call->cb = cb;
         call->userdata = userdata;
+        call->observer = c->observer;
+        call->observer_userdata = c->observer_userdata;
 
         r = ack_request_build(&call->request, &c->endpoint, task_id, creds, time(NULL), NULL);
         if (r >= 0)
