@@ -111,8 +111,10 @@ int daemon_new(Daemon **ret, const DaemonOptions *o, int *ret_exit_code) {
                         goto fail;
                 /* Taken here, before READY=1: a bad Listen= is the user's to fix. */
                 r = daemon_metrics_listen(d);
-                if (r < 0)
+                if (r < 0) {
+                        exit_code = EXIT_CONFIG;
                         goto fail;
+                }
         }
 
         *ret = TAKE_PTR(d);
