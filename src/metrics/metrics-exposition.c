@@ -82,41 +82,34 @@ static void format_number(char *buf, size_t size, double v, bool float_form) {
                 strncat(buf, ".0", size - strlen(buf) - 1);
 }
 
-/* Label values: backslash, double quote and line feed escaped (both formats). */
-static int append_label_value(StrBuf *b, const char *v) {
+/* s with each byte of `special` written as its escape (\\, \" or \n): runs of
+ * plain bytes are appended whole, as most values have nothing to escape. */
+static int append_escaped(StrBuf *b, const char *s, const char *special) {
         int r = 0;
 
-        for (const char *p = v; *p && r >= 0; p++)
-                switch (*p) {
-                case '\\':
-                        r = strbuf_append(b, "\\\\", 2);
-                        break;
-                case '"':
-                        r = strbuf_append(b, "\\\"", 2);
-                        break;
-                case '\n':
-                        r = strbuf_append(b, "\\n", 2);
-                        break;
-                default:
-                        r = strbuf_append(b, p, 1);
+        while (*s && r >= 0) {
+                size_t n = strcspn(s, special);
+
+                if (n > 0)
+                        r = strbuf_append(b, s, n);
+                s += n;
+                if (*s && r >= 0) {
+                        const char *e = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : "\\n";
+                        r = strbuf_append(b, e, 2);
+                        s++;
                 }
+        }
         return r;
+}
+
+/* Label values: backslash, double quote and line feed escaped (both formats). */
+static int append_label_value(StrBuf *b, const char *v) {
+        return append_escaped(b, v, "\\\"\n");
 }
 
 /* HELP text: backslash and line feed escaped; OpenMetrics also escapes '"'. */
 static int append_help(StrBuf *b, const char *help, MetricsFormat format) {
-        int r = 0;
-
-        for (const char *p = help; *p && r >= 0; p++)
-                if (*p == '\\')
-                        r = strbuf_append(b, "\\\\", 2);
-                else if (*p == '\n')
-                        r = strbuf_append(b, "\\n", 2);
-                else if (*p == '"' && format == METRICS_FORMAT_OPENMETRICS)
-                        r = strbuf_append(b, "\\\"", 2);
-                else
-                        r = strbuf_append(b, p, 1);
-        return r;
+        return append_escaped(b, help, format == METRICS_FORMAT_OPENMETRICS ? "\\\"\n" : "\\\n");
 }
 
 /* name{a="x",b="y"[,le="…"]} value */

@@ -23,14 +23,30 @@ struct MetricsServer {
         void *last_poll_userdata;
         usec_t max_age;
         usec_t started; /* CLOCK_REALTIME */
+        usec_t last_log; /* CLOCK_MONOTONIC of the last message from MHD let through */
+        unsigned n_suppressed;
 };
 
+/* MHD reports every refused request (too big, timed out) here: anyone who can connect could
+ * fill the journal, so at most one message a minute gets through, with a count of the rest. */
 static void server_on_mhd_log(void *cls, const char *fmt, va_list ap) {
+        MetricsServer *s = cls;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
         char buf[256];
 
+        if (s->last_log > 0 && now - s->last_log < USEC_PER_MINUTE) {
+                s->n_suppressed++;
+                return;
+        }
         vsnprintf(buf, sizeof(buf), fmt, ap);
         buf[strcspn(buf, "\n")] = '\0';
-        log_warning("metrics server: %s", buf);
+        if (s->n_suppressed > 0)
+                log_warning("metrics server: %s (and %u more messages in the last minute)", buf,
+                            s->n_suppressed);
+        else
+                log_warning("metrics server: %s", buf);
+        s->last_log = now;
+        s->n_suppressed = 0;
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
@@ -159,11 +175,12 @@ int metrics_server_new(MetricsServer **ret, sd_event *event, int listen_fd,
 
         s->mhd = MHD_start_daemon(
                 MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, server_on_request, s,
+                /* First, or MHD says so through its own logger. */
+                MHD_OPTION_EXTERNAL_LOGGER, server_on_mhd_log, s,
                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) listen_fd,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned) (l.max_connections ?: 16),
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (l.connection_timeout ?: 10),
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (l.memory_limit ?: 16 * 1024),
-                MHD_OPTION_EXTERNAL_LOGGER, server_on_mhd_log, s,
                 MHD_OPTION_END);
         if (!s->mhd) {
                 (void) close(listen_fd);
