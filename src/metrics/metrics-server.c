@@ -29,6 +29,7 @@ struct MetricsServer {
 
 /* MHD reports every refused request (too big, timed out) here: anyone who can connect could
  * fill the journal, so at most one message a minute gets through, with a count of the rest. */
+_printf_(2, 0)
 static void server_on_mhd_log(void *cls, const char *fmt, va_list ap) {
         MetricsServer *s = cls;
         usec_t now = now_usec(CLOCK_MONOTONIC);
