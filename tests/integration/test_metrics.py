@@ -3,7 +3,8 @@
 scenario implies (a task fails, an instance fails, hooks run, the API throttles once);
 OpenMetrics on request; /healthz; 404, 405 and oversized requests; failing polls counted;
 Listen= changed by a reload, a reload whose bind fails keeping the old listener, turned off;
-a unix socket removed at exit; the socket systemd passes (systemd-socket-activate)."""
+a unix socket removed at exit; the socket systemd passes (systemd-socket-activate);
+--check-config showing Listen= and naming a bad one with file:line."""
 import http.client
 import os
 import re
@@ -298,6 +299,27 @@ class Metrics(harness.DaemonTestCase):
         self.assertEqual(status, 200)
         self.assertIn("taskwatch_build_info", text)
         notify.wait_for("READY=1")
+
+    def test_check_config_shows_listen_and_names_a_bad_one(self):
+        def run(text):
+            path = os.path.join(self.tmp.name, "check.conf")
+            with open(path, "w") as f:
+                f.write("[API]\nEndpoint=https://127.0.0.1:8443\n[Tasks]\nTask=T-1\n" + text)
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("ALIBABA_") and k not in harness._SCRUBBED_ENV
+                   and k != harness.NS_MARKER}
+            env.update(harness.test_credentials_env(), HOME=self.tmp.name,
+                       ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
+            p = subprocess.run([harness.daemon_binary(), "--config", path, "--check-config"],
+                               env=env, capture_output=True, text=True, timeout=30)
+            return p.returncode, p.stdout, p.stderr, path
+
+        code, out, _, _ = run("[Metrics]\nListen=[::1]:9732\n")
+        self.assertEqual(code, 0)
+        self.assertIn("\n[Metrics]\nListen=[::1]:9732\n", out)
+        code, out, err, path = run("\n[Metrics]\nListen=localhost:9732\n")
+        self.assertEqual(code, 4)
+        self.assertIn("%s:7: Listen=localhost:9732: not a numeric IPv4 address" % path, err)
 
     @staticmethod
     def _connects(port):
