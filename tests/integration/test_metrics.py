@@ -166,6 +166,9 @@ class Metrics(harness.DaemonTestCase):
         status, _, body = request(port, headers={"X-Big": "a" * 65536})
         self.assertIn(status, (413, 431))
         self.assertNotIn("taskwatch_", body)
+        status, _, body = request(port, path="/metrics?" + "a" * 32768)
+        self.assertEqual(status, 414)
+        self.assertNotIn("taskwatch_", body)
         self.assertEqual(request(port)[0], 200)
         self.assertTrue(d.running())
 
