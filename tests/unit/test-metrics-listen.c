@@ -1,6 +1,7 @@
 /* Listen= addresses: what parses, what is refused and why, and binding them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,8 +79,39 @@ static void test_no_fds_from_systemd(void) {
         ASSERT_INT_EQ(fd, -1);
 }
 
+/* What systemd does for a service with two sockets: fds 3 and 4, their names in
+ * $LISTEN_FDNAMES. The one named "metrics" is taken, the other closed, the variables unset. */
+static void test_takes_the_fd_named_metrics(void) {
+        char pid[32];
+        int s1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int s2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* Moved above 3 and 4 first: socket() may well have returned 3 itself. */
+        int a = fcntl(s1, F_DUPFD_CLOEXEC, 20), b = fcntl(s2, F_DUPFD_CLOEXEC, 20);
+        int fd = -1;
+
+        close(s1);
+        close(s2);
+        ASSERT_TRUE(a >= 20 && b >= 20);
+        ASSERT_INT_EQ(dup2(a, 3), 3);
+        ASSERT_INT_EQ(dup2(b, 4), 4);
+        close(a);
+        close(b);
+        snprintf(pid, sizeof(pid), "%d", (int) getpid());
+        setenv("LISTEN_PID", pid, 1);
+        setenv("LISTEN_FDS", "2", 1);
+        setenv("LISTEN_FDNAMES", "other:metrics", 1);
+        ASSERT_INT_EQ(metrics_listen_fd_from_systemd(&fd), 1);
+        ASSERT_INT_EQ(fd, 4);
+        ASSERT_TRUE(fcntl(3, F_GETFD) < 0); /* closed */
+        ASSERT_TRUE(fcntl(4, F_GETFD) & FD_CLOEXEC);
+        ASSERT_TRUE(fcntl(4, F_GETFL) & O_NONBLOCK);
+        ASSERT_NULL(getenv("LISTEN_FDS"));
+        close(4);
+}
+
 TEST_MAIN(TEST_CASE(test_parses_ipv4_ipv6_and_paths),
           TEST_CASE(test_refuses_the_rest),
           TEST_CASE(test_long_path_is_refused),
           TEST_CASE(test_binds_a_unix_socket_over_a_stale_one),
-          TEST_CASE(test_no_fds_from_systemd))
+          TEST_CASE(test_no_fds_from_systemd),
+          TEST_CASE(test_takes_the_fd_named_metrics))
