@@ -20,6 +20,14 @@ import harness  # noqa: E402
 from harness import instances, scaleout_task  # noqa: E402
 
 PROMTOOL = shutil.which("promtool")
+# OpenMetrics has no promtool check; python3-prometheus-client's parser is strict. It is a
+# Debian package, so Debian's python3 runs it, whichever python3 runs the tests.
+OPENMETRICS_CHECK = """
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+families = list(text_string_to_metric_families(sys.stdin.read()))
+print(" ".join(sorted(f.name for f in families)))
+"""
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
 
 
@@ -86,6 +94,14 @@ class Metrics(harness.DaemonTestCase):
         self.assertEqual(p.returncode, 0, "promtool check metrics:\n%s%s\n--- scrape:\n%s"
                          % (p.stdout, p.stderr, text))
 
+    def check_openmetrics(self, text):
+        """The family names the parser found, once it accepted text."""
+        p = subprocess.run(["/usr/bin/python3", "-c", OPENMETRICS_CHECK], input=text,
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, "the OpenMetrics parser refused the scrape:\n%s\n"
+                         "--- scrape:\n%s" % (p.stderr, text))
+        return p.stdout.split()
+
     def test_scrape_after_a_failed_task(self):
         port = free_port()
         tasks = {"T-bad": scaleout_task([
@@ -142,6 +158,7 @@ class Metrics(harness.DaemonTestCase):
         self.assertEqual(status, 200)
         self.assertTrue(headers["content-type"].startswith("application/openmetrics-text"))
         self.assertTrue(om.endswith("# EOF\n"))
+        self.assertIn("taskwatch_transitions", self.check_openmetrics(om))
         self.assertIn("# TYPE taskwatch_transitions counter\n", om)
         self.assertIn('taskwatch_transitions_created{event="task-failed"}', om)
         self.assertIn("# UNIT taskwatch_api_request_duration_seconds seconds\n", om)
