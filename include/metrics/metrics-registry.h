@@ -67,6 +67,11 @@ int metric_family_set(MetricFamily *f, const char *const *labels, double value);
 int metric_family_observe(MetricFamily *f, const char *const *labels, double value); /* histogram */
 /* Drops every series (a collect callback that rebuilds a gauge's label sets). */
 void metric_family_reset(MetricFamily *f);
+/* For such a callback: a gauge series added without looking for an equal one, so that
+ * rebuilding n series costs O(n), not O(n^2) (thousands of tasks at every scrape). The
+ * caller's label sets must be distinct since the reset; past max_series they still go to
+ * the "other" series. 0, -ENOMEM, -EINVAL for a family that is not a gauge. */
+int metric_family_push(MetricFamily *f, const char *const *labels, double value);
 
 /* ---- reading, for the exposition --------------------------------------------------------- */
 typedef struct MetricSeries {

@@ -14,7 +14,7 @@ struct MetricFamily {
         size_t n_labels;
         size_t max_series;
         MetricSeries *series;
-        size_t n_series;
+        size_t n_series, alloc_series;
         MetricCollect collect;
         void *collect_userdata;
         MetricsRegistry *registry;
@@ -192,16 +192,17 @@ static bool series_matches(const MetricSeries *s, size_t n_labels, const char *c
         return true;
 }
 
-/* The series for labels: found, created, or the overflow series. NULL on OOM, or when
- * create is false and there is none. */
-static MetricSeries *series_get(MetricFamily *f, const char *const *labels, bool create) {
+/* The series for labels: found (unless lookup is false: the caller knows it is new),
+ * created, or the overflow series. NULL on OOM, or when create is false and there is none. */
+static MetricSeries *series_get_full(MetricFamily *f, const char *const *labels, bool lookup,
+                                     bool create) {
         const char *values[METRIC_LABELS_MAX];
         size_t lens[METRIC_LABELS_MAX];
         MetricSeries *s;
 
         for (size_t i = 0; i < f->n_labels; i++)
                 values[i] = label_value_bound(f, i, labels ? labels[i] : NULL, &lens[i]);
-        for (size_t i = 0; i < f->n_series; i++)
+        for (size_t i = 0; lookup && i < f->n_series; i++)
                 if (series_matches(&f->series[i], f->n_labels, values, lens))
                         return &f->series[i];
         if (!create)
@@ -218,11 +219,14 @@ static MetricSeries *series_get(MetricFamily *f, const char *const *labels, bool
                                 return &f->series[i];
         }
 
-        if (f->n_series % 8 == 0) {
-                MetricSeries *l = reallocarray(f->series, f->n_series + 8, sizeof(*l));
+        if (f->n_series == f->alloc_series) {
+                /* Doubling: a collect callback may push thousands of series. */
+                size_t n = f->alloc_series ? 2 * f->alloc_series : 8;
+                MetricSeries *l = reallocarray(f->series, n, sizeof(*l));
                 if (!l)
                         return NULL;
                 f->series = l;
+                f->alloc_series = n;
         }
         s = &f->series[f->n_series];
         *s = (MetricSeries) { .created = f->registry->clock() };
@@ -240,6 +244,10 @@ static MetricSeries *series_get(MetricFamily *f, const char *const *labels, bool
         }
         f->n_series++;
         return s;
+}
+
+static MetricSeries *series_get(MetricFamily *f, const char *const *labels, bool create) {
+        return series_get_full(f, labels, true, create);
 }
 
 int metric_family_inc(MetricFamily *f, const char *const *labels, double by) {
@@ -263,6 +271,22 @@ int metric_family_set(MetricFamily *f, const char *const *labels, double value) 
         if (!s)
                 return -ENOMEM;
         s->value = value;
+        return 0;
+}
+
+int metric_family_push(MetricFamily *f, const char *const *labels, double value) {
+        MetricSeries *s;
+
+        if (f->info->type != METRIC_GAUGE)
+                return -EINVAL;
+        /* Past the bound every push lands in the one "other" series, looked up among the
+         * max_series others, and adds to it: it stands for all the label sets left out. */
+        bool past = f->n_series >= f->max_series && f->n_labels > 0;
+
+        s = series_get_full(f, labels, past, true);
+        if (!s)
+                return -ENOMEM;
+        s->value = past ? s->value + value : value;
         return 0;
 }
 

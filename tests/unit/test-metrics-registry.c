@@ -158,10 +158,37 @@ static void test_collect_runs_at_scrape(void) {
         ASSERT_TRUE(metric_family_value(f, NULL) == 6);
 }
 
+/* What a collect callback over thousands of tasks does at every scrape: reset, push each. */
+static void test_push_rebuilds_many_series_within_the_bound(void) {
+        _cleanup_(metrics_registry_freep) MetricsRegistry *r = NULL;
+        static const char *const names[] = { "task_id", NULL };
+        static const MetricFamilyInfo info = { .name = "tasks", .help = "t", .type = METRIC_GAUGE,
+                                               .label_names = names, .max_series = 10000 };
+        MetricFamily *f;
+        char id[32];
+
+        ASSERT_OK(metrics_registry_new(&r, fixed_clock));
+        ASSERT_OK(metrics_registry_add(r, &info, &f));
+        for (int round = 0; round < 3; round++) {
+                metric_family_reset(f);
+                for (int i = 0; i < 10005; i++) {
+                        snprintf(id, sizeof(id), "T-%d", i);
+                        ASSERT_OK(metric_family_push(f, (const char *[]) { id }, 1));
+                }
+                ASSERT_INT_EQ(metric_family_n_series(f), 10001);
+                ASSERT_STR_EQ(metric_family_series(f, 9999)->labels[0], "T-9999");
+                /* the five left out, in one series */
+                ASSERT_TRUE(metric_family_value(f, (const char *[]) { "other" }) == 5);
+        }
+        ASSERT_OK(metrics_registry_add(r, &hooks_info, &f));
+        ASSERT_INT_EQ(metric_family_push(f, (const char *[]) { "a", "ok" }, 1), -EINVAL);
+}
+
 TEST_MAIN(TEST_CASE(test_rejects_bad_names),
           TEST_CASE(test_unknown_values_become_other),
           TEST_CASE(test_series_past_the_bound_share_one),
           TEST_CASE(test_long_label_values_are_cut),
           TEST_CASE(test_types_are_enforced),
           TEST_CASE(test_histogram_buckets),
-          TEST_CASE(test_collect_runs_at_scrape))
+          TEST_CASE(test_collect_runs_at_scrape),
+          TEST_CASE(test_push_rebuilds_many_series_within_the_bound))
