@@ -65,7 +65,8 @@ static const char *type_name(MetricType t) {
 
 /* The shortest text that reads back as v; +Inf, -Inf, NaN as both formats spell them.
  * OpenMetrics wants le= values (and allows all floats) with a '.' or exponent, so
- * float_form adds ".0" to an integer there. */
+ * float_form adds ".0" to an integer there. Counters and most gauges hold integers: those
+ * skip printf's float formatting, which a scrape of thousands of series would feel. */
 static void format_number(char *buf, size_t size, double v, bool float_form) {
         if (isnan(v)) {
                 snprintf(buf, size, "NaN");
@@ -75,11 +76,29 @@ static void format_number(char *buf, size_t size, double v, bool float_form) {
                 snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
                 return;
         }
+        if (v == (double) (long long) v && v > -1e15 && v < 1e15) {
+                char tmp[24], *p = tmp + sizeof(tmp);
+                long long n = (long long) v;
+                unsigned long long u = n < 0 ? -(unsigned long long) n : (unsigned long long) n;
+
+                *--p = '\0';
+                do
+                        *--p = (char) ('0' + u % 10);
+                while (u /= 10);
+                if (n < 0)
+                        *--p = '-';
+                snprintf(buf, size, "%s%s", p, float_form ? ".0" : "");
+                return;
+        }
         snprintf(buf, size, "%.15g", v);
         if (strtod(buf, NULL) != v)
                 snprintf(buf, size, "%.17g", v);
         if (float_form && !strpbrk(buf, ".e"))
                 strncat(buf, ".0", size - strlen(buf) - 1);
+}
+
+static int append_str(StrBuf *b, const char *s) {
+        return strbuf_append(b, s, strlen(s));
 }
 
 /* s with each byte of `special` written as its escape (\\, \" or \n): runs of
@@ -120,11 +139,18 @@ static int append_sample(StrBuf *b, const MetricFamily *f, const MetricSeries *s
         char num[64];
         int r;
 
-        r = strbuf_appendf(b, "%s%s", info->name, suffix);
+        r = append_str(b, info->name);
+        if (r >= 0)
+                r = append_str(b, suffix);
         if (r >= 0 && (n > 0 || le))
                 r = strbuf_append(b, "{", 1);
         for (size_t i = 0; i < n && r >= 0; i++) {
-                r = strbuf_appendf(b, "%s%s=\"", i ? "," : "", info->label_names[i]);
+                if (i > 0)
+                        r = strbuf_append(b, ",", 1);
+                if (r >= 0)
+                        r = append_str(b, info->label_names[i]);
+                if (r >= 0)
+                        r = strbuf_append(b, "=\"", 2);
                 if (r >= 0)
                         r = append_label_value(b, s->labels[i]);
                 if (r >= 0)
@@ -136,7 +162,11 @@ static int append_sample(StrBuf *b, const MetricFamily *f, const MetricSeries *s
                 r = strbuf_append(b, "}", 1);
         format_number(num, sizeof(num), value, float_form);
         if (r >= 0)
-                r = strbuf_appendf(b, " %s\n", num);
+                r = strbuf_append(b, " ", 1);
+        if (r >= 0)
+                r = append_str(b, num);
+        if (r >= 0)
+                r = strbuf_append(b, "\n", 1);
         return r;
 }
 
