@@ -6,10 +6,13 @@ set -euo pipefail
 packages=(
         # build
         meson ninja-build pkg-config gcc
-        libcurl4-openssl-dev libyajl-dev libsystemd-dev libssl-dev
+        libcurl4-openssl-dev libyajl-dev libsystemd-dev libssl-dev libmicrohttpd-dev
         scdoc
         # tests: the simulator, its certificates, a real journald, private mount namespaces
         python3 openssl systemd util-linux procps
+        # the alert rules and scrapes checked by promtool; OpenMetrics scrapes by the
+        # prometheus-client parser (run by Debian's /usr/bin/python3)
+        prometheus python3-prometheus-client
         # system tests: a real systemd as PID 1 in a container
         systemd-container debootstrap zstd
         # fuzzing (libFuzzer comes with clang's runtime) and memcheck

@@ -18,12 +18,25 @@ typedef struct AckCall AckCall;
  * message and request_id (TAKE_PTR), the rest is freed after it returns. */
 typedef void (*AckReplyCallback)(AckCall *call, AckReply *reply, void *userdata);
 
+/* Told of every call that finished (not of cancelled ones), just before its callback, with
+ * the reply the callback gets: for counting, so it must not keep the reply or call the
+ * client. api is the action's name ("DescribeTaskInfo"). */
+typedef void (*AckObserver)(const char *api, const AckReply *reply, void *userdata);
+
 /* endpoint is a normalized "https://host[:port]" (Config.endpoint; http:// is accepted, the
  * config decided whether it may be): parsed here once, not on every call. -EINVAL for
  * anything else. The pool is borrowed and must outlive the client. */
 int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint);
 AckClient *ack_client_free(AckClient *c);
 DEFINE_POINTER_CLEANUP(AckClient, ack_client_free)
+
+/* One observer per client (NULL: none); calls sent from now on tell it, also after the
+ * client is freed, so userdata must outlive them. */
+void ack_client_set_observer(AckClient *c, AckObserver f, void *userdata);
+
+/* The observer every client made from now on starts with (NULL: none), for the one program
+ * that counts, taskwatchd, whose clients the watcher makes and replaces. */
+void ack_client_set_default_observer(AckObserver f, void *userdata);
 
 const char *ack_client_endpoint(const AckClient *c);
 bool ack_client_has_capacity(const AckClient *c);

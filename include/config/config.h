@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "hooks/hook-config.h"
+#include "metrics/metrics-listen.h"
 #include "util/cleanup.h"
 #include "util/time-util.h"
 
@@ -70,6 +71,10 @@ typedef struct Config {
 
         /* [Hooks]: the commands, HookTimeout= and MaxConcurrentHooks= */
         HookConfig hooks;
+
+        /* [Metrics] */
+        char *metrics_listen; /* Listen= as written; NULL: off (unless systemd passes a socket) */
+        MetricsAddress metrics_address; /* parsed from it */
 
         /* Where each task id was configured, parallel to tasks, for errors: 8 bytes a task
          * rather than a "file:line" string each (a daemon may hold 10 000);

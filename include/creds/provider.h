@@ -41,6 +41,11 @@ int credentials_provider_start(CredentialsProvider *p);
 /* The current credentials if they are usable now, else NULL. Valid until the loop runs. */
 const Credentials *credentials_provider_get(CredentialsProvider *p);
 
+/* When the newest credentials obtained expire (CLOCK_REALTIME; in the past once they have,
+ * USEC_INFINITY for a long-lived key), 0 when none were obtained. *ret_source (optional):
+ * their source's name, as credentials_source_to_string() spells it. Reads no secret. */
+usec_t credentials_provider_expiration(const CredentialsProvider *p, const char **ret_source);
+
 /* Why there are no usable credentials ("obtaining credentials from ecs-ram-role", "...:
  * connection refused; retrying in 4s"), NULL when there are. Never a secret. */
 const char *credentials_provider_problem(CredentialsProvider *p);

@@ -13,6 +13,8 @@
 struct AckClient {
         HttpPool *pool;
         UrlOrigin endpoint;
+        AckObserver observer;
+        void *observer_userdata;
 };
 
 /* A call needs nothing of its client once sent: a client may be replaced (a new endpoint)
@@ -22,11 +24,23 @@ struct AckCall {
         AckRequest request; /* kept while in flight: a reply quotes its canonical hash */
         AckReplyCallback cb;
         void *userdata;
+        AckObserver observer; /* copied from the client when sent */
+        void *observer_userdata;
         bool skip_known;
         size_t known_len;
         uint64_t known_hash;
         char task_id[]; /* one allocation per call */
 };
+
+/* Process-wide on purpose: the daemon counts every call, and the watcher, which makes and
+ * replaces the clients (a new endpoint on reload), need not carry the observer through. */
+static AckObserver default_observer;
+static void *default_observer_userdata;
+
+void ack_client_set_default_observer(AckObserver f, void *userdata) {
+        default_observer = f;
+        default_observer_userdata = userdata;
+}
 
 int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint) {
         _cleanup_(ack_client_freep) AckClient *c = NULL;
@@ -38,6 +52,8 @@ int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint) {
         if (!c)
                 return -ENOMEM;
         c->pool = pool;
+        c->observer = default_observer;
+        c->observer_userdata = default_observer_userdata;
         r = url_parse_origin(endpoint, true, &c->endpoint, NULL);
         if (r < 0)
                 return r;
@@ -54,6 +70,11 @@ AckClient *ack_client_free(AckClient *c) {
         url_origin_done(&c->endpoint);
         free(c);
         return NULL;
+}
+
+void ack_client_set_observer(AckClient *c, AckObserver f, void *userdata) {
+        c->observer = f;
+        c->observer_userdata = userdata;
 }
 
 const char *ack_client_endpoint(const AckClient *c) {
@@ -99,6 +120,8 @@ static void ack_call_on_response(HttpRequest *req, const HttpResponse *resp, voi
                         .error = r,
                 };
         reply.canonical_request_hash = call->request.canonical_request_hash;
+        if (call->observer)
+                call->observer("DescribeTaskInfo", &reply, call->observer_userdata);
         call->cb(call, &reply, call->userdata);
         ack_reply_done(&reply);
         ack_call_free(call);
@@ -122,6 +145,8 @@ int ack_client_describe_task(AckClient *c, const char *task_id, const Credential
         memcpy(call->task_id, task_id, len + 1);
         call->cb = cb;
         call->userdata = userdata;
+        call->observer = c->observer;
+        call->observer_userdata = c->observer_userdata;
 
         r = ack_request_build(&call->request, &c->endpoint, task_id, creds, time(NULL), NULL);
         if (r >= 0)

@@ -122,6 +122,10 @@ int config_set_token_file(ParseContext *ctx, const char *key, const char *value,
 int config_set_role_name(ParseContext *ctx, const char *key, const char *value,
                          const char *filename, unsigned line);
 
+/* config-metrics.c: [Metrics] */
+int config_set_metrics_listen(ParseContext *ctx, const char *key, const char *value,
+                              const char *filename, unsigned line);
+
 /* config-tasks.c: [Tasks] */
 int config_set_task(ParseContext *ctx, const char *key, const char *value,
                     const char *filename, unsigned line);

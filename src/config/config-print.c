@@ -62,5 +62,6 @@ void config_print(const Config *c, FILE *f) {
                 c->access_key_secret_file ? : "", c->security_token_file ? : "",
                 c->role_name ? : "", c->metadata_url ? : "", c->sts_endpoint ? : "");
 
+        fprintf(f, "\n[Metrics]\nListen=%s\n", c->metrics_listen ? : "");
         print_hooks(&c->hooks, f);
 }

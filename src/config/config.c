@@ -52,6 +52,7 @@ Config *config_free(Config *c) {
         free(c->metadata_url);
         free(c->sts_endpoint);
         free(c->credentials_origin);
+        free(c->metrics_listen);
         hook_config_done(&c->hooks);
         free(c);
         return NULL;
@@ -163,6 +164,7 @@ static const struct {
         { "Hooks", "OnTransition", config_set_hook },
         { "Hooks", "HookTimeout", config_set_hook },
         { "Hooks", "MaxConcurrentHooks", config_set_hook },
+        { "Metrics", "Listen", config_set_metrics_listen },
 };
 
 /* A key close enough to be what was meant: at most a third of its length away (one slip in a
@@ -219,7 +221,7 @@ static int config_on_assignment(const char *section, const char *key, const char
                                                       "did you mean [%s]?", filename, line, q, like);
                 return config_diagnostics_add(ctx->diag,
                                               "%s:%u: [%s]: unknown section (expected [API], "
-                                              "[Poll], [Tasks], [Credentials] or [Hooks])",
+                                              "[Poll], [Tasks], [Credentials], [Hooks] or [Metrics])",
                                               filename,
                                               line, q);
         }

@@ -377,6 +377,14 @@ const Credentials *credentials_provider_get(CredentialsProvider *p) {
         return credentials_usable(p->current, now_usec(CLOCK_REALTIME)) ? p->current : NULL;
 }
 
+usec_t credentials_provider_expiration(const CredentialsProvider *p, const char **ret_source) {
+        if (!p->current)
+                return 0;
+        if (ret_source)
+                *ret_source = credentials_source_to_string(p->current_source);
+        return p->current->expiration;
+}
+
 const char *credentials_provider_problem(CredentialsProvider *p) {
         char *s = NULL;
 

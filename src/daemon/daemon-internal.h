@@ -7,8 +7,12 @@
 #include "creds/provider.h"
 #include "daemon/daemon.h"
 #include "hooks/hook-runner.h"
+#include "metrics/metrics-registry.h"
+#include "metrics/metrics-server.h"
 #include "report/event.h"
 #include "watch/watcher.h"
+
+typedef struct DaemonMetrics DaemonMetrics;
 
 struct Daemon {
         DaemonOptions options;
@@ -19,6 +23,7 @@ struct Daemon {
         const char *credentials_source; /* what credentials_provider_check() found */
         HookRunner *hooks;
         Watcher *watcher;
+        DaemonMetrics *metrics; /* NULL with --check-config */
         char *pidfile; /* written by us, removed at exit */
         bool started;
 };
@@ -45,3 +50,23 @@ void daemon_remove_pidfile(Daemon *d);
 
 /* daemon-signals.c: SIGTERM/SIGINT, SIGHUP (daemon_reload()), the watchdog, --timeout. */
 int daemon_setup_signals(Daemon *d);
+
+/* daemon-metrics.c: the registry and what counts into it (the event stream, every ACK call);
+ * made before the watcher, so that its clients report to it. */
+int daemon_metrics_new(Daemon *d);
+DaemonMetrics *daemon_metrics_free(DaemonMetrics *m);
+DEFINE_POINTER_CLEANUP(DaemonMetrics, daemon_metrics_free)
+MetricsRegistry *daemon_metrics_registry(Daemon *d);
+/* Serve on the socket systemd passed (taskwatchd-metrics.socket), else on [Metrics] Listen=,
+ * else nowhere (until a reload sets it). Says why on stderr when it fails. */
+int daemon_metrics_listen(Daemon *d);
+/* The reload's part: prepare binds and starts the server a new Listen= asks for (changing
+ * nothing else; *error says why it failed), commit swaps it in and stops the old. */
+typedef struct DaemonMetricsPlan {
+        bool change;           /* Listen= changed: the commit replaces the server */
+        MetricsServer *server; /* NULL: none (turned off) */
+        char *unix_path;
+} DaemonMetricsPlan;
+int daemon_metrics_prepare(Daemon *d, const Config *c, DaemonMetricsPlan *p, char **error);
+void daemon_metrics_commit(Daemon *d, const Config *c, DaemonMetricsPlan *p);
+void daemon_metrics_plan_done(DaemonMetricsPlan *p);

@@ -14,11 +14,13 @@ typedef struct ReloadPlan {
         const char *credentials_source;
         HookConfig hooks;
         WatcherPlan *watcher;
+        DaemonMetricsPlan metrics;
 } ReloadPlan;
 
 static void reload_plan_done(ReloadPlan *p) {
         /* The watcher's plan first: the stub borrows the config. */
         p->watcher = watcher_plan_free(p->watcher);
+        daemon_metrics_plan_done(&p->metrics);
         hook_config_done(&p->hooks);
         p->credentials = credentials_provider_free(p->credentials);
         config_free(p->config);
@@ -64,7 +66,11 @@ static int reload_prepare(Daemon *d, ReloadPlan *p, char **error) {
         r = hook_config_copy(&p->hooks, &p->config->hooks);
         if (r < 0)
                 return r;
-        return watcher_plan_config(d->watcher, p->config, &p->watcher);
+        r = watcher_plan_config(d->watcher, p->config, &p->watcher);
+        if (r < 0)
+                return r;
+        /* Last: a new listener is bound only for a change that is otherwise complete. */
+        return daemon_metrics_prepare(d, p->config, &p->metrics, error);
 }
 
 /* Cannot fail. Takes everything in p. */
@@ -75,6 +81,7 @@ static void reload_commit(Daemon *d, ReloadPlan *p) {
         hook_runner_commit_config(d->hooks, &p->hooks);
         /* task-added and task-removed come before config-reloaded. */
         watcher_commit_config(d->watcher, TAKE_PTR(p->watcher), true);
+        daemon_metrics_commit(d, p->config, &p->metrics);
         config_free(d->config);
         d->config = TAKE_PTR(p->config);
         event_emitf(d->sink, &e, "configuration reloaded: %zu tasks", d->config->n_tasks);

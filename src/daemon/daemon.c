@@ -100,9 +100,21 @@ int daemon_new(Daemon **ret, const DaemonOptions *o, int *ret_exit_code) {
                         r = log_error_errno(EINVAL, "--exit-when-done with no task configured: nothing to wait for");
                         goto fail;
                 }
+                r = daemon_metrics_new(d);
+                if (r < 0) {
+                        log_error_errno(r, "cannot set up the metrics: %m");
+                        exit_code = EXIT_FATAL;
+                        goto fail;
+                }
                 r = daemon_new_watcher(d, &exit_code);
                 if (r < 0)
                         goto fail;
+                /* Taken here, before READY=1: a bad Listen= is the user's to fix. */
+                r = daemon_metrics_listen(d);
+                if (r < 0) {
+                        exit_code = EXIT_CONFIG;
+                        goto fail;
+                }
         }
 
         *ret = TAKE_PTR(d);
@@ -124,6 +136,8 @@ Daemon *daemon_free(Daemon *d) {
         /* Hooks still running are stopped; their runs stay pending in the state directory
          * and run again at the next start. */
         hook_runner_free(d->hooks);
+        /* After the watcher: no call that could report to it is left. */
+        daemon_metrics_free(d->metrics);
         credentials_provider_free(d->credentials);
         daemon_remove_pidfile(d);
         event_sink_free(d->sink);

@@ -211,8 +211,66 @@ static void test_full_pool_and_cancel(void) {
         fixture_done(&f);
 }
 
+typedef struct Observed {
+        unsigned n;
+        char api[32];
+        AckReplyKind kinds[4];
+        bool before_callback; /* the callback had not run when the observer was told */
+        const Seen *seen;
+} Observed;
+
+static void on_observe(const char *api, const AckReply *reply, void *userdata) {
+        Observed *o = userdata;
+
+        copy(o->api, sizeof(o->api), api);
+        if (o->n < ELEMENTSOF(o->kinds))
+                o->kinds[o->n] = reply->kind;
+        o->before_callback = !o->seen->done;
+        o->n++;
+}
+
+static void test_observer_sees_every_finished_call(void) {
+        Fixture f;
+        Seen ok = {}, missing = {}, cancelled = {};
+        Observed o = { .seen = &ok };
+        AckCall *call = NULL;
+
+        ASSERT_OK(fixture_init(&f, 2));
+        ack_client_set_observer(f.client, on_observe, &o);
+        ASSERT_OK(ack_client_describe_task(f.client, "T-1", f.creds, on_reply, &ok, NULL));
+        ASSERT_TRUE(test_run_until(f.event, &ok.done));
+        ASSERT_INT_EQ(o.n, 1);
+        ASSERT_TRUE(o.before_callback);
+        ASSERT_STR_EQ(o.api, "DescribeTaskInfo");
+        ASSERT_INT_EQ(o.kinds[0], ACK_REPLY_OK);
+        o.seen = &missing;
+        ASSERT_OK(ack_client_describe_task(f.client, "T-slow", f.creds, on_reply, &cancelled, &call));
+        ack_call_cancel(call);
+        ASSERT_OK(ack_client_describe_task(f.client, "T-404", f.creds, on_reply, &missing, NULL));
+        ASSERT_TRUE(test_run_until(f.event, &missing.done));
+        ASSERT_INT_EQ(o.n, 2); /* not the cancelled one */
+        ASSERT_INT_EQ(o.kinds[1], ACK_REPLY_NOT_FOUND);
+        fixture_done(&f);
+}
+
+static void test_default_observer_is_taken_by_new_clients(void) {
+        Fixture f;
+        Seen ok = {};
+        Observed o = { .seen = &ok };
+
+        ack_client_set_default_observer(on_observe, &o);
+        ASSERT_OK(fixture_init(&f, 2));
+        ack_client_set_default_observer(NULL, NULL);
+        ASSERT_OK(ack_client_describe_task(f.client, "T-1", f.creds, on_reply, &ok, NULL));
+        ASSERT_TRUE(test_run_until(f.event, &ok.done));
+        ASSERT_INT_EQ(o.n, 1);
+        fixture_done(&f);
+}
+
 TEST_MAIN(TEST_CASE(test_new_rejects_bad_endpoint),
           TEST_CASE(test_describe_task_classifies_the_reply),
           TEST_CASE(test_known_body_is_not_decoded),
           TEST_CASE(test_errors_are_kinds_not_codes),
-          TEST_CASE(test_full_pool_and_cancel))
+          TEST_CASE(test_full_pool_and_cancel),
+          TEST_CASE(test_observer_sees_every_finished_call),
+          TEST_CASE(test_default_observer_is_taken_by_new_clients))

@@ -379,7 +379,7 @@ static void test_unknown_sections_and_keys(void) {
         /* One error for the section, none for the keys under it. */
         ASSERT_ONE_ERROR("[Foo]\nA=1\nB=2\n",
                          "test.conf:1: [Foo]: unknown section (expected [API], [Poll], "
-                         "[Tasks], [Credentials] or [Hooks])");
+                         "[Tasks], [Credentials], [Hooks] or [Metrics])");
         /* Issue #16: a slip gets a "did you mean" (it used to be the bare "unknown key"). */
         ASSERT_ONE_ERROR("[API]\nRegoin=eu\n",
                          "test.conf:2: Regoin=eu: unknown key in section [API]; did you mean Region=?");
@@ -657,6 +657,9 @@ static void test_print_round_trip(void) {
                              "MetadataURL=\n"
                              "STSEndpoint=\n"
                              "\n"
+                             "[Metrics]\n"
+                             "Listen=\n"
+                             "\n"
                              "[Hooks]\n"
                              "HookTimeout=5min\n"
                              "MaxConcurrentHooks=4\n",
@@ -707,6 +710,26 @@ static void test_rate_and_task_timeout_keys(void) {
         }
 }
 
+static void test_metrics_listen(void) {
+        _cleanup_(config_freep) Config *c = NULL, *off = NULL;
+
+        ASSERT_OK(parse("[Metrics]\nListen=[::1]:9732\n", &c, NULL));
+        ASSERT_STR_EQ(c->metrics_listen, "[::1]:9732");
+        ASSERT_INT_EQ(c->metrics_address.addr.sa.sa_family, AF_INET6);
+        ASSERT_OK(parse("[Metrics]\nListen=/run/taskwatchd/metrics.sock\nListen=\n", &off, NULL));
+        ASSERT_NULL(off->metrics_listen);
+        ASSERT_INT_EQ(off->metrics_address.len, 0);
+        ASSERT_ONE_ERROR("[Metrics]\nListen=localhost:9732\n",
+                         "test.conf:2: Listen=localhost:9732: not a numeric IPv4 address "
+                         "(names are not resolved)");
+        ASSERT_ONE_ERROR("\n[Metrics]\nListen=127.0.0.1:0\n",
+                         "test.conf:3: Listen=127.0.0.1:0: the port must be a number from 1 "
+                         "to 65535");
+        ASSERT_ONE_ERROR("[Metrics]\nListen=metrics.sock\n",
+                         "test.conf:2: Listen=metrics.sock: expected IPv4-address:port, "
+                         "[IPv6-address]:port or an absolute path");
+}
+
 static void test_print_defaults(void) {
         _cleanup_(config_freep) Config *c = NULL, *back = NULL;
         _cleanup_(freep) char *out = NULL;
@@ -724,6 +747,7 @@ static void test_print_defaults(void) {
                            "[Poll]\nMinInterval=5s\nMaxInterval=2min\nTaskTimeout=infinity\n\n[Tasks]\n\n"
                            "[Credentials]\nSource=auto\nAccessKeyId=\nAccessKeySecretFile=\n"
                            "SecurityTokenFile=\nRoleName=\nMetadataURL=\nSTSEndpoint=\n\n"
+                           "[Metrics]\nListen=\n\n"
                            "[Hooks]\nHookTimeout=5min\nMaxConcurrentHooks=4\n");
         ASSERT_OK(config_new(&back));
         ASSERT_OK(config_parse_text(back, out, size, "printed", NULL));
@@ -849,7 +873,7 @@ static void test_load_errors_of_all_files(void) {
         ASSERT_STR_EQ(d.messages[1], m);
         free(m);
         ASSERT_TRUE(asprintf(&m, "%s/b.conf:1: [Nope]: unknown section (expected [API], "
-                                 "[Poll], [Tasks], [Credentials] or [Hooks])", dropins) > 0);
+                                 "[Poll], [Tasks], [Credentials], [Hooks] or [Metrics])", dropins) > 0);
         ASSERT_STR_EQ(d.messages[2], m);
 }
 
@@ -1009,7 +1033,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 23); /* every key */
+        ASSERT_INT_EQ(n_keys, 24); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));
@@ -1181,6 +1205,7 @@ TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
           TEST_CASE(test_ca_file_checked_by_finish),
           TEST_CASE(test_print_round_trip),
           TEST_CASE(test_rate_and_task_timeout_keys),
+          TEST_CASE(test_metrics_listen),
           TEST_CASE(test_print_defaults),
           TEST_CASE(test_load_main_and_dropins),
           TEST_CASE(test_load_without_dropin_dir),

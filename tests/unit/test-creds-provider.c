@@ -167,6 +167,22 @@ static void test_config_keys_come_first_and_their_file_must_be_private(void) {
         put("secret", "cfg-s\n", 0600);
 }
 
+static void test_expiration_of_the_current_credentials(void) {
+        Fixture f;
+        const char *source = NULL;
+
+        env_reset();
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id", 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-s", 1);
+        ASSERT_OK(fixture_init(&f, "[Credentials]\nSource=environment\n"));
+        ASSERT_U64_EQ(credentials_provider_expiration(f.p, &source), 0); /* none yet */
+        ASSERT_NULL(source);
+        ASSERT_OK(credentials_provider_start(f.p));
+        ASSERT_U64_EQ(credentials_provider_expiration(f.p, &source), USEC_INFINITY);
+        ASSERT_STR_EQ(source, "environment");
+        fixture_done(&f);
+}
+
 static void test_nothing_configured(void) {
         Fixture f;
         _cleanup_(freep) char *error = NULL, *error2 = NULL;
@@ -289,6 +305,7 @@ TEST_MAIN(TEST_CASE(test_setup),
           TEST_CASE(test_systemd_comes_before_the_environment),
           TEST_CASE(test_blank_systemd_credentials_are_absent),
           TEST_CASE(test_config_keys_come_first_and_their_file_must_be_private),
+          TEST_CASE(test_expiration_of_the_current_credentials),
           TEST_CASE(test_nothing_configured),
           TEST_CASE(test_broken_profile_is_skipped_by_the_chain_but_named),
           TEST_CASE(test_unreachable_metadata_server_is_an_error_with_a_retry),

@@ -1,0 +1,141 @@
+/* The daemon's metrics glue: what the event stream counts, the families every scrape shows,
+ * and a Listen= that cannot be bound failing the start as a configuration error. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "build-config.h"
+#include "metrics/metrics-exposition.h"
+#include "src/daemon/daemon-internal.h"
+#include "test.h"
+
+static char dir[] = "/tmp/test-daemon-metrics-XXXXXX";
+static char config_path[sizeof(dir) + 16];
+
+static int write_config(const char *text) {
+        _cleanup_(fclosep) FILE *f = fopen(config_path, "we");
+        if (!f)
+                return -errno;
+        fputs(text, f);
+        return ferror(f) ? -EIO : 0;
+}
+
+static int daemon_for_test(Daemon **ret, int *exit_code) {
+        DaemonOptions o = DAEMON_OPTIONS_INIT;
+        int r;
+
+        o.config_path = config_path;
+        r = daemon_new(ret, &o, exit_code);
+        if (r >= 0)
+                event_sink_set_journal((*ret)->sink, false);
+        return r;
+}
+
+static char *scrape(Daemon *d) {
+        char *text = NULL;
+        size_t len;
+
+        if (metrics_expose(daemon_metrics_registry(d), METRICS_FORMAT_PROMETHEUS, &text, &len) < 0)
+                return NULL;
+        return text;
+}
+
+static void emit(Daemon *d, EventKind k, const char *message) {
+        Event e = EVENT_INIT(k);
+
+        e.task_id = "T-1";
+        e.message = message;
+        event_emit(d->sink, &e);
+}
+
+static void test_events_are_counted_by_name(void) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(freep) char *text = NULL;
+
+        ASSERT_OK(write_config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"));
+        ASSERT_OK(daemon_for_test(&d, NULL));
+        emit(d, EVENT_TASK_FAILED, "T-1: failed");
+        emit(d, EVENT_INSTANCE_FAILED, "T-1: i-1 failed");
+        emit(d, EVENT_INSTANCE_FAILED, "T-1: i-2 failed");
+        emit(d, EVENT_HOOK_OUTPUT, "T-1: hook OnTaskFailed#1: a line");
+        emit(d, EVENT_HOOK_FINISHED, "T-1: hook OnTaskFailed#1 (/bin/true) for task-failed "
+                                     "succeeded after 3ms");
+        emit(d, EVENT_HOOK_TIMED_OUT, "T-1: hook OnInstanceFailed#2 (/bin/sleep) for "
+                                      "instance-failed timed out after 5s and was stopped");
+        emit(d, EVENT_HOOK_FAILED, "no hook name in here");
+        text = scrape(d);
+        ASSERT_NOT_NULL(text);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"task-failed\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"instance-failed\"} 2\n") != NULL);
+        ASSERT_TRUE(strstr(text, "event=\"hook-output\"") == NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_hooks_total{hook=\"OnTaskFailed\",result=\"succeeded\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_hooks_total{hook=\"OnInstanceFailed\",result=\"timed-out\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_hooks_total{hook=\"other\",result=\"failed\"} 1\n") != NULL);
+}
+
+static void test_every_family_is_shown(void) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(freep) char *text = NULL;
+
+        ASSERT_OK(write_config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"));
+        ASSERT_OK(daemon_for_test(&d, NULL));
+        text = scrape(d);
+        ASSERT_NOT_NULL(text);
+        ASSERT_TRUE(strstr(text, "taskwatch_build_info{version=\"" PACKAGE_VERSION "\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_transitions_total counter\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_requests_total counter\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_request_duration_seconds histogram\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_last_successful_poll_timestamp_seconds 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_hooks_total counter\n") != NULL);
+        /* daemon_new() checked the source but obtained nothing yet: no expiry to show */
+        ASSERT_TRUE(strstr(text, "taskwatch_credentials_expiry_timestamp_seconds{") == NULL);
+        ASSERT_TRUE(strstr(text, "test-secret") == NULL);
+}
+
+static void test_listen_that_cannot_bind_is_a_config_error(void) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof(a);
+        char text[256];
+        int fd, exit_code = 0;
+
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(bind(fd, (struct sockaddr *) &a, sizeof(a)));
+        ASSERT_OK(listen(fd, 1));
+        ASSERT_OK(getsockname(fd, (struct sockaddr *) &a, &len));
+        snprintf(text, sizeof(text), "[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"
+                 "[Metrics]\nListen=127.0.0.1:%u\n", ntohs(a.sin_port));
+        ASSERT_OK(write_config(text));
+        ASSERT_INT_EQ(daemon_for_test(&d, &exit_code), -EADDRINUSE);
+        ASSERT_NULL(d);
+        ASSERT_INT_EQ(exit_code, EXIT_CONFIG);
+        close(fd);
+}
+
+static void test_setup(void) {
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(config_path, sizeof(config_path), "%s/tw.conf", dir);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test-key", 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret", 1);
+        unsetenv("STATE_DIRECTORY");
+        unsetenv("RUNTIME_DIRECTORY");
+        unsetenv("NOTIFY_SOCKET");
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_PID");
+}
+
+static void test_cleanup(void) {
+        ASSERT_OK(unlink(config_path));
+        ASSERT_OK(rmdir(dir));
+}
+
+TEST_MAIN(TEST_CASE(test_setup),
+          TEST_CASE(test_events_are_counted_by_name),
+          TEST_CASE(test_every_family_is_shown),
+          TEST_CASE(test_listen_that_cannot_bind_is_a_config_error),
+          TEST_CASE(test_cleanup))
