@@ -34,9 +34,6 @@ DEFINE_POINTER_CLEANUP(AckClient, ack_client_free)
  * client is freed, so userdata must outlive them. */
 void ack_client_set_observer(AckClient *c, AckObserver f, void *userdata);
 
-/* The observer every client made from now on starts with (NULL: none), for the one program
- * that counts, taskwatchd, whose clients the watcher makes and replaces. */
-void ack_client_set_default_observer(AckObserver f, void *userdata);
 
 const char *ack_client_endpoint(const AckClient *c);
 bool ack_client_has_capacity(const AckClient *c);

@@ -7,6 +7,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "ack/client.h"
 #include "config/config.h"
 #include "creds/credentials.h"
 #include "hooks/hook-runner.h"
@@ -47,6 +48,10 @@ void watcher_set_store(Watcher *w, TaskStore *store);
  * loop exits only once no hook runs. Call after watcher_set_store() and before the first
  * watcher_apply_config(). 0 or -ENOMEM. */
 int watcher_set_hook_runner(Watcher *w, HookRunner *r);
+
+/* Every ACK call the watcher makes is reported to f (the daemon's metrics; NULL: none).
+ * Call before the first watcher_apply_config(): it applies to the pools made after it. */
+void watcher_set_ack_observer(Watcher *w, AckObserver f, void *userdata);
 
 typedef struct WatcherPlan WatcherPlan;
 /* Everything a new configuration needs that can fail, done without changing the running

@@ -32,15 +32,6 @@ struct AckCall {
         char task_id[]; /* one allocation per call */
 };
 
-/* Process-wide on purpose: the daemon counts every call, and the watcher, which makes and
- * replaces the clients (a new endpoint on reload), need not carry the observer through. */
-static AckObserver default_observer;
-static void *default_observer_userdata;
-
-void ack_client_set_default_observer(AckObserver f, void *userdata) {
-        default_observer = f;
-        default_observer_userdata = userdata;
-}
 
 int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint) {
         _cleanup_(ack_client_freep) AckClient *c = NULL;
@@ -52,8 +43,6 @@ int ack_client_new(AckClient **ret, HttpPool *pool, const char *endpoint) {
         if (!c)
                 return -ENOMEM;
         c->pool = pool;
-        c->observer = default_observer;
-        c->observer_userdata = default_observer_userdata;
         r = url_parse_origin(endpoint, true, &c->endpoint, NULL);
         if (r < 0)
                 return r;

@@ -57,6 +57,8 @@ int daemon_metrics_new(Daemon *d);
 DaemonMetrics *daemon_metrics_free(DaemonMetrics *m);
 DEFINE_POINTER_CLEANUP(DaemonMetrics, daemon_metrics_free)
 MetricsRegistry *daemon_metrics_registry(Daemon *d);
+/* Count w's ACK calls: before its first configuration. */
+void daemon_metrics_observe_watcher(DaemonMetrics *m, Watcher *w);
 /* Serve on the socket systemd passed (taskwatchd-metrics.socket), else on [Metrics] Listen=,
  * else nowhere (until a reload sets it). Says why on stderr when it fails. */
 int daemon_metrics_listen(Daemon *d);

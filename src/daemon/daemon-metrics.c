@@ -228,8 +228,6 @@ int daemon_metrics_new(Daemon *d) {
                 return r;
         metric_family_set_collect(m->last_poll_family, collect_last_poll, m);
         metric_family_set_collect(m->credentials_expiry, collect_credentials_expiry, m);
-        /* Every client the watcher makes from now on reports to us. */
-        ack_client_set_default_observer(metrics_on_ack_reply, m);
         d->metrics = TAKE_PTR(m);
         return 0;
 }
@@ -245,7 +243,6 @@ static void daemon_metrics_stop_server(DaemonMetrics *m) {
 DaemonMetrics *daemon_metrics_free(DaemonMetrics *m) {
         if (!m)
                 return NULL;
-        ack_client_set_default_observer(NULL, NULL);
         event_sink_remove_listener(m->daemon->sink, metrics_on_event, m);
         daemon_metrics_stop_server(m);
         metrics_registry_free(m->registry);
@@ -357,4 +354,9 @@ int daemon_metrics_listen(Daemon *d) {
         daemon_metrics_commit(d, d->config, &p);
         daemon_metrics_plan_done(&p);
         return 0;
+}
+
+void daemon_metrics_observe_watcher(DaemonMetrics *m, Watcher *w) {
+        /* Every ACK call of every pool and client the watcher makes reports to us. */
+        watcher_set_ack_observer(w, metrics_on_ack_reply, m);
 }

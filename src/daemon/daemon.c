@@ -49,6 +49,8 @@ static int daemon_new_watcher(Daemon *d, int *exit_code) {
         r = watcher_new(&d->watcher, d->event, d->sink, daemon_get_credentials, d);
         if (r < 0)
                 return log_error_errno(r, "cannot start watching: %m");
+        if (d->metrics)
+                daemon_metrics_observe_watcher(d->metrics, d->watcher);
         r = daemon_open_store(d);
         if (r < 0) {
                 if (r != -ENOMEM)

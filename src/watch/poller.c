@@ -14,6 +14,8 @@ struct Poller {
         HttpPoolOptions options;
         char *ca_file; /* options.ca_file points here */
         AckClient *client;
+        AckObserver observer;
+        void *observer_userdata;
 };
 
 struct PollCall {
@@ -42,7 +44,8 @@ bool poller_fits(const Poller *p, const Config *c) {
                streq_ptr(p->options.ca_file, o.ca_file);
 }
 
-int poller_new(Poller **ret, sd_event *event, const Config *c) {
+int poller_new(Poller **ret, sd_event *event, const Config *c, AckObserver observer,
+               void *observer_userdata) {
         _cleanup_(poller_freep) Poller *p = NULL;
         int r;
 
@@ -54,10 +57,12 @@ int poller_new(Poller **ret, sd_event *event, const Config *c) {
         if (c->ca_file && !p->ca_file)
                 return -ENOMEM;
         p->options.ca_file = p->ca_file;
+        p->observer = observer;
+        p->observer_userdata = observer_userdata;
         r = http_pool_new(&p->pool, event, &p->options);
         if (r < 0)
                 return r;
-        r = ack_client_new(&p->client, p->pool, c->endpoint);
+        r = poller_new_client(p, c->endpoint, &p->client);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
@@ -75,7 +80,12 @@ Poller *poller_free(Poller *p) {
 }
 
 int poller_new_client(const Poller *p, const char *endpoint, AckClient **ret) {
-        return ack_client_new(ret, p->pool, endpoint);
+        int r;
+
+        r = ack_client_new(ret, p->pool, endpoint);
+        if (r >= 0)
+                ack_client_set_observer(*ret, p->observer, p->observer_userdata);
+        return r;
 }
 
 void poller_set_client(Poller *p, AckClient *client) {

@@ -30,8 +30,10 @@ typedef struct PollCall PollCall;
 typedef void (*PollReplyCallback)(const AckReply *reply, void *userdata);
 
 /* A pool of connections with c's TLS and connection settings, and a client for c's
- * endpoint on it. */
-int poller_new(Poller **ret, sd_event *event, const Config *c);
+ * endpoint on it. Every call is reported to observer (NULL: none), as every call of the
+ * clients poller_new_client() makes. */
+int poller_new(Poller **ret, sd_event *event, const Config *c, AckObserver observer,
+               void *observer_userdata);
 /* Cancels nothing: every call must be cancelled first. */
 Poller *poller_free(Poller *p);
 DEFINE_POINTER_CLEANUP(Poller, poller_free)

@@ -23,6 +23,8 @@ struct WatchContext {
         EventSink *sink;
         Scheduler *scheduler;
         Poller *poller;
+        AckObserver ack_observer;  /* told of every ACK call (the daemon's metrics), or NULL */
+        void *ack_observer_userdata;
         const Credentials *ready_credentials; /* for the poll the scheduler calls due */
         BackoffPolicy backoff;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */

@@ -36,7 +36,7 @@ WatcherPlan *watcher_plan_free(WatcherPlan *p) {
  * only by watcher_commit_config(). */
 static int plan_poller(Watcher *w, const Config *c, WatcherPlan *p) {
         if (!w->ctx.poller || !poller_fits(w->ctx.poller, c))
-                return poller_new(&p->poller, w->event, c);
+                return poller_new(&p->poller, w->event, c, w->ctx.ack_observer, w->ctx.ack_observer_userdata);
         if (streq_ptr(poller_endpoint(w->ctx.poller), c->endpoint))
                 return 0;
         /* A new endpoint alone: a new client on the same connections (which are then not

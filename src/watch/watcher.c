@@ -282,3 +282,8 @@ size_t watcher_n_tasks(const Watcher *w) {
 size_t watcher_n_done(const Watcher *w) {
         return w->ctx.n_done;
 }
+
+void watcher_set_ack_observer(Watcher *w, AckObserver f, void *userdata) {
+        w->ctx.ack_observer = f;
+        w->ctx.ack_observer_userdata = userdata;
+}

@@ -253,24 +253,9 @@ static void test_observer_sees_every_finished_call(void) {
         fixture_done(&f);
 }
 
-static void test_default_observer_is_taken_by_new_clients(void) {
-        Fixture f;
-        Seen ok = {};
-        Observed o = { .seen = &ok };
-
-        ack_client_set_default_observer(on_observe, &o);
-        ASSERT_OK(fixture_init(&f, 2));
-        ack_client_set_default_observer(NULL, NULL);
-        ASSERT_OK(ack_client_describe_task(f.client, "T-1", f.creds, on_reply, &ok, NULL));
-        ASSERT_TRUE(test_run_until(f.event, &ok.done));
-        ASSERT_INT_EQ(o.n, 1);
-        fixture_done(&f);
-}
-
 TEST_MAIN(TEST_CASE(test_new_rejects_bad_endpoint),
           TEST_CASE(test_describe_task_classifies_the_reply),
           TEST_CASE(test_known_body_is_not_decoded),
           TEST_CASE(test_errors_are_kinds_not_codes),
           TEST_CASE(test_full_pool_and_cancel),
-          TEST_CASE(test_observer_sees_every_finished_call),
-          TEST_CASE(test_default_observer_is_taken_by_new_clients))
+          TEST_CASE(test_observer_sees_every_finished_call))
