@@ -42,7 +42,7 @@ typedef struct ClusterTasksPage {
          * whole list). Numbers are integers or strings of digits in the reply. */
         bool has_page_info;
         bool has_total_count;
-        uint32_t page_number, page_size; /* 1 and 0 when not sent */
+        uint32_t page_number, page_size; /* 0 when not sent */
         uint64_t total_count;
         char *request_id; /* "requestId" (camelCase here), or "request_id"/"RequestId" */
         char *next_token; /* the token-paging cursor, NULL or "" when none */
@@ -87,7 +87,8 @@ void cluster_pager_start(ClusterPager *p, uint32_t page_size, uint32_t max_pages
 /* The page to ask for next (1-based), 0 when the round is complete. */
 uint32_t cluster_pager_next_page(const ClusterPager *p);
 /* Adds the reply to the page asked for; takes the tasks out of page (page is left without
- * tasks and is still the caller's). A reply for another page than the one asked for, or a
+ * tasks and is still the caller's). A reply that names another page_number than the one
+ * asked for (one that names none is taken as the one asked for), or a
  * call after the round is complete, is -EBADMSG with *reason (optional); -ENOMEM. Either
  * way the pager is unchanged, so the caller may ask for the page again. */
 int cluster_pager_add(ClusterPager *p, ClusterTasksPage *page, char **reason);

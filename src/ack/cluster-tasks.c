@@ -129,7 +129,7 @@ static int decode_page_info(yajl_val v, ClusterTasksPage *p, char **reason) {
         if (f_number && number == 0)
                 return json_fail(reason, "at page_info.page_number: pages count from 1");
         p->has_page_info = f_number || f_size || f_total;
-        p->page_number = f_number ? (uint32_t) number : 1;
+        p->page_number = (uint32_t) number; /* 0: not sent (a 0 sent was refused above) */
         p->page_size = (uint32_t) size;
         p->total_count = total;
         p->has_total_count = f_total;
@@ -297,7 +297,7 @@ int cluster_pager_add(ClusterPager *p, ClusterTasksPage *page, char **reason) {
 
         if (asked == 0)
                 return reason_set(reason, -EBADMSG, "the round is complete");
-        if (page->has_page_info && page->page_number != asked)
+        if (page->page_number != 0 && page->page_number != asked)
                 return reason_set(reason, -EBADMSG, "asked for page %" PRIu32 ", got page %" PRIu32,
                                   asked, page->page_number);
 

@@ -95,7 +95,10 @@ static void test_unknown_keys_and_casings(void) {
         ASSERT_STR_EQ(p->next_token, "abc");
         ASSERT_STR_EQ(p->request_id, "R-9");
 
-        ASSERT_OK(parse("{\"request_id\":\"r-1\",\"tasks\":[]}", &q, NULL));
+        ASSERT_OK(parse("{\"request_id\":\"r-1\",\"tasks\":[],\"page_info\":{\"total_count\":0}}",
+                        &q, NULL));
+        ASSERT_TRUE(q->has_page_info && q->has_total_count);
+        ASSERT_INT_EQ(q->page_number, 0);
         ASSERT_INT_EQ(q->n_tasks, 0);
         ASSERT_STR_EQ(q->request_id, "r-1");
 }
@@ -318,8 +321,24 @@ static void test_pager_refuses_wrong_page(void) {
         ASSERT_INT_EQ(pg.pages_seen, 0);
         ASSERT_INT_EQ(pg.n_tasks, 0);
 
+        /* A page_info without page_number is the page asked for. */
+        {
+                ClusterPager pn = {};
+                int b[] = { 1, 2 };
+
+                cluster_pager_start(&pn, 2, 0);
+                add_page(&pn, make_page(0, 2, 3, b, 2, 0));
+                ASSERT_INT_EQ(cluster_pager_next_page(&pn), 2);
+                add_page(&pn, make_page(0, 2, 3, a, 1, 0));
+                ASSERT_TRUE(pn.complete);
+                ASSERT_INT_EQ(pn.n_tasks, 2); /* T-1 twice */
+                ASSERT_INT_EQ(pn.n_duplicates, 1);
+                cluster_pager_clear(&pn);
+        }
+
         /* Without page_info a page is the whole list. */
         wrong->has_page_info = wrong->has_total_count = false;
+        wrong->page_number = 0;
         ASSERT_OK(cluster_pager_add(&pg, wrong, NULL));
         ASSERT_TRUE(pg.complete);
         late = make_page(2, 2, 1, a, 1, 0);
