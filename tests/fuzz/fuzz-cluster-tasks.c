@@ -22,7 +22,8 @@ static void check_page(const ClusterTasksPage *p) {
                         if (strcmp(p->tasks[j].task_id, t->task_id) == 0)
                                 abort();
         }
-        if (p->has_page_info && p->page_number == 0)
+        /* page_number 0 means "not sent": a 0 sent is refused. */
+        if (!p->has_page_info && (p->page_number || p->page_size || p->has_total_count))
                 abort();
 }
 
