@@ -1,10 +1,12 @@
-/* The ACK API client: DescribeTaskInfo signed, sent over an HttpPool, and classified. */
+/* The ACK API client: DescribeTaskInfo and DescribeClusterTasks signed, sent over an
+ * HttpPool, and classified. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ack/cluster-tasks.h"
 #include "ack/reply.h"
 #include "creds/credentials.h"
 #include "http/http-pool.h"
@@ -50,6 +52,26 @@ int ack_client_describe_task(AckClient *c, const char *task_id, const Credential
  * without decoding (the hash is computed anyway, for body_hash, so the check costs a
  * compare). Set it right after ack_client_describe_task(), before the loop runs. */
 void ack_call_skip_known(AckCall *call, size_t body_len, uint64_t body_hash);
+
+/* One DescribeClusterTasks page: base is classified exactly as a task's reply (throttled,
+ * auth, server, bad reply, ...; ACK_REPLY_NOT_FOUND here means the cluster does not exist)
+ * with base.info always NULL, and page is the decoded page (ACK_REPLY_OK only). A 2xx whose
+ * body does not decode is ACK_REPLY_BAD_REPLY, code "MalformedReply", message the reason.
+ * base.request_id is the x-acs-request-id header, else the body's requestId. The callback
+ * may take page and base's strings (TAKE_PTR); the rest is freed after it returns. */
+typedef struct AckClusterReply {
+        AckReply base;
+        ClusterTasksPage *page;
+} AckClusterReply;
+
+typedef void (*AckClusterReplyCallback)(AckCall *call, AckClusterReply *reply, void *userdata);
+
+/* Sign DescribeClusterTasks for one page (page_number from 1, page_size at least 1; the
+ * pager in ack/cluster-tasks.h says which) and send it, as ack_client_describe_task() does.
+ * -EBUSY when the pool is full; -EINVAL for a bad id, page or credentials. */
+int ack_client_describe_cluster_tasks(AckClient *c, const char *cluster_id, uint32_t page_number,
+                                      uint32_t page_size, const Credentials *creds,
+                                      AckClusterReplyCallback cb, void *userdata, AckCall **ret);
 
 /* Abort a call in flight; its callback is not called. NULL is fine. */
 void ack_call_cancel(AckCall *call);

@@ -1,14 +1,15 @@
-/* A signed DescribeTaskInfo request, ready to hand to the HTTP layer. */
+/* A signed ACK request (DescribeTaskInfo, DescribeClusterTasks), ready for the HTTP layer. */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "creds/credentials.h"
 #include "util/url.h"
 
 typedef struct AckRequest {
-        char *url;      /* endpoint + "/tasks/" + percent-encoded id */
+        char *url;      /* endpoint + "/tasks/" + percent-encoded id (or the cluster's list) */
         char **headers; /* NULL-terminated "Name: value" lines, Authorization included */
         size_t n_headers;
         /* The hex SHA-256 of the canonical request, as in the string to sign: not a secret.
@@ -28,6 +29,13 @@ int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const
  * allocation fewer per poll); *ret is set only on success, release with ack_request_done(). */
 int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
                       const Credentials *creds, time_t now, const char *nonce);
+/* DescribeClusterTasks: GET endpoint + "/clusters/" + percent-encoded id + "/tasks?page_number=
+ * N&page_size=M", signed the same way with x-acs-action: DescribeClusterTasks and the query
+ * in the canonical request. page_number and page_size must be at least 1 (-EINVAL). */
+int ack_request_build_cluster_tasks(AckRequest *ret, const UrlOrigin *endpoint,
+                                    const char *cluster_id, uint32_t page_number,
+                                    uint32_t page_size, const Credentials *creds, time_t now,
+                                    const char *nonce);
 /* Wipes the header lines (they carry the token) before freeing; leaves *r empty. */
 void ack_request_done(AckRequest *r);
 /* Wipes the header lines (they carry the token) before freeing. */

@@ -30,6 +30,27 @@ const char *credentials_source_to_string(CredentialsSource s);
 /* The source, or -EINVAL. */
 int credentials_source_from_string(const char *s);
 
+/* [API] Network=: which of the region's endpoints the derived one is. */
+typedef enum ConfigNetwork {
+        CONFIG_NETWORK_PUBLIC, /* cs.<region>.aliyuncs.com */
+        CONFIG_NETWORK_VPC,    /* cs-vpc.<region>.aliyuncs.com, reachable from inside a VPC */
+        _CONFIG_NETWORK_MAX,
+} ConfigNetwork;
+
+/* "public", "vpc". */
+const char *config_network_to_string(ConfigNetwork n);
+/* The network, or -EINVAL. */
+int config_network_from_string(const char *s);
+
+/* The ACK endpoint of region as the official SDK derives it: "https://cs.aliyuncs.com" for
+ * the regions its endpoint map sends there (whatever the network, as the SDK does), else
+ * "https://cs.<region>.aliyuncs.com", or "https://cs-vpc.<region>.aliyuncs.com" for
+ * CONFIG_NETWORK_VPC. For the daemon's config and for a CLI given --region alike. -EINVAL,
+ * -ENOMEM. */
+int config_endpoint_for_region(const char *region, ConfigNetwork network, char **ret);
+/* Whether the SDK's endpoint map sends region to cs.aliyuncs.com. */
+bool config_region_is_central(const char *region);
+
 /* Where a task id was configured: origin_files[file], line. */
 typedef struct ConfigOrigin {
         uint32_t file;
@@ -41,6 +62,7 @@ typedef struct Config {
         char *region;          /* default "cn-hangzhou" */
         char *endpoint;        /* effective "https://host[:port]": Endpoint= or derived from Region= */
         bool endpoint_explicit;
+        ConfigNetwork network; /* [API] Network=, default public: for the derived endpoint */
         /* Not a setting: set before parsing by whoever may talk plain http (the test suite,
          * through the program's options); http:// in Endpoint= and STSEndpoint= needs it. */
         bool allow_plain_http;

@@ -1,5 +1,5 @@
-/* The ACK API client: one DescribeTaskInfo call is sign, send, classify; the endpoint is
- * parsed once, when the client is made. */
+/* The ACK API client: one DescribeTaskInfo or DescribeClusterTasks call is sign, send,
+ * classify; the endpoint is parsed once, when the client is made. */
 #include "ack/client.h"
 
 #include <errno.h>
@@ -23,13 +23,14 @@ struct AckCall {
         HttpRequest *http;
         AckRequest request; /* kept while in flight: a reply quotes its canonical hash */
         AckReplyCallback cb;
+        AckClusterReplyCallback cluster_cb; /* a DescribeClusterTasks call; cb is NULL */
         void *userdata;
         AckObserver observer; /* copied from the client when sent */
         void *observer_userdata;
         bool skip_known;
         size_t known_len;
         uint64_t known_hash;
-        char task_id[]; /* one allocation per call */
+        char task_id[]; /* one allocation per call; the cluster id for a list call */
 };
 
 
@@ -161,4 +162,108 @@ void ack_call_cancel(AckCall *call) {
                 return;
         http_request_cancel(call->http);
         ack_call_free(call);
+}
+
+/* ---- DescribeClusterTasks ------------------------------------------------------------- */
+
+/* A 2xx is read as ack_reply_known() reads one (request id, retry-after, body, no task
+ * decoding), then decoded as a page; anything else is classified as for a task. */
+static int ack_cluster_reply_classify(const char *cluster_id, const HttpResponse *resp,
+                                      AckClusterReply *ret) {
+        _cleanup_(freep) char *reason = NULL;
+        AckClusterReply o = {};
+        int r;
+
+        if (resp->failure != HTTP_OK || resp->status < 200 || resp->status >= 300) {
+                r = ack_reply_classify(cluster_id, resp, &o.base);
+                if (r < 0)
+                        return r;
+                *ret = o;
+                return 0;
+        }
+        r = ack_reply_known(resp, resp->body_len > 0 ? ack_reply_hash(resp->body, resp->body_len) : 0,
+                            &o.base);
+        if (r < 0)
+                return r;
+        o.base.unchanged = false;
+        if (!o.base.body)
+                o.base.body = "";
+        r = cluster_tasks_parse(resp->body, resp->body_len, &o.page, &reason);
+        if (r == -ENOMEM) {
+                ack_reply_done(&o.base);
+                return r;
+        }
+        if (r < 0) {
+                o.base.kind = ACK_REPLY_BAD_REPLY;
+                o.base.code = strdup("MalformedReply");
+                o.base.message = strdup(reason ? reason : "malformed reply");
+        } else if (!o.base.request_id && o.page->request_id)
+                o.base.request_id = strdup(o.page->request_id);
+        if ((r < 0 && (!o.base.code || !o.base.message)) ||
+            (r >= 0 && o.page->request_id && !o.base.request_id)) {
+                ack_reply_done(&o.base);
+                cluster_tasks_page_free(o.page);
+                return -ENOMEM;
+        }
+        *ret = o;
+        return 0;
+}
+
+static void ack_call_on_cluster_response(HttpRequest *req, const HttpResponse *resp,
+                                         void *userdata) {
+        AckCall *call = userdata;
+        AckClusterReply reply;
+        int r;
+
+        call->http = NULL;
+        r = ack_cluster_reply_classify(call->task_id, resp, &reply);
+        if (r < 0)
+                reply = (AckClusterReply) {
+                        .base = {
+                                .kind = ACK_REPLY_NETWORK_ERROR,
+                                .http_status = resp->status,
+                                .body = "",
+                                .duration = resp->duration,
+                                .error = r,
+                        },
+                };
+        reply.base.canonical_request_hash = call->request.canonical_request_hash;
+        call->cluster_cb(call, &reply, call->userdata);
+        cluster_tasks_page_free(reply.page);
+        ack_reply_done(&reply.base);
+        ack_call_free(call);
+}
+
+int ack_client_describe_cluster_tasks(AckClient *c, const char *cluster_id, uint32_t page_number,
+                                      uint32_t page_size, const Credentials *creds,
+                                      AckClusterReplyCallback cb, void *userdata, AckCall **ret) {
+        static const HttpRequestOptions options = { .response_headers = ack_response_headers };
+        AckCall *call;
+        size_t len;
+        int r;
+
+        if (!c || !cluster_id || !cb)
+                return -EINVAL;
+        if (!http_pool_has_capacity(c->pool))
+                return -EBUSY;
+        len = strlen(cluster_id);
+        call = calloc(1, sizeof(*call) + len + 1);
+        if (!call)
+                return -ENOMEM;
+        memcpy(call->task_id, cluster_id, len + 1);
+        call->cluster_cb = cb;
+        call->userdata = userdata;
+
+        r = ack_request_build_cluster_tasks(&call->request, &c->endpoint, cluster_id, page_number,
+                                            page_size, creds, time(NULL), NULL);
+        if (r >= 0)
+                r = http_pool_request(c->pool, call->request.url, call->request.headers, &options,
+                                      ack_call_on_cluster_response, call, &call->http);
+        if (r < 0) {
+                ack_call_free(call);
+                return r;
+        }
+        if (ret)
+                *ret = call;
+        return 0;
 }

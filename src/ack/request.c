@@ -1,5 +1,7 @@
-/* The signed DescribeTaskInfo request: URL and header lines for the HTTP layer. */
+/* The signed ACK requests (DescribeTaskInfo, DescribeClusterTasks): URL and header lines for
+ * the HTTP layer. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #endif
 
 #define ACK_ACTION "DescribeTaskInfo"
+#define ACK_ACTION_CLUSTER_TASKS "DescribeClusterTasks"
 #define ACK_VERSION "2015-12-15"
 /* SHA-256 of the empty body: DescribeTaskInfo is a GET. */
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -31,11 +34,14 @@ typedef struct HeaderField {
         bool sign;
 } HeaderField;
 
-int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
-                      const Credentials *creds, time_t now, const char *nonce) {
+/* One signed GET: action, the path (already percent-encoded) and the canonical query (sorted,
+ * encoded; "" for none), which is also the URL's. */
+static int build_get(AckRequest *ret, const UrlOrigin *endpoint, const char *action,
+                     const char *prefix, const char *id, const char *suffix, const char *query,
+                     const Credentials *creds, time_t now, const char *nonce) {
         _cleanup_(ack_request_done) AckRequest req_storage = {};
         AckRequest *req = &req_storage;
-        _cleanup_(freep) char *encoded = NULL;
+        _cleanup_(freep) char *encoded = NULL, *path_storage = NULL;
         _cleanup_(sign_output_clear) SignOutput sig = {};
         char date[sizeof("YYYY-MM-DDTHH:MM:SSZ")], fresh_nonce[NONCE_BYTES * 2 + 1];
         SignHeader signed_headers[8];
@@ -47,7 +53,7 @@ int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *ta
         struct tm tm;
         int r;
 
-        if (!ret || !endpoint || !endpoint->origin || !endpoint->host || !task_id || !*task_id ||
+        if (!ret || !endpoint || !endpoint->origin || !endpoint->host || !id || !*id ||
             !creds || !creds->access_key_id || !creds->access_key_secret || (nonce && !*nonce))
                 return -EINVAL;
         host = endpoint->host;
@@ -67,24 +73,34 @@ int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *ta
         }
 
         /* The URL is endpoint + path: the path signed is its tail. */
-        encoded = uri_encode(task_id);
+        encoded = uri_encode(id);
         if (!encoded)
                 return -ENOMEM;
         endpoint_len = strlen(endpoint->origin);
-        size = endpoint_len + strlen("/tasks/") + strlen(encoded) + 1;
+        size = endpoint_len + strlen(prefix) + strlen(encoded) + strlen(suffix) + 1 +
+               strlen(query) + 1;
         req->url = malloc(size);
         if (!req->url)
                 return -ENOMEM;
         p = mempcpy(req->url, endpoint->origin, endpoint_len);
-        p = stpcpy(p, "/tasks/");
-        (void) stpcpy(p, encoded);
-        path = req->url + endpoint_len;
+        p = stpcpy(p, prefix);
+        p = stpcpy(p, encoded);
+        p = stpcpy(p, suffix);
+        /* The signer takes the path alone: cut the URL there while signing. */
+        path_storage = strndup(req->url + endpoint_len, (size_t) (p - req->url) - endpoint_len);
+        if (!path_storage)
+                return -ENOMEM;
+        path = path_storage;
+        if (*query) {
+                p = stpcpy(p, "?");
+                (void) stpcpy(p, query);
+        }
 
         /* In the order they are sent; the signer sorts its own copy. */
         fields[n_fields++] = (HeaderField) { "host", host, true };
         fields[n_fields++] = (HeaderField) { "accept", "application/json", false };
         fields[n_fields++] = (HeaderField) { "user-agent", "taskwatchd/" PACKAGE_VERSION, false };
-        fields[n_fields++] = (HeaderField) { "x-acs-action", ACK_ACTION, true };
+        fields[n_fields++] = (HeaderField) { "x-acs-action", action, true };
         fields[n_fields++] = (HeaderField) { "x-acs-version", ACK_VERSION, true };
         fields[n_fields++] = (HeaderField) { "x-acs-date", date, true };
         fields[n_fields++] = (HeaderField) { "x-acs-signature-nonce", nonce, true };
@@ -103,7 +119,7 @@ int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *ta
         r = signer_sign(&(SignInput) {
                                 .method = "GET",
                                 .canonical_uri = path,
-                                .canonical_query = "",
+                                .canonical_query = query,
                                 .headers = signed_headers,
                                 .n_headers = n_signed,
                                 .hashed_payload = EMPTY_PAYLOAD_SHA256,
@@ -137,6 +153,26 @@ int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *ta
         *ret = req_storage;
         req_storage = (AckRequest) {};
         return 0;
+}
+
+int ack_request_build(AckRequest *ret, const UrlOrigin *endpoint, const char *task_id,
+                      const Credentials *creds, time_t now, const char *nonce) {
+        return build_get(ret, endpoint, ACK_ACTION, "/tasks/", task_id, "", "", creds, now, nonce);
+}
+
+int ack_request_build_cluster_tasks(AckRequest *ret, const UrlOrigin *endpoint,
+                                    const char *cluster_id, uint32_t page_number,
+                                    uint32_t page_size, const Credentials *creds, time_t now,
+                                    const char *nonce) {
+        char query[64];
+
+        if (page_number == 0 || page_size == 0)
+                return -EINVAL;
+        /* Sorted by name, as the canonical query must be; digits need no encoding. */
+        (void) snprintf(query, sizeof query, "page_number=%" PRIu32 "&page_size=%" PRIu32,
+                        page_number, page_size);
+        return build_get(ret, endpoint, ACK_ACTION_CLUSTER_TASKS, "/clusters/", cluster_id,
+                         "/tasks", query, creds, now, nonce);
 }
 
 int ack_request_describe_task(AckRequest **ret, const UrlOrigin *endpoint, const char *task_id,

@@ -38,10 +38,9 @@ int config_finish(Config *c, ConfigDiagnostics *diag) {
         if (!c->endpoint_explicit) {
                 free(c->endpoint);
                 c->endpoint = NULL;
-                if (asprintf(&c->endpoint, "https://cs.%s.aliyuncs.com", c->region) < 0) {
-                        c->endpoint = NULL;
-                        return -ENOMEM;
-                }
+                r = config_endpoint_for_region(c->region, c->network, &c->endpoint);
+                if (r < 0)
+                        return r;
         }
 
         if (c->min_interval > c->max_interval) {

@@ -93,6 +93,8 @@ typedef int (*Setter)(ParseContext *ctx, const char *key, const char *value,
 /* config-values.c: [API] (but Endpoint=), [Poll], [Hooks] */
 int config_set_region(ParseContext *ctx, const char *key, const char *value,
                       const char *filename, unsigned line);
+int config_set_network(ParseContext *ctx, const char *key, const char *value,
+                       const char *filename, unsigned line);
 int config_set_ca_file(ParseContext *ctx, const char *key, const char *value,
                        const char *filename, unsigned line);
 int config_set_request_timeout(ParseContext *ctx, const char *key, const char *value,

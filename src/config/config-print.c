@@ -40,8 +40,8 @@ static void print_hooks(const HookConfig *h, FILE *f) {
 }
 
 void config_print(const Config *c, FILE *f) {
-        fprintf(f, "[API]\nRegion=%s\nEndpoint=%s\nCAFile=%s\n", c->region,
-                c->endpoint ? : "", c->ca_file ? : "");
+        fprintf(f, "[API]\nRegion=%s\nNetwork=%s\nEndpoint=%s\nCAFile=%s\n", c->region,
+                config_network_to_string(c->network), c->endpoint ? : "", c->ca_file ? : "");
         print_span(f, "RequestTimeout", c->request_timeout);
         fprintf(f, "MaxConnections=%u\n", c->max_connections);
         fprintf(f, "MaxRequestsPerSecond=%g\n", c->max_requests_per_second);

@@ -1,4 +1,4 @@
-/* The value setters of [API], [Poll] and [Hooks]: spans, counts, a rate, a path. */
+/* The value setters of [API] (Network= among them), [Poll] and [Hooks]: spans, counts, a rate, a path. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -35,6 +35,23 @@ int config_set_region(ParseContext *ctx, const char *key, const char *value,
                                  "not a region id (lowercase letters, digits and '-', "
                                  "e.g. cn-hangzhou)");
         return set_string(&ctx->config->region, value);
+}
+
+/* Only the derived endpoint depends on it: an explicit Endpoint= is used as written. */
+int config_set_network(ParseContext *ctx, const char *key, const char *value,
+                       const char *filename, unsigned line) {
+        int n;
+
+        if (value[0] == '\0') {
+                ctx->config->network = CONFIG_NETWORK_PUBLIC;
+                return 0;
+        }
+        n = config_network_from_string(value);
+        if (n < 0)
+                return bad_value(ctx, filename, line, key, value,
+                                 "unknown network (expected public or vpc)");
+        ctx->config->network = (ConfigNetwork) n;
+        return 0;
 }
 
 int config_set_ca_file(ParseContext *ctx, const char *key, const char *value,

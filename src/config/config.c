@@ -143,6 +143,7 @@ static const struct {
 } keys[] = {
         { "API", "Region", config_set_region },
         { "API", "Endpoint", set_endpoint },
+        { "API", "Network", config_set_network },
         { "API", "CAFile", config_set_ca_file },
         { "API", "RequestTimeout", config_set_request_timeout },
         { "API", "MaxConnections", config_set_max_connections },

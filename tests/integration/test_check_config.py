@@ -87,6 +87,27 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(rc2, 0, err2)
         self.assertEqual(out2, out)
 
+    def test_endpoint_derived_as_the_sdk_does(self):
+        """Region= and Network= give the endpoint the official SDK would dial."""
+        cases = [("cn-beijing", "", "https://cs.cn-beijing.aliyuncs.com"),
+                 ("cn-beijing", "vpc", "https://cs-vpc.cn-beijing.aliyuncs.com"),
+                 ("cn-wuhan", "public", "https://cs.aliyuncs.com"),
+                 ("cn-wuhan", "vpc", "https://cs.aliyuncs.com")]
+        for region, network, endpoint in cases:
+            text = "[API]\nRegion=%s\n" % region
+            if network:
+                text += "Network=%s\n" % network
+            rc, out, err = self.run_daemon("--config", self.write("r.conf", text),
+                                           "--check-config")
+            self.assertEqual(rc, 0, err)
+            lines = out.splitlines()
+            self.assertIn("Endpoint=" + endpoint, lines, out)
+            self.assertIn("Network=" + (network or "public"), lines, out)
+        rc, out, err = self.run_daemon("--config", self.write("n.conf", "[API]\nNetwork=intranet\n"),
+                                       "--check-config")
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("n.conf:2: Network=intranet: unknown network (expected public or vpc)", err)
+
     def test_every_error_is_reported_with_file_and_line(self):
         path = self.write("bad.conf", "[API]\n"
                                       "Endpoint=https://127.0.0.1:8443\n"

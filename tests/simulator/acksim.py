@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# HTTPS simulator of ACK's DescribeTaskInfo: real V3 signature checks, scripted timelines, faults.
+# HTTPS simulator of ACK's DescribeTaskInfo and DescribeClusterTasks: real V3 signature checks,
+# scripted timelines, paged cluster lists, faults.
 """acksim: a stand-in for cs.<region>.aliyuncs.com for integration tests and the demo.
 
     python3 acksim.py --scenario FILE --dir DIR [--host 127.0.0.1] [--port 0] [--verbose]
@@ -15,6 +16,14 @@ Account-wide throttling: POST /_sim/throttle {"rps": N, "retry_after_ms": M} ans
 Throttling.User (HTTP 400, with x-acs-retry-after when M is given) to any API request beyond
 N accepted in the last second, as the real API's flow control does; {"rps": 0} turns it off.
 
+Cluster lists: GET /clusters/{id}/tasks?page_number=N&page_size=M (DescribeClusterTasks,
+signed like DescribeTaskInfo with x-acs-action: DescribeClusterTasks) pages the tasks whose
+cluster_id is that id, for the clusters of the scenario's "clusters" (sim_clusters: page size
+cap, order, lag behind DescribeTaskInfo, time format, forbidden, faults); any other id is 404
+ErrorClusterNotFound. POST /_sim/clusters adds or replaces clusters; POST /_sim/inject
+{"cluster": C, "fault": F} aims a fault at C's list; GET /_sim/wait?cluster=C&polls=N waits
+for N list requests; /_sim/stats counts "per_cluster".
+
 TLS failure: POST /_sim/tls {"untrusted_for": S} makes every TLS handshake for the next S
 seconds present a certificate chain that ready.json's CA did not sign (same names, so only
 the chain is wrong), and closes the open API connections so that clients must handshake
@@ -25,7 +34,7 @@ connection had ("tls"); /_sim/stats counts "untrusted_handshakes" started and
 "untrusted_handshakes_completed" (a verifying client never completes one).
 
 The simulator's modules, each with one job: sim_tasks (scenario validation and the tasks'
-timelines), sim_state (Sim: everything mutable, flow control, injected faults),
+timelines), sim_clusters (what a cluster's list shows, in what order, how paged), sim_state (Sim: everything mutable, flow control, injected faults),
 sim_signature (the server-side V3 check), sim_control (the /_sim/ endpoints and the faults
 served), sim_server (TLS and the API), sim_certs (throwaway certificates), credsim
 (metadata and STS). This file is the entry point; the names other scripts use

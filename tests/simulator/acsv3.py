@@ -13,6 +13,7 @@ import urllib.parse
 ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 ACTION = "DescribeTaskInfo"
+ACTION_CLUSTER_TASKS = "DescribeClusterTasks"
 VERSION = "2015-12-15"
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
@@ -178,3 +179,32 @@ def describe_task_headers(host, task_id, key_id, secret, token=None, date=None, 
         headers.update(extra)
     headers, to_sign = sign("GET", path, headers, key_id, secret)
     return path, headers, to_sign
+
+
+def cluster_tasks_headers(host, cluster_id, key_id, secret, page_number=None, page_size=None,
+                          token=None, date=None, nonce=None, accept="application/json",
+                          action=ACTION_CLUSTER_TASKS):
+    """Headers for a signed DescribeClusterTasks call; returns (path?query, headers,
+    string_to_sign). The query is signed (canonical: sorted, encoded)."""
+    path = "/clusters/" + percent_encode(cluster_id) + "/tasks"
+    query = []
+    if page_number is not None:
+        query.append(("page_number", str(page_number)))
+    if page_size is not None:
+        query.append(("page_size", str(page_size)))
+    headers = {
+        "host": host,
+        "x-acs-action": action,
+        "x-acs-version": VERSION,
+        "x-acs-date": date or format_date(),
+        "x-acs-signature-nonce": nonce or os.urandom(16).hex(),
+        "user-agent": "acsv3.py",
+    }
+    if accept is not None:
+        headers["accept"] = accept
+    if token is not None:
+        headers["x-acs-accesskey-id"] = key_id
+        headers["x-acs-security-token"] = token
+    headers, to_sign = sign("GET", path, headers, key_id, secret, query=query)
+    qs = "&".join("%s=%s" % (k, percent_encode(v)) for k, v in query)
+    return path + ("?" + qs if qs else ""), headers, to_sign

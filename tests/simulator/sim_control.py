@@ -9,6 +9,7 @@ import struct
 import urllib.parse
 
 from sim_state import SHUTDOWN
+from sim_clusters import injection_key
 from sim_tasks import ScenarioError, validate_fault
 
 HTML_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -50,9 +51,15 @@ def handle_control(handler, body):
             fault = data.get("fault")
             validate_fault(fault)
             count = int(data.get("count", 1))
+            # {"cluster": C} aims at C's list requests, {"task": T} at T's polls
+            target = (injection_key(data["cluster"]) if data.get("cluster") is not None
+                      else data.get("task", "*"))
             with sim.cond:
-                sim.injected.append([data.get("task", "*"), fault, count])
+                sim.injected.append([target, fault, count])
             handler.send_json(200, {"injected": count})
+        elif route == ("POST", "/_sim/clusters"):
+            sim.add_clusters(data)
+            handler.send_json(200, {"clusters": sorted(data)})
         elif route == ("POST", "/_sim/tasks"):
             sim.add_tasks(data)
             handler.send_json(200, {"tasks": sorted(data)})
@@ -87,7 +94,14 @@ def control_wait(handler, q):
     sim = handler.sim
     timeout = min(float(q.get("timeout", 10)), 600.0)
     task = q.get("task")
-    if "step" in q:
+    cluster = q.get("cluster")
+    if cluster is not None:
+        # cluster=C&polls=N: until C's list was requested N times (pages count one each)
+        want = int(q.get("polls", 1))
+
+        def ok():
+            return sim.per_cluster.get(cluster, 0) >= want
+    elif "step" in q:
         want = int(q["step"])
         if task is None:
             raise ValueError("step= needs task=")
@@ -105,6 +119,7 @@ def control_wait(handler, q):
         done = sim.cond.wait_for(lambda: ok() or SHUTDOWN.is_set(), timeout)
         done = done and ok()
         stats = {"requests": sim.requests, "per_task": dict(sim.per_task),
+                 "per_cluster": dict(sim.per_cluster),
                  "step": sim.tasks[task].idx if task in sim.tasks else None}
     handler.send_json(200 if done else 408, {"done": bool(done), **stats})
 
@@ -137,6 +152,11 @@ def serve_fault(handler, fault, task_id, reply, rid, host, want_xml):
     elif name == "not_found":
         handler.send_error_body(404, fault.get("code", "ErrorTaskNotFound"),
                              "task %s not found" % task_id, rid, host, want_xml, casing)
+    elif name == "forbidden":
+        # what RAM answers when a policy does not allow the action
+        handler.send_error_body(403, fault.get("code", "Forbidden.RAM"),
+                             fault.get("message", "You are not authorized to do this "
+                                                  "action."), rid, host, want_xml, casing)
     elif name == "reset":
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                    struct.pack("ii", 1, 0))
@@ -210,6 +230,8 @@ def fault_status(fault):
         return int(fault.get("status", 500))
     if name == "not_found":
         return 404
+    if name == "forbidden":
+        return 403
     if name == "expired_signature":
         return 400
     if name == "html":

@@ -1,8 +1,11 @@
-# The simulator's HTTPS server: TLS per connection, DescribeTaskInfo as ACK answers it.
+# The simulator's HTTPS server: TLS per connection, DescribeTaskInfo and DescribeClusterTasks
+# as ACK answers them.
 """Server accepts, handshakes in the connection's thread (with the trusted or the untrusted
 chain: Sim.choose_chain) and hands the socket to Handler, which routes /_sim/ to
 sim_control, STS to credsim, and everything else to the API: signature check (Sim.verify),
-flow control, injected and scripted faults, then the task's reply as JSON or XML."""
+the action the path needs, flow control, injected and scripted faults, then the task's reply
+(GET /tasks/{id}) or a page of the cluster's list (GET /clusters/{id}/tasks, sim_clusters)
+as JSON or XML."""
 
 import http.server
 import json
@@ -16,6 +19,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import acsv3
 import credsim
+import sim_clusters
 import sim_control
 import sim_state
 from sim_state import SHUTDOWN, log_stderr
@@ -125,7 +129,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         want_xml = "application/json" not in (self.headers.get("Accept") or "")
         m = re.fullmatch(r"/tasks/([^/]+)", path)
+        mc = re.fullmatch(r"/clusters/([^/]+)/tasks", path)
         task_id = urllib.parse.unquote(m.group(1)) if m else None
+        cluster_id = urllib.parse.unquote(mc.group(1)) if mc else None
+        wanted = acsv3.ACTION_CLUSTER_TASKS if mc else acsv3.ACTION
         entry = {"task": task_id, "status": None, "fault": None, "conn": self.conn.number,
                  "auth": "ok", "key": None, "request_id": rid, "method": self.command,
                  "path": path, "tls": self.conn.tls}
@@ -137,7 +144,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             version = self.headers.get("x-acs-version")
             if action is None:
                 err = (400, "MissingParameter", "x-acs-action is mandatory for this action.")
-            elif action != acsv3.ACTION or m is None or self.command != "GET":
+            elif action != wanted or (m is None and mc is None) or self.command != "GET":
                 err = (404, "InvalidAction.NotFound",
                        "Specified api is not found, please check your url and method.")
             elif version != acsv3.VERSION:
@@ -148,6 +155,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["auth"] = code
             sim.record(entry)
             self.send_error_body(status, code, message, rid, host, want_xml)
+            return
+        if mc is not None:
+            del entry["task"]
+            entry["cluster"] = cluster_id
+            self.handle_cluster_tasks(cluster_id, query, entry, rid, host, want_xml)
             return
 
         # decide everything under the lock so the timeline and the log agree
@@ -198,11 +210,71 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_reply(reply, rid, want_xml)
 
-    def send_reply(self, reply, rid, want_xml, status=200):
+    def handle_cluster_tasks(self, cluster_id, query, entry, rid, host, want_xml):
+        """One page of DescribeClusterTasks: flow control, injected faults, not found and
+        forbidden, bad paging, then the page of a snapshot taken now."""
+        sim = self.sim
+        now = time.monotonic()
+        stall = 0.0
+        error = None
+        page = None
+        with sim.cond:
+            fault = sim.flow_control(now)
+            if fault is not None:
+                entry["throttled"] = "account"
+            else:
+                fault = sim.take_injected(sim_clusters.injection_key(cluster_id))
+            if fault is not None and fault["fault"] == "stall":
+                stall = float(fault.get("seconds", 3600))
+                entry["fault"] = "stall"
+                fault = None
+            cluster = sim.clusters.get(cluster_id)
+            if fault is None:
+                if cluster is None:
+                    error = (404, "ErrorClusterNotFound", "cluster %s not found" % cluster_id)
+                elif cluster.forbidden:
+                    error = (403, "Forbidden.RAM", "You are not authorized to operate on "
+                             "this cluster: cs:DescribeClusterTasks on %s." % cluster_id)
+                else:
+                    try:
+                        number, size = cluster.parse_paging(
+                            urllib.parse.parse_qsl(query, keep_blank_values=True))
+                    except ValueError as e:
+                        error = (400, "InvalidParameter", str(e))
+            if fault is None and error is None:
+                # the list reads the tasks' timelines as time has moved them
+                for t in sim.tasks.values():
+                    t.tick(now)
+                page = cluster.page(sim.tasks.values(), time.time(), number, size, rid)
+                entry["page"] = number
+                entry["listed"] = [e["task_id"] for e in page["tasks"]]
+            if fault is not None:
+                entry["fault"] = fault["fault"]
+                entry["status"] = sim_control.fault_status(fault)
+            elif error is not None:
+                entry["status"] = error[0]
+            else:
+                entry["status"] = 200
+            sim.record(entry)
+
+        if stall > 0:
+            SHUTDOWN.wait(stall)
+            if SHUTDOWN.is_set():
+                self.close_connection = True
+                return
+        if fault is not None:
+            sim_control.serve_fault(self, fault, cluster_id, {"tasks": [], "requestId": rid},
+                                    rid, host, want_xml)
+        elif error is not None:
+            self.send_error_body(error[0], error[1], error[2], rid, host, want_xml)
+        else:
+            self.send_reply(page, rid, want_xml, root="DescribeClusterTasksResponse")
+
+    def send_reply(self, reply, rid, want_xml, status=200, root="DescribeTaskInfoResponse"):
         headers = [("x-acs-request-id", rid)]
         if want_xml:
             data = ('<?xml version="1.0" encoding="UTF-8"?>'
-                    + to_xml("DescribeTaskInfoResponse", reply)).encode("utf-8")
+                    + to_xml(root, reply)).encode("utf-8")
             self.send_bytes(status, data, "application/xml;charset=utf-8", headers)
         else:
             self.send_bytes(status, json.dumps(reply).encode("utf-8"), headers=headers)

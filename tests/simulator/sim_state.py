@@ -1,7 +1,8 @@
 # The simulator's mutable state: tasks, credentials, connections, counters, the request log.
 """One Sim per simulator, every field guarded by Sim.cond: the handler threads (sim_server),
 the control endpoints (sim_control) and the credential services (credsim) share it. Also
-the account-wide flow control and the runtime-injected faults, which decide per request."""
+the account-wide flow control and the runtime-injected faults, which decide per request.
+Clusters (sim_clusters) list the tasks whose cluster_id they are."""
 
 import itertools
 import socket
@@ -11,6 +12,7 @@ import time
 
 import credsim
 import sim_signature
+from sim_clusters import Cluster, injection_key, validate_cluster
 from sim_tasks import ScenarioError, Task, validate_task
 
 MAX_SKEW = 15 * 60
@@ -42,10 +44,13 @@ class Sim:
         self.set_credentials(scenario.get("credentials", []))
         self.tasks = {}
         self.add_tasks(scenario.get("tasks", {}))
+        self.clusters = {}
+        self.per_cluster = {}  # list requests per cluster id
+        self.injected = []  # [target (task id, "cluster:<id>" or "*"), fault, remaining]
+        self.add_clusters(scenario.get("clusters", {}))
         self.max_skew = float(scenario.get("max_skew_seconds", MAX_SKEW))
         self.check_nonce = bool(scenario.get("check_nonce", True))
         self.nonces = {}
-        self.injected = []  # [task or "*", fault, remaining]
         self.conn_seq = itertools.count(1)
         self.accepted = 0
         self.control_connections = 0
@@ -89,6 +94,20 @@ class Sim:
         with self.cond:
             for tid, spec in tasks.items():
                 self.tasks[tid] = Task(tid, spec, now)
+            self.cond.notify_all()
+
+    def add_clusters(self, clusters):
+        """Add or replace clusters; their "faults" join the injected ones."""
+        if not isinstance(clusters, dict):
+            raise ScenarioError("clusters must be an object")
+        for cid, spec in clusters.items():
+            validate_cluster(cid, spec)
+        with self.cond:
+            for cid, spec in clusters.items():
+                c = Cluster(cid, spec)
+                self.clusters[cid] = c
+                for fault, count in c.initial_faults():
+                    self.injected.append([injection_key(cid), fault, count])
             self.cond.notify_all()
 
     # connections
@@ -173,6 +192,7 @@ class Sim:
                 "connections": self.accepted - self.control_connections,
                 "handshakes": self.handshakes_total - self.control_handshakes,
                 "per_task": dict(self.per_task),
+                "per_cluster": dict(self.per_cluster),
                 "auth_failures": self.auth_failures,
                 "faults": self.faults_served,
                 "control_connections": self.control_connections,
@@ -194,6 +214,8 @@ class Sim:
             self.requests += 1
             if entry.get("task") is not None:
                 self.per_task[entry["task"]] = self.per_task.get(entry["task"], 0) + 1
+            if entry.get("cluster") is not None:
+                self.per_cluster[entry["cluster"]] = self.per_cluster.get(entry["cluster"], 0) + 1
             if entry.get("auth") != "ok":
                 self.auth_failures += 1
             if entry.get("fault"):
@@ -203,11 +225,12 @@ class Sim:
             self.cond.notify_all()
         if entry.get("fault") or entry.get("auth") != "ok" or VERBOSE:
             log_stderr("conn %s %s task=%s status=%s fault=%s auth=%s", entry.get("conn"),
-                       entry.get("path"), entry.get("task"), entry.get("status"),
-                       entry.get("fault"), entry.get("auth"))
+                       entry.get("path"), entry.get("task") or entry.get("cluster"),
+                       entry.get("status"), entry.get("fault"), entry.get("auth"))
 
     def take_injected(self, task_id):
-        """Next runtime-injected fault for this task (task-specific before "*"), or None."""
+        """Next runtime-injected fault for this task (task-specific before "*"), or None;
+        for a cluster's list, task_id is injection_key(cluster id)."""
         for wanted in (task_id, "*"):
             for item in self.injected:
                 if item[0] == wanted and item[2] > 0:

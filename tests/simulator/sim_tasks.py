@@ -11,7 +11,8 @@ import time
 TZ = datetime.timezone(datetime.timedelta(hours=8))
 
 FAULTS = {"throttle", "error", "reset", "stall", "truncated", "short_body", "huge", "deep",
-          "nul", "wrong_types", "other_task", "not_found", "html", "expired_signature"}
+          "nul", "wrong_types", "other_task", "not_found", "html", "expired_signature",
+          "forbidden"}
 STEP_CONTROL_KEYS = {"polls", "seconds", "hold", "fault", "reply_extra"}
 TERMINAL = {"success", "fail", "failed", "canceled", "cancelled", "timeout"}
 
@@ -79,6 +80,10 @@ class Task:
                 body[key] = value
         self.body = body
         self.updated_epoch = now_wall
+        self.created_epoch = now_wall
+        # What DescribeClusterTasks may show, oldest first: (wall time of the change, the
+        # list's view then). The list lags behind by reading an older entry (sim_clusters).
+        self.history = [(now_wall, self.list_view())]
 
     def step(self):
         return self.timeline[self.idx] if self.idx >= 0 else None
@@ -126,6 +131,8 @@ class Task:
             # strictly increasing, so that a change is always visible in "updated"
             self.updated_epoch = max(now_wall, self.updated_epoch + 1)
             self.body["updated"] = iso8601(self.updated_epoch)
+            self.history.append((now_wall, self.list_view()))
+            del self.history[:-64]  # a lag of minutes needs a few entries, not all
 
     def _close_stage(self, state, now_wall):
         stages = self.body.get("stages")
@@ -142,6 +149,44 @@ class Task:
             self._enter(self.idx + 1, now)
         self.step_served += 1
         return self.timeline[self.idx]
+
+    def tick(self, now):
+        """Advance the steps that time or a release ended, without serving a request: what a
+        list call does (it is no poll, so "polls" steps wait for DescribeTaskInfo)."""
+        if self.idx < 0:
+            self._enter(0, now)
+        while self.idx + 1 < len(self.timeline):
+            st = self.timeline[self.idx]
+            if st.get("hold"):
+                done = self.released
+            elif "seconds" in st and "polls" not in st:
+                done = now - self.step_started >= float(st["seconds"])
+            else:
+                done = False
+            if not done:
+                break
+            self._enter(self.idx + 1, now)
+
+    def list_view(self):
+        """This task as a DescribeClusterTasks entry shows it now (no task_result)."""
+        b = self.body
+        view = {"task_id": self.id, "task_type": b.get("task_type"), "state": b.get("state"),
+                "created": b.get("created"), "updated": b.get("updated"),
+                "updated_epoch": self.updated_epoch, "created_epoch": self.created_epoch,
+                "cluster_id": b.get("cluster_id")}
+        if isinstance(b.get("error"), dict):
+            view["error"] = copy.deepcopy(b["error"])
+        return view
+
+    def listed_as_of(self, wall):
+        """The list's view of this task at wall time wall, or None if it was not listed yet."""
+        found = None
+        for when, view in self.history:
+            if when <= wall:
+                found = view
+            else:
+                break
+        return found
 
     def reply(self, step=None):
         body = copy.deepcopy(self.body)

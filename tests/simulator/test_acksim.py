@@ -1,4 +1,5 @@
-# Tests of the HTTPS ACK simulator: signatures, timelines, faults, counters, control endpoints.
+# Tests of the HTTPS ACK simulator: signatures, timelines, faults, counters, control endpoints,
+# and the cluster lists (DescribeClusterTasks).
 import http.client
 import json
 import os
@@ -719,6 +720,206 @@ class TestCredentialServices(unittest.TestCase):
         status, _, err = call_json(self.sim, "T-plain", key=reply["AccessKeyId"],
                                    secret=reply["AccessKeySecret"], token=reply["SecurityToken"])
         self.assertEqual((status, err["Code"]), (400, "InvalidSecurityToken.Expired"))
+
+
+CLUSTER_SCENARIO = {
+    "credentials": [{"access_key_id": "testid", "access_key_secret": "testsecret"}],
+    "tasks": {
+        "T-c1": {"cluster_id": "c-paged", "timeline": [{"state": "running"}]},
+        "T-c2": {"cluster_id": "c-paged", "timeline": [{"state": "success"}]},
+        "T-c3": {"cluster_id": "c-paged", "timeline": [
+            {"state": "running", "hold": True},
+            {"state": "failed", "error": {"code": "ScaleFailed", "message": "quota exceeded"}}]},
+        "T-moving-1": {"cluster_id": "c-moving", "timeline": [{"state": "running"}]},
+        "T-moving-2": {"cluster_id": "c-moving", "timeline": [{"state": "running"}]},
+        "T-ms": {"cluster_id": "c-ms", "timeline": [{"state": "running"}]},
+        "T-other": {"cluster_id": "c-elsewhere", "timeline": [{"state": "running"}]},
+    },
+    "clusters": {
+        "c-paged": {"page_size_max": 2, "default_page_size": 2},
+        "c-moving": {"order": "updated_desc", "page_size_max": 1},
+        "c-lagging": {"lag_seconds": 0.4},
+        "c-ms": {"time_format": "epoch_ms"},
+        "c-forbidden": {"forbidden": True},
+        "c-faulty": {"faults": [{"fault": "throttle", "retry_after_ms": 700, "count": 2}]},
+        "c-elsewhere": {},
+    },
+}
+
+
+def list_call(sim, cluster, page_number=None, page_size=None, action=None, tamper=None):
+    """One signed DescribeClusterTasks; returns (status, headers, parsed body)."""
+    kw = {"action": action} if action else {}
+    path, headers, _ = acsv3.cluster_tasks_headers(sim.host, cluster, "testid", "testsecret",
+                                                   page_number, page_size, **kw)
+    if tamper:
+        path = tamper(path)  # changed after signing
+    c = sim.conn()
+    try:
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        return r.status, r, json.loads(r.read())
+    finally:
+        c.close()
+
+
+def listed(body):
+    return [t["task_id"] for t in body["tasks"]]
+
+
+class TestClusterTasks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Sim(CLUSTER_SCENARIO)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.close()
+
+    def test_pages_with_a_size_cap(self):
+        seen = []
+        for n in (1, 2):
+            status, r, body = list_call(self.sim, "c-paged", n, 50)
+            self.assertEqual(status, 200)
+            # capped at the cluster's page_size_max, and page_info says so
+            self.assertEqual(body["page_info"], {"page_number": n, "page_size": 2,
+                                                 "total_count": 3})
+            self.assertEqual(body["requestId"], r.getheader("x-acs-request-id"))
+            self.assertNotIn("request_id", body)
+            seen += listed(body)
+        self.assertEqual(len(body["tasks"]), 1)
+        self.assertEqual(sorted(seen), ["T-c1", "T-c2", "T-c3"])
+        status, _, body = list_call(self.sim, "c-paged", 3, 2)
+        self.assertEqual((status, body["tasks"]), (200, []))
+        # without a query: page 1 at the default size
+        status, _, body = list_call(self.sim, "c-paged")
+        self.assertEqual(body["page_info"]["page_number"], 1)
+        self.assertEqual(len(body["tasks"]), 2)
+        entry = body["tasks"][0]
+        self.assertEqual(set(entry) - {"error"}, {"task_id", "task_type", "state", "created",
+                                                  "updated"})
+        self.assertNotIn("task_result", entry)
+        # only the cluster's own tasks
+        self.assertEqual(listed(list_call(self.sim, "c-elsewhere")[2]), ["T-other"])
+
+    def test_signature_and_action_are_checked(self):
+        status, _, err = list_call(self.sim, "c-paged", 1, 2,
+                                   tamper=lambda p: p.replace("page_number=1", "page_number=2"))
+        self.assertEqual((status, err["Code"]), (400, "SignatureDoesNotMatch"))
+        status, _, err = list_call(self.sim, "c-paged", 1, 2, action="DescribeTaskInfo")
+        self.assertEqual((status, err["Code"]), (404, "InvalidAction.NotFound"))
+        path, headers, _ = acsv3.describe_task_headers(self.sim.host, "T-c1", "testid",
+                                                       "testsecret")
+        headers["x-acs-action"] = "DescribeClusterTasks"  # not re-signed
+        c = self.sim.conn()
+        c.request("GET", path, headers=headers)
+        self.assertEqual(c.getresponse().status, 400)
+        c.close()
+
+    def test_error_replies(self):
+        status, _, err = list_call(self.sim, "c-nowhere", 1, 10)
+        self.assertEqual((status, err["Code"]), (404, "ErrorClusterNotFound"))
+        self.assertIn("c-nowhere", err["Message"])
+        status, _, err = list_call(self.sim, "c-forbidden", 1, 10)
+        self.assertEqual((status, err["Code"]), (403, "Forbidden.RAM"))
+        for bad in ("0", "x", "-1"):
+            path, headers, _ = acsv3.cluster_tasks_headers(self.sim.host, "c-paged", "testid",
+                                                           "testsecret", bad, 10)
+            c = self.sim.conn()
+            c.request("GET", path, headers=headers)
+            r = c.getresponse()
+            err = json.loads(r.read())
+            c.close()
+            self.assertEqual((r.status, err["Code"]), (400, "InvalidParameter"))
+        # the scenario's faults first, then replies
+        for _ in range(2):
+            status, r, err = list_call(self.sim, "c-faulty", 1, 10)
+            self.assertEqual((status, err["Code"]), (400, "Throttling.User"))
+            self.assertEqual(r.getheader("x-acs-retry-after"), "700")
+        self.assertEqual(list_call(self.sim, "c-faulty", 1, 10)[0], 200)
+        # and faults injected at runtime aim at one cluster's list only
+        st, _ = self.sim.control("POST", "/_sim/inject", {"cluster": "c-elsewhere",
+                                                          "fault": {"fault": "forbidden"}})
+        self.assertEqual(st, 200)
+        self.assertEqual(list_call(self.sim, "c-paged", 1, 2)[0], 200)
+        self.assertEqual(call_json(self.sim, "T-other")[0], 200)
+        status, _, err = list_call(self.sim, "c-elsewhere", 1, 2)
+        self.assertEqual((status, err["Code"]), (403, "Forbidden.RAM"))
+        self.assertEqual(list_call(self.sim, "c-elsewhere", 1, 2)[0], 200)
+        st, _ = self.sim.control("POST", "/_sim/clusters", {"c-bad": {"order": "random"}})
+        self.assertEqual(st, 400)
+
+    def test_tasks_move_between_pages(self):
+        """Newest change first: a task created or changed between two page requests pushes
+        the others a page down, so one is seen twice; one that changes jumps to page 1."""
+        status, _, p1 = list_call(self.sim, "c-moving", 1, 1)
+        self.assertEqual(p1["page_info"]["total_count"], 2)
+        st, _ = self.sim.control("POST", "/_sim/tasks", {"T-moving-new": {
+            "cluster_id": "c-moving", "timeline": [{"state": "running"}]}})
+        self.assertEqual(st, 200)
+        status, _, p2 = list_call(self.sim, "c-moving", 2, 1)
+        self.assertEqual(p2["page_info"]["total_count"], 3)
+        # the head moved to page 2: seen twice; the new task is on page 1 now, unseen
+        self.assertEqual(listed(p2), listed(p1))
+        status, _, again = list_call(self.sim, "c-moving", 1, 1)
+        self.assertEqual(listed(again), ["T-moving-new"])
+
+    def test_state_changes_between_pages_and_error_is_listed(self):
+        status, _, p1 = list_call(self.sim, "c-paged", 1, 2)
+        before = {t["task_id"]: t for t in p1["tasks"]}
+        st, res = self.sim.control("POST", "/_sim/advance", {"task": "T-c3"})
+        self.assertEqual(st, 200)
+        status, _, p2 = list_call(self.sim, "c-paged", 2, 2)
+        after = {t["task_id"]: t for t in p1["tasks"] + p2["tasks"]}
+        self.assertEqual(after["T-c3"]["state"], "failed")
+        self.assertEqual(after["T-c3"]["error"], {"code": "ScaleFailed",
+                                                  "message": "quota exceeded"})
+        if "T-c3" in before:
+            self.assertEqual(before["T-c3"]["state"], "running")
+
+    def test_list_lags_behind_describe_task_info(self):
+        st, _ = self.sim.control("POST", "/_sim/tasks", {"T-lag": {
+            "cluster_id": "c-lagging",
+            "timeline": [{"state": "running", "hold": True}, {"state": "success"}]}})
+        self.assertEqual(st, 200)
+        self.assertEqual(call_json(self.sim, "T-lag")[0], 200)  # DescribeTaskInfo knows it
+        self.assertEqual(listed(list_call(self.sim, "c-lagging")[2]), [],
+                         "a task younger than the lag is not listed yet")
+        deadline = time.monotonic() + 5
+        while not listed(list_call(self.sim, "c-lagging")[2]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(listed(list_call(self.sim, "c-lagging")[2]), ["T-lag"])
+        self.assertEqual(self.sim.control("POST", "/_sim/advance", {"task": "T-lag"})[0], 200)
+        changed = time.monotonic()
+        self.assertEqual(call_json(self.sim, "T-lag")[2]["state"], "success")
+        self.assertEqual(list_call(self.sim, "c-lagging")[2]["tasks"][0]["state"], "running")
+        state = "running"
+        while state == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            state = list_call(self.sim, "c-lagging")[2]["tasks"][0]["state"]
+        self.assertEqual(state, "success")
+        self.assertGreaterEqual(time.monotonic() - changed, 0.4)
+
+    def test_time_formats(self):
+        entry = list_call(self.sim, "c-ms")[2]["tasks"][0]
+        self.assertIsInstance(entry["updated"], int)
+        self.assertLess(abs(entry["updated"] / 1000 - time.time()), 600)
+        entry = list_call(self.sim, "c-paged", 1, 2)[2]["tasks"][0]
+        self.assertRegex(entry["updated"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+
+    def test_counted_per_cluster_and_waitable(self):
+        before = self.sim.stats()["per_cluster"].get("c-elsewhere", 0)
+        list_call(self.sim, "c-elsewhere")
+        stats = self.sim.stats()
+        self.assertEqual(stats["per_cluster"]["c-elsewhere"], before + 1)
+        st, res = self.sim.control("GET", "/_sim/wait?cluster=c-elsewhere&polls=%d&timeout=1"
+                                   % (before + 1))
+        self.assertEqual((st, res["done"]), (200, True))
+        st, res = self.sim.control("GET", "/_sim/wait?cluster=c-elsewhere&polls=%d&timeout=0.2"
+                                   % (before + 100))
+        self.assertEqual((st, res["done"]), (408, False))
+        entries = [e for e in self.sim.log() if e.get("cluster") == "c-elsewhere"]
+        self.assertTrue(entries and entries[-1]["listed"] == ["T-other"])
 
 
 if __name__ == "__main__":

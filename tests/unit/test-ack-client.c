@@ -1,5 +1,6 @@
 /* Tests for the ACK client against a local TLS server: one call signs, sends and classifies;
- * the endpoint is checked once; a known body is not decoded; cancel; a full pool. */
+ * the endpoint is checked once; a known body is not decoded; cancel; a full pool; a
+ * cluster's list, one page at a time, classified the same way. */
 #include <errno.h>
 
 #include "ack/client.h"
@@ -8,13 +9,44 @@
 #include "util/cleanup.h"
 
 #define TASK_BODY "{\"task_id\":\"T-1\",\"state\":\"running\"}"
+#define PAGE_BODY                                                                              \
+        "{\"tasks\":[{\"task_id\":\"T-1\",\"state\":\"running\",\"updated\":1704074403482},"   \
+        "{\"task_id\":\"T-2\",\"state\":\"success\"}],\"page_info\":{\"page_number\":2,"       \
+        "\"page_size\":2,\"total_count\":4},\"requestId\":\"BODY-REQ\"}"
+
+/* The answers of the cluster list, by path and query. */
+static bool respond_cluster(char *r, size_t size, const char *path) {
+        static const struct {
+                const char *path, *status, *body;
+        } answers[] = {
+                { "/clusters/c-1/tasks?page_number=2&page_size=2", "200 OK", PAGE_BODY },
+                { "/clusters/c-bad/tasks?page_number=1&page_size=2", "200 OK",
+                  "{\"tasks\":[{\"state\":\"running\"}]}" },
+                { "/clusters/c-404/tasks?page_number=1&page_size=2", "404 Not Found",
+                  "{\"code\":\"ErrorClusterNotFound\",\"message\":\"cluster not found\"}" },
+                { "/clusters/c-403/tasks?page_number=1&page_size=2", "403 Forbidden",
+                  "{\"Code\":\"Forbidden.RAM\",\"Message\":\"not allowed\"}" },
+                { "/clusters/c-busy/tasks?page_number=1&page_size=2", "400 Bad Request",
+                  "{\"Code\":\"Throttling.User\",\"Message\":\"slow down\"}" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(answers); i++)
+                if (strcmp(path, answers[i].path) == 0) {
+                        snprintf(r, size, "HTTP/1.1 %s\r\nContent-Length: %zu\r\n\r\n%s",
+                                 answers[i].status, strlen(answers[i].body), answers[i].body);
+                        return true;
+                }
+        return false;
+}
 
 static void tls_server_respond(SSL *ssl, const char *path) {
         char r[512];
 
         if (strcmp(path, "/tasks/T-slow") == 0)
                 tls_server_wait_for_close(ssl);
-        if (strcmp(path, "/tasks/T-1") == 0)
+        if (respond_cluster(r, sizeof(r), path))
+                ;
+        else if (strcmp(path, "/tasks/T-1") == 0)
                 snprintf(r, sizeof(r), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
                          "x-acs-request-id: REQ-1\r\n\r\n%s", strlen(TASK_BODY), TASK_BODY);
         else if (strcmp(path, "/tasks/T-busy") == 0)
@@ -253,9 +285,106 @@ static void test_observer_sees_every_finished_call(void) {
         fixture_done(&f);
 }
 
+typedef struct SeenPage {
+        bool done;
+        AckReplyKind kind;
+        long http_status;
+        char request_id[32], code[64], message[128], hash[65];
+        size_t n_tasks;
+        char first[16];
+        usec_t first_updated;
+        uint64_t total_count;
+        ClusterTasksPage *kept; /* taken from the reply */
+} SeenPage;
+
+static void on_page(AckCall *call, AckClusterReply *reply, void *userdata) {
+        SeenPage *s = userdata;
+
+        s->done = true;
+        s->kind = reply->base.kind;
+        s->http_status = reply->base.http_status;
+        copy(s->request_id, sizeof(s->request_id), reply->base.request_id);
+        copy(s->code, sizeof(s->code), reply->base.code);
+        copy(s->message, sizeof(s->message), reply->base.message);
+        copy(s->hash, sizeof(s->hash), reply->base.canonical_request_hash);
+        if (reply->page) {
+                s->n_tasks = reply->page->n_tasks;
+                copy(s->first, sizeof(s->first), s->n_tasks ? reply->page->tasks[0].task_id : NULL);
+                s->first_updated = s->n_tasks ? reply->page->tasks[0].updated_usec : 0;
+                s->total_count = reply->page->total_count;
+        }
+        s->kept = TAKE_PTR(reply->page);
+}
+
+static void test_cluster_tasks_page(void) {
+        Fixture f;
+        SeenPage s = {};
+
+        ASSERT_OK(fixture_init(&f, 2));
+        ASSERT_OK(ack_client_describe_cluster_tasks(f.client, "c-1", 2, 2, f.creds, on_page, &s,
+                                                    NULL));
+        ASSERT_TRUE(test_run_until(f.event, &s.done));
+        ASSERT_INT_EQ(s.kind, ACK_REPLY_OK);
+        ASSERT_INT_EQ(s.http_status, 200);
+        ASSERT_INT_EQ(s.n_tasks, 2);
+        ASSERT_STR_EQ(s.first, "T-1");
+        ASSERT_U64_EQ(s.first_updated, UINT64_C(1704074403482000));
+        ASSERT_U64_EQ(s.total_count, 4);
+        /* No x-acs-request-id header: the body's camelCase requestId. */
+        ASSERT_STR_EQ(s.request_id, "BODY-REQ");
+        ASSERT_INT_EQ(strlen(s.hash), 64);
+        /* The callback took the page: it outlives the call. */
+        ASSERT_NOT_NULL(s.kept);
+        ASSERT_STR_EQ(s.kept->tasks[1].task_id, "T-2");
+        cluster_tasks_page_free(s.kept);
+        fixture_done(&f);
+}
+
+static void test_cluster_tasks_errors(void) {
+        Fixture f;
+        SeenPage bad = {}, missing = {}, forbidden = {}, busy = {};
+        AckCall *call = NULL;
+
+        ASSERT_OK(fixture_init(&f, 4));
+        ASSERT_OK(ack_client_describe_cluster_tasks(f.client, "c-bad", 1, 2, f.creds, on_page,
+                                                    &bad, NULL));
+        ASSERT_OK(ack_client_describe_cluster_tasks(f.client, "c-404", 1, 2, f.creds, on_page,
+                                                    &missing, NULL));
+        ASSERT_OK(ack_client_describe_cluster_tasks(f.client, "c-403", 1, 2, f.creds, on_page,
+                                                    &forbidden, NULL));
+        ASSERT_OK(ack_client_describe_cluster_tasks(f.client, "c-busy", 1, 2, f.creds, on_page,
+                                                    &busy, NULL));
+        ASSERT_TRUE(test_run_until(f.event, &bad.done));
+        ASSERT_TRUE(test_run_until(f.event, &missing.done));
+        ASSERT_TRUE(test_run_until(f.event, &forbidden.done));
+        ASSERT_TRUE(test_run_until(f.event, &busy.done));
+        ASSERT_INT_EQ(bad.kind, ACK_REPLY_BAD_REPLY);
+        ASSERT_STR_EQ(bad.code, "MalformedReply");
+        ASSERT_STR_EQ(bad.message, "at tasks[0]: no task_id");
+        ASSERT_NULL(bad.kept);
+        ASSERT_INT_EQ(missing.kind, ACK_REPLY_NOT_FOUND);
+        ASSERT_STR_EQ(missing.code, "ErrorClusterNotFound");
+        ASSERT_STR_EQ(missing.message, "cluster not found");
+        ASSERT_INT_EQ(forbidden.kind, ACK_REPLY_AUTH_ERROR);
+        ASSERT_STR_EQ(forbidden.code, "Forbidden.RAM");
+        ASSERT_INT_EQ(busy.kind, ACK_REPLY_THROTTLED);
+        ASSERT_NULL(missing.kept);
+
+        ASSERT_INT_EQ(ack_client_describe_cluster_tasks(f.client, "c-1", 0, 2, f.creds, on_page,
+                                                        &bad, &call), -EINVAL);
+        ASSERT_INT_EQ(ack_client_describe_cluster_tasks(f.client, "", 1, 2, f.creds, on_page,
+                                                        &bad, &call), -EINVAL);
+        ASSERT_INT_EQ(ack_client_describe_cluster_tasks(f.client, "c-1", 1, 2, f.creds, NULL,
+                                                        &bad, &call), -EINVAL);
+        ASSERT_NULL(call);
+        fixture_done(&f);
+}
+
 TEST_MAIN(TEST_CASE(test_new_rejects_bad_endpoint),
           TEST_CASE(test_describe_task_classifies_the_reply),
           TEST_CASE(test_known_body_is_not_decoded),
           TEST_CASE(test_errors_are_kinds_not_codes),
           TEST_CASE(test_full_pool_and_cancel),
-          TEST_CASE(test_observer_sees_every_finished_call))
+          TEST_CASE(test_observer_sees_every_finished_call),
+          TEST_CASE(test_cluster_tasks_page),
+          TEST_CASE(test_cluster_tasks_errors))

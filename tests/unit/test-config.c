@@ -186,6 +186,70 @@ static void test_region_derives_endpoint(void) {
         ASSERT_TRUE(!c->endpoint_explicit);
 }
 
+/* The official SDK's endpoint map: some regions are served by cs.aliyuncs.com, whatever the
+ * network; the others by cs.<region> or, with Network=vpc, cs-vpc.<region>. */
+static void test_region_endpoint_as_the_sdk_derives_it(void) {
+        static const struct {
+                const char *region, *network, *expected;
+        } cases[] = {
+                { "cn-beijing", "public", "https://cs.cn-beijing.aliyuncs.com" },
+                { "cn-beijing", "vpc", "https://cs-vpc.cn-beijing.aliyuncs.com" },
+                { "cn-wuhan", "public", "https://cs.aliyuncs.com" },
+                { "cn-wuhan", "vpc", "https://cs.aliyuncs.com" },
+                { "ap-northeast-2-pop", "public", "https://cs.aliyuncs.com" },
+                { "rus-west-1-pop", "public", "https://cs.aliyuncs.com" },
+                { "cn-hangzhou-internal-test-2", "public", "https://cs.aliyuncs.com" },
+                /* Close to a mapped name is not the name. */
+                { "cn-wuhan-1", "public", "https://cs.cn-wuhan-1.aliyuncs.com" },
+                { "cn-shanghai", "public", "https://cs.cn-shanghai.aliyuncs.com" },
+                { "eu-west-1", "vpc", "https://cs-vpc.eu-west-1.aliyuncs.com" },
+                { "cn-hangzhou", "", "https://cs.cn-hangzhou.aliyuncs.com" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *text = NULL;
+                _cleanup_(config_freep) Config *c = NULL;
+
+                ASSERT_TRUE(asprintf(&text, "[API]\nRegion=%s\nNetwork=%s\n", cases[i].region,
+                                     cases[i].network) > 0);
+                ASSERT_OK(parse(text, &c, NULL));
+                ASSERT_STR_EQ(c->endpoint, cases[i].expected);
+                ASSERT_TRUE(!c->endpoint_explicit);
+        }
+        ASSERT_TRUE(config_region_is_central("cn-zhangbei"));
+        ASSERT_TRUE(!config_region_is_central("cn-zhangbei-1"));
+        ASSERT_TRUE(!config_region_is_central(NULL));
+}
+
+static void test_network_key(void) {
+        _cleanup_(config_freep) Config *c = NULL, *e = NULL;
+        char *ep = NULL;
+
+        ASSERT_OK(parse("", &c, NULL));
+        ASSERT_INT_EQ(c->network, CONFIG_NETWORK_PUBLIC);
+        ASSERT_STR_EQ(config_network_to_string(CONFIG_NETWORK_VPC), "vpc");
+        ASSERT_INT_EQ(config_network_from_string("public"), CONFIG_NETWORK_PUBLIC);
+        ASSERT_INT_EQ(config_network_from_string("VPC"), -EINVAL);
+
+        /* An empty value goes back to public. */
+        ASSERT_OK(feed(c, "[API]\nNetwork=vpc\nNetwork=\n", "x"));
+        ASSERT_OK(config_finish(c, NULL));
+        ASSERT_INT_EQ(c->network, CONFIG_NETWORK_PUBLIC);
+        ASSERT_STR_EQ(c->endpoint, "https://cs.cn-hangzhou.aliyuncs.com");
+
+        /* An explicit Endpoint= is used as written: Network= only shapes the derived one. */
+        ASSERT_OK(parse("[API]\nNetwork=vpc\nEndpoint=https://cs.example.test\n", &e, NULL));
+        ASSERT_STR_EQ(e->endpoint, "https://cs.example.test");
+        ASSERT_INT_EQ(e->network, CONFIG_NETWORK_VPC);
+
+        ASSERT_ONE_ERROR("[API]\nNetwork=internal\n",
+                         "test.conf:2: Network=internal: unknown network (expected public or vpc)");
+
+        ASSERT_INT_EQ(config_endpoint_for_region("", CONFIG_NETWORK_PUBLIC, &ep), -EINVAL);
+        ASSERT_INT_EQ(config_endpoint_for_region("cn-beijing", _CONFIG_NETWORK_MAX, &ep), -EINVAL);
+        ASSERT_TRUE(!ep);
+}
+
 static void test_empty_assignments_restore_defaults(void) {
         _cleanup_(config_freep) Config *c = NULL;
 
@@ -632,6 +696,7 @@ static void test_print_round_trip(void) {
         ASSERT_TRUE(asprintf(&expected,
                              "[API]\n"
                              "Region=eu-west-1\n"
+                             "Network=public\n"
                              "Endpoint=https://cs.eu-west-1.aliyuncs.com\n"
                              "CAFile=%s/ca.pem\n"
                              "RequestTimeout=62003004us\n"
@@ -670,6 +735,7 @@ static void test_print_round_trip(void) {
         ASSERT_OK(config_parse_text(back, out, size, "printed", NULL));
         ASSERT_STR_EQ(back->region, c->region);
         ASSERT_STR_EQ(back->endpoint, c->endpoint);
+        ASSERT_INT_EQ(back->network, c->network);
         ASSERT_STR_EQ(back->ca_file, c->ca_file);
         ASSERT_U64_EQ(back->request_timeout, c->request_timeout);
         ASSERT_INT_EQ(back->max_connections, c->max_connections);
@@ -742,7 +808,7 @@ static void test_print_defaults(void) {
         ASSERT_NOT_NULL(f);
         config_print(c, f);
         ASSERT_INT_EQ(fclose(f), 0);
-        ASSERT_STR_EQ(out, "[API]\nRegion=cn-hangzhou\nEndpoint=https://cs.cn-hangzhou.aliyuncs.com\n"
+        ASSERT_STR_EQ(out, "[API]\nRegion=cn-hangzhou\nNetwork=public\nEndpoint=https://cs.cn-hangzhou.aliyuncs.com\n"
                            "CAFile=\nRequestTimeout=10s\nMaxConnections=4\nMaxRequestsPerSecond=50\n\n"
                            "[Poll]\nMinInterval=5s\nMaxInterval=2min\nTaskTimeout=infinity\n\n[Tasks]\n\n"
                            "[Credentials]\nSource=auto\nAccessKeyId=\nAccessKeySecretFile=\n"
@@ -1033,7 +1099,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 24); /* every key */
+        ASSERT_INT_EQ(n_keys, 25); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));
@@ -1184,6 +1250,8 @@ TEST_MAIN(TEST_CASE(test_diagnostics_sorted_by_file_and_line),
           TEST_CASE(test_empty_text_is_valid),
           TEST_CASE(test_every_key),
           TEST_CASE(test_region_derives_endpoint),
+          TEST_CASE(test_region_endpoint_as_the_sdk_derives_it),
+          TEST_CASE(test_network_key),
           TEST_CASE(test_empty_assignments_restore_defaults),
           TEST_CASE(test_comments_whitespace_and_line_endings),
           TEST_CASE(test_tasks_accumulate_without_duplicates),
