@@ -26,7 +26,7 @@ _taskwatch_files() {
 _taskwatch() {
         local cur prev i word command= config=
         local -A opts=(
-                [global]='--config --no-color --help --version'
+                [global]='--config --instance --no-color --help --version'
                 [get]='--json --help'
                 [wait]='--timeout --interval --max-interval --help'
                 [add]='--no-reload --help'
@@ -52,6 +52,7 @@ _taskwatch() {
                 case $word in
                 -c | --config) config=${words[i + 1]}; ((i++)) ;;
                 --config=*) config=${word#--config=} ;;
+                --instance) ((i++)) ;;
                 -*) ;;
                 *) command=$word; break ;;
                 esac
@@ -63,6 +64,16 @@ _taskwatch() {
                 return ;;
         --state-dir)
                 _taskwatch_files -d
+                return ;;
+        --instance)
+                # The instances configured here: /etc/taskwatchd/NAME.conf, but the main file.
+                local f names=()
+                for f in /etc/taskwatchd/*.conf; do
+                        [[ -e $f ]] || continue
+                        f=${f##*/}
+                        [[ $f == taskwatchd.conf ]] || names+=("${f%.conf}")
+                done
+                COMPREPLY=($(compgen -W "${names[*]}" -- "$cur"))
                 return ;;
         --timeout | --interval | --max-interval)
                 COMPREPLY=($(compgen -W '30s 1min 5min 15min 30min 1h' -- "$cur"))

@@ -28,10 +28,11 @@ CliCommand cli_command_from_string(const char *s) {
 }
 
 int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
-        enum { ARG_NO_COLOR = 0x100, ARG_VERSION };
+        enum { ARG_NO_COLOR = 0x100, ARG_VERSION, ARG_INSTANCE };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "instance", required_argument, NULL, ARG_INSTANCE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -53,6 +54,10 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                         break;
                 case ARG_NO_COLOR:
                         o.color = 0;
+                        break;
+                case ARG_INSTANCE:
+                        /* Checked by cli_instance_select(), which also reads the variable. */
+                        o.instance = optarg;
                         break;
                 case 'h':
                         o.help = true;

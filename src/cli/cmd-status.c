@@ -13,7 +13,7 @@
 #include "watch/task-store.h"
 
 /* StateDirectory=taskwatchd of the unit. */
-#define DEFAULT_STATE_DIR "/var/lib/taskwatchd"
+#define DEFAULT_STATE_DIR (cli_instance()->state_dir)
 
 typedef struct StatusRow {
         char *task_id;

@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define TASKWATCHD_UNIT "taskwatchd.service"
+#include "instance.h"
+
+/* Those of the instance taskwatch addresses (--instance, src/cli/instance.c). */
+#define TASKWATCHD_UNIT (cli_instance()->unit)
 /* Written by the daemon: its PID in decimal and a newline, while it runs. */
-#define TASKWATCHD_PID_FILE "/run/taskwatchd/taskwatchd.pid"
+#define TASKWATCHD_PID_FILE (cli_instance()->pid_file)
 /* Beside it: when the daemon polls each task next (src/watch/runtime-status.c). */
-#define TASKWATCHD_RUNTIME_STATUS "/run/taskwatchd/status.json"
+#define TASKWATCHD_RUNTIME_STATUS (cli_instance()->runtime_status)
 
 typedef enum ReloadResult {
         RELOAD_BY_SYSTEMD,   /* ReloadUnit(taskwatchd.service) was queued */
