@@ -12,6 +12,8 @@ packages=(
         python3 openssl systemd util-linux procps
         # system tests: a real systemd as PID 1 in a container
         systemd-container debootstrap zstd
+        # the package suite: the .deb (debian/control's Build-Depends are above) and lintian
+        build-essential dpkg-dev debhelper lintian
         # fuzzing (libFuzzer comes with clang's runtime) and memcheck
         clang libclang-rt-14-dev valgrind
 )
