@@ -80,7 +80,7 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
                 case ARG_INSTANCE:
                         if (!instance_name_is_valid(optarg))
                                 return log_error_errno(EINVAL, "--instance=%s: not an instance name (letters, digits, "
-                                                       "'-' and '_'; not \"taskwatchd\" or \"tasks\")", optarg);
+                                                       "'-' and '_'; not \"taskwatchd\")", optarg);
                         o->instance = optarg;
                         break;
                 case ARG_VERSION:

@@ -27,10 +27,10 @@ int cli_instance_paths(const char *name, CliInstance *ret) {
                 snprintf(i.name, sizeof(i.name), "%s", name);
                 snprintf(i.config_path, sizeof(i.config_path), "%s/%s.conf", CONFIG_DIR, name);
                 snprintf(i.unit, sizeof(i.unit), "taskwatchd@%s.service", name);
-                /* RuntimeDirectory=taskwatchd-%i, StateDirectory=taskwatchd/%i. */
+                /* RuntimeDirectory=taskwatchd-%i, StateDirectory=taskwatchd-%i. */
                 snprintf(i.pid_file, sizeof(i.pid_file), "/run/taskwatchd-%s/taskwatchd.pid", name);
                 snprintf(i.runtime_status, sizeof(i.runtime_status), "/run/taskwatchd-%s/status.json", name);
-                snprintf(i.state_dir, sizeof(i.state_dir), "/var/lib/taskwatchd/%s", name);
+                snprintf(i.state_dir, sizeof(i.state_dir), "/var/lib/taskwatchd-%s", name);
         }
         *ret = i;
         return 0;
@@ -45,7 +45,7 @@ int cli_instance_select(const char *name) {
         }
         if (cli_instance_paths(name, &selected) < 0) {
                 log_error("%s=%s: not an instance name (letters, digits, '-' and '_'; "
-                          "not \"taskwatchd\" or \"tasks\")", source, name);
+                          "not \"taskwatchd\")", source, name);
                 return -EINVAL;
         }
         return 0;

@@ -12,7 +12,7 @@ typedef struct CliInstance {
         char unit[CLI_INSTANCE_PATH_MAX];          /* taskwatchd@NAME.service */
         char pid_file[CLI_INSTANCE_PATH_MAX];      /* /run/taskwatchd-NAME/taskwatchd.pid */
         char runtime_status[CLI_INSTANCE_PATH_MAX]; /* /run/taskwatchd-NAME/status.json */
-        char state_dir[CLI_INSTANCE_PATH_MAX];     /* /var/lib/taskwatchd/NAME */
+        char state_dir[CLI_INSTANCE_PATH_MAX];     /* /var/lib/taskwatchd-NAME */
 } CliInstance;
 
 /* The files of instance name as taskwatchd@.service lays them out, or of the main daemon

@@ -15,7 +15,7 @@ bool instance_name_is_valid(const char *name) {
         if (n > INSTANCE_NAME_MAX || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                             "0123456789-_") != n)
                 return false;
-        return strcmp(name, "taskwatchd") != 0 && strcmp(name, "tasks") != 0;
+        return strcmp(name, "taskwatchd") != 0;
 }
 
 int instance_config_path(const char *name, char **ret) {

@@ -19,7 +19,7 @@ static void test_main_daemon(void) {
         ASSERT_STR_EQ(i.unit, "taskwatchd.service");
 }
 
-/* The template's ExecStart=--instance=%i, StateDirectory=taskwatchd/%i and
+/* The template's ExecStart=--instance=%i, StateDirectory=taskwatchd-%i and
  * RuntimeDirectory=taskwatchd-%i (systemd/meson.build). */
 static void test_instance(void) {
         CliInstance i;
@@ -30,14 +30,14 @@ static void test_instance(void) {
         ASSERT_STR_EQ(i.unit, "taskwatchd@cn-hangzhou.service");
         ASSERT_STR_EQ(i.pid_file, "/run/taskwatchd-cn-hangzhou/taskwatchd.pid");
         ASSERT_STR_EQ(i.runtime_status, "/run/taskwatchd-cn-hangzhou/status.json");
-        ASSERT_STR_EQ(i.state_dir, "/var/lib/taskwatchd/cn-hangzhou");
+        ASSERT_STR_EQ(i.state_dir, "/var/lib/taskwatchd-cn-hangzhou");
 }
 
 static void test_bad_names_select_nothing(void) {
         CliInstance i = { .name = "untouched" };
 
         ASSERT_INT_EQ(cli_instance_paths("../../etc", &i), -EINVAL);
-        ASSERT_INT_EQ(cli_instance_paths("tasks", &i), -EINVAL);
+        ASSERT_INT_EQ(cli_instance_paths("taskwatchd", &i), -EINVAL);
         ASSERT_STR_EQ(i.name, "untouched");
 }
 
