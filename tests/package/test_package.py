@@ -87,6 +87,13 @@ def main(argv):
     check("deb-systemd-helper" in postinst and "enable" in postinst and
           "deb-systemd-invoke start" not in postinst and "_dh_action=start" not in postinst,
           "postinst enables taskwatchd.service and starts nothing on installation", postinst)
+    check("deb-systemd-invoke try-restart 'taskwatchd.service'" in postinst and
+          "'taskwatchd@*.service'" in postinst,
+          "postinst try-restarts taskwatchd.service and the running instances on upgrade",
+          postinst)
+    prerm = control_file(deb, "prerm")
+    check("deb-systemd-invoke stop taskwatchd.service" in prerm and "taskwatchd@*.service" in prerm,
+          "prerm stops taskwatchd.service and the running instances on removal", prerm)
     check("purge" in control_file(deb, "postrm") and
           "/var/lib/private/taskwatchd" in control_file(deb, "postrm"),
           "postrm purges the state directory")

@@ -306,12 +306,15 @@ def main(argv):
         version = subprocess.run(["dpkg-parsechangelog", "-l",
                                   os.path.join(source, "debian/changelog"), "-S", "Version"],
                                  check=True, capture_output=True, text=True).stdout.strip()
-        debs = [build_deb(source, build), build_deb(source, build, version + UPGRADE_SUFFIX)]
-        if None in debs:
-            print("Bail out! the .deb did not build", flush=True)
-            return 1
-        for deb in debs:
+        # Each is copied at once: a build of a changed tree removes the builds of the old one.
+        debs = []
+        for v in (None, version + UPGRADE_SUFFIX):
+            deb = build_deb(source, build, v)
+            if deb is None:
+                print("Bail out! the .deb did not build", flush=True)
+                return 1
             shutil.copy(deb, test)
+            debs.append(os.path.join(test, os.path.basename(deb)))
 
         t0 = time.monotonic()
         run(["tar", "--zstd", "-C", root, "--numeric-owner", "-xf", tarball])
