@@ -861,6 +861,26 @@ def phase_instances():
           sorted(rows) == ["T-hz-added", "T-hz-fail"] and rows["T-hz-fail"] == "failed",
           "taskwatch --instance hangzhou status: its tasks, its daemon's PID",
           "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    # get and wait read the instance's file, so they ask its simulator (the other one does
+    # not know the task); the key is taskwatch's own, from the environment.
+    r = sh_env({"ALIBABA_CLOUD_ACCESS_KEY_ID": P["bj_key_id"],
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": P["bj_key_secret"],
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
+               P["bindir"] + "/taskwatch", "--instance", "beijing", "get", "--json", "T-bj-scale")
+    try:
+        got = json.loads(r.stdout)
+    except ValueError:
+        got = None
+    check(r.returncode == 0 and got and "c-beijing" in r.stdout,
+          "taskwatch --instance beijing get asks beijing's endpoint (%s.conf)" % "beijing",
+          "exit %d: %s%s" % (r.returncode, r.stdout[-500:], r.stderr))
+    r = sh_env({"ALIBABA_CLOUD_ACCESS_KEY_ID": P["hz_key_id"],
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": P["hz_key_secret"],
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "TASKWATCH_INSTANCE": "hangzhou"},
+               P["bindir"] + "/taskwatch", "wait", "--timeout", "30s", "T-hz-fail")
+    check(r.returncode == 1 and "QuotaExceeded" in r.stdout + r.stderr,
+          "TASKWATCH_INSTANCE=hangzhou taskwatch wait: the failed task, from hangzhou's endpoint",
+          "exit %d: %s%s" % (r.returncode, r.stdout[-500:], r.stderr[-500:]))
     c = cursor()
     r = sh_env({"TASKWATCH_INSTANCE": "beijing"}, P["bindir"] + "/taskwatch", "add", "T-bj-extra")
     ev = wait_for(lambda: [e for e in inst_events("beijing", "task-added", "T-bj-extra")
