@@ -18,6 +18,7 @@ int cli_instance_paths(const char *name, CliInstance *ret) {
                 /* The main unit's: systemd/taskwatchd.service.in with its own names. */
                 snprintf(i.config_path, sizeof(i.config_path), "%s", CONFIG_DEFAULT_PATH);
                 snprintf(i.unit, sizeof(i.unit), "taskwatchd.service");
+                snprintf(i.runtime_dir, sizeof(i.runtime_dir), "/run/taskwatchd");
                 snprintf(i.pid_file, sizeof(i.pid_file), "/run/taskwatchd/taskwatchd.pid");
                 snprintf(i.runtime_status, sizeof(i.runtime_status), "/run/taskwatchd/status.json");
                 snprintf(i.state_dir, sizeof(i.state_dir), "/var/lib/taskwatchd");
@@ -28,6 +29,7 @@ int cli_instance_paths(const char *name, CliInstance *ret) {
                 snprintf(i.config_path, sizeof(i.config_path), "%s/%s.conf", CONFIG_DIR, name);
                 snprintf(i.unit, sizeof(i.unit), "taskwatchd@%s.service", name);
                 /* RuntimeDirectory=taskwatchd-%i, StateDirectory=taskwatchd-%i. */
+                snprintf(i.runtime_dir, sizeof(i.runtime_dir), "/run/taskwatchd-%s", name);
                 snprintf(i.pid_file, sizeof(i.pid_file), "/run/taskwatchd-%s/taskwatchd.pid", name);
                 snprintf(i.runtime_status, sizeof(i.runtime_status), "/run/taskwatchd-%s/status.json", name);
                 snprintf(i.state_dir, sizeof(i.state_dir), "/var/lib/taskwatchd-%s", name);

@@ -10,6 +10,7 @@ typedef struct CliInstance {
         char name[INSTANCE_NAME_MAX + 1];          /* "": the main daemon */
         char config_path[CLI_INSTANCE_PATH_MAX];   /* /etc/taskwatchd/NAME.conf */
         char unit[CLI_INSTANCE_PATH_MAX];          /* taskwatchd@NAME.service */
+        char runtime_dir[CLI_INSTANCE_PATH_MAX];   /* /run/taskwatchd-NAME */
         char pid_file[CLI_INSTANCE_PATH_MAX];      /* /run/taskwatchd-NAME/taskwatchd.pid */
         char runtime_status[CLI_INSTANCE_PATH_MAX]; /* /run/taskwatchd-NAME/status.json */
         char state_dir[CLI_INSTANCE_PATH_MAX];     /* /var/lib/taskwatchd-NAME */

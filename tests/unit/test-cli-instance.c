@@ -12,6 +12,7 @@ static void test_main_daemon(void) {
         ASSERT_STR_EQ(i.name, "");
         ASSERT_STR_EQ(i.config_path, "/etc/taskwatchd/taskwatchd.conf");
         ASSERT_STR_EQ(i.unit, "taskwatchd.service");
+        ASSERT_STR_EQ(i.runtime_dir, "/run/taskwatchd");
         ASSERT_STR_EQ(i.pid_file, "/run/taskwatchd/taskwatchd.pid");
         ASSERT_STR_EQ(i.runtime_status, "/run/taskwatchd/status.json");
         ASSERT_STR_EQ(i.state_dir, "/var/lib/taskwatchd");
@@ -28,6 +29,7 @@ static void test_instance(void) {
         ASSERT_STR_EQ(i.name, "cn-hangzhou");
         ASSERT_STR_EQ(i.config_path, "/etc/taskwatchd/cn-hangzhou.conf");
         ASSERT_STR_EQ(i.unit, "taskwatchd@cn-hangzhou.service");
+        ASSERT_STR_EQ(i.runtime_dir, "/run/taskwatchd-cn-hangzhou");
         ASSERT_STR_EQ(i.pid_file, "/run/taskwatchd-cn-hangzhou/taskwatchd.pid");
         ASSERT_STR_EQ(i.runtime_status, "/run/taskwatchd-cn-hangzhou/status.json");
         ASSERT_STR_EQ(i.state_dir, "/var/lib/taskwatchd-cn-hangzhou");
