@@ -26,12 +26,12 @@ _taskwatch_files() {
 _taskwatch() {
         local cur prev i word command= config=
         local -A opts=(
-                [global]='--config --no-color --help --version'
-                [get]='--json --config --no-color --help'
-                [wait]='--all --timeout --interval --max-interval --config --no-color --help'
-                [add]='--no-reload --config --no-color --help'
-                [remove]='--no-reload --config --no-color --help'
-                [status]='--json --state-dir --config --no-color --help'
+                [global]='--config --instance --no-color --help --version'
+                [get]='--json --config --instance --no-color --help'
+                [wait]='--all --timeout --interval --max-interval --config --instance --no-color --help'
+                [add]='--no-reload --config --instance --no-color --help'
+                [remove]='--no-reload --config --instance --no-color --help'
+                [status]='--json --state-dir --config --instance --no-color --help'
                 [help]=''
         )
         local commands='get wait add remove status help'
@@ -52,6 +52,7 @@ _taskwatch() {
                 case $word in
                 -c | --config) config=${words[i + 1]}; ((i++)) ;;
                 --config=*) config=${word#--config=} ;;
+                --instance) ((i++)) ;;
                 -*) ;;
                 *) command=$word; break ;;
                 esac
@@ -63,6 +64,16 @@ _taskwatch() {
                 return ;;
         --state-dir)
                 _taskwatch_files -d
+                return ;;
+        --instance)
+                # The instances configured here: /etc/taskwatchd/NAME.conf, but the main file.
+                local f names=()
+                for f in /etc/taskwatchd/*.conf; do
+                        [[ -e $f ]] || continue
+                        f=${f##*/}
+                        [[ $f == taskwatchd.conf ]] || names+=("${f%.conf}")
+                done
+                COMPREPLY=($(compgen -W "${names[*]}" -- "$cur"))
                 return ;;
         --timeout | --interval | --max-interval)
                 COMPREPLY=($(compgen -W '30s 1min 5min 15min 30min 1h' -- "$cur"))

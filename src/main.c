@@ -10,6 +10,7 @@
 
 #include "build-config.h"
 #include "config/config.h"
+#include "config/instance.h"
 #include "daemon/daemon.h"
 #include "util/log.h"
 #include "watch/watcher.h"
@@ -24,6 +25,9 @@ static void help(void) {
                "                          1 a task or instance failed or was canceled,\n"
                "                          3 a task does not exist)\n"
                "      --timeout=SPAN      with --exit-when-done: give up after SPAN (exit 2)\n"
+               "      --instance=NAME     run as instance NAME (taskwatchd@NAME.service): read\n"
+               "                          %s/NAME.conf unless --config says otherwise,\n"
+               "                          and put TASKWATCH_INSTANCE=NAME on every event\n"
                "      --state-dir=PATH    keep each task's state here across restarts\n"
                "                          (default: $STATE_DIRECTORY, else none)\n"
                "  -h, --help              show this help\n"
@@ -31,18 +35,20 @@ static void help(void) {
                "Exit codes: 0 success, 1 task failed, 2 timeout, 3 task not found,\n"
                "4 configuration or credential error, 5 runtime failure, 6 interrupted.\n"
                "See taskwatchd(8) and taskwatchd.conf(5).\n",
-               program_invocation_short_name, CONFIG_DEFAULT_PATH);
+               program_invocation_short_name, CONFIG_DEFAULT_PATH, CONFIG_DIR);
 }
 
 /* Returns 1 to run, 0 to exit successfully (help), or -EINVAL after printing why. */
 static int parse_argv(int argc, char **argv, DaemonOptions *o) {
-        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION, ARG_STATE_DIR };
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION, ARG_STATE_DIR,
+               ARG_INSTANCE };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "exit-when-done", no_argument, NULL, ARG_EXIT_WHEN_DONE },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "instance", required_argument, NULL, ARG_INSTANCE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -71,6 +77,12 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
                         return 0;
                 case ARG_STATE_DIR:
                         o->state_dir = optarg;
+                        break;
+                case ARG_INSTANCE:
+                        if (!instance_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "--instance=%s: not an instance name (letters, digits, "
+                                                       "'-' and '_'; not \"taskwatchd\")", optarg);
+                        o->instance = optarg;
                         break;
                 case ARG_VERSION:
                         printf("taskwatchd %s\n", PACKAGE_VERSION);
@@ -102,6 +114,7 @@ static int run(const DaemonOptions *o) {
 }
 
 int main(int argc, char **argv) {
+        _cleanup_(freep) char *instance_config = NULL;
         DaemonOptions o;
         int r;
 
@@ -115,6 +128,14 @@ int main(int argc, char **argv) {
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
+        /* An instance reads its own file unless -c names one. */
+        if (o.instance && !o.config_path) {
+                if (instance_config_path(o.instance, &instance_config) < 0) {
+                        log_error("out of memory");
+                        return EXIT_FATAL;
+                }
+                o.config_path = instance_config;
+        }
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 log_error("cannot initialise libcurl");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite, from a bare Debian 12 machine: installs what it needs, builds three
 # times (a normal build, one under ASan+UBSan, and the libFuzzer targets with clang), and
-# runs every suite: unit, integration (one scenario also under valgrind), system, fuzz.
+# runs every suite: unit, integration (one scenario also under valgrind), package (the .deb
+# and lintian on it), system (the .deb installed in a container), fuzz.
 # Ends with a line "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ tests/install-deps.sh || exit 1
 logs=()
 status=0
 
-# build-check: the normal build, every suite (unit, integration, system).
+# build-check: the normal build, every suite (unit, integration, package, system).
 meson setup --reconfigure build-check >/dev/null 2>&1 || meson setup build-check || exit 1
 ninja -C build-check || exit 1
 meson test -C build-check --print-errorlogs --num-processes 2 || status=1

@@ -15,6 +15,8 @@ packages=(
         prometheus python3-prometheus-client
         # system tests: a real systemd as PID 1 in a container
         systemd-container debootstrap zstd
+        # the package suite: the .deb (debian/control's Build-Depends are above) and lintian
+        build-essential dpkg-dev debhelper lintian
         # fuzzing (libFuzzer comes with clang's runtime) and memcheck
         clang libclang-rt-14-dev valgrind
 )

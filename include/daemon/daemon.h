@@ -13,6 +13,7 @@ typedef struct DaemonOptions {
         bool check_config;       /* validate, print the effective settings, watch nothing */
         bool exit_when_done;
         usec_t timeout;          /* with exit_when_done; USEC_INFINITY: none */
+        const char *instance;    /* --instance: TASKWATCH_INSTANCE= of every event; NULL: none */
         const char *state_dir;   /* --state-dir, else $STATE_DIRECTORY, else nothing persists */
         ConfigLoadOptions load;  /* how the configuration is read, at start and on reload */
 } DaemonOptions;

@@ -92,6 +92,11 @@ void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata);
  * -ENOMEM. Removing one that is not there does nothing. */
 int event_sink_add_listener(EventSink *s, EventCapture f, void *userdata);
 void event_sink_remove_listener(EventSink *s, EventCapture f, void *userdata);
+/* The daemon's instance name (taskwatchd@NAME.service): every journal entry then carries
+ * TASKWATCH_INSTANCE=NAME, so that the entries of several instances stay apart. NULL (the
+ * main daemon) sends no such field. Copied; 0 or -ENOMEM. */
+int event_sink_set_instance(EventSink *s, const char *instance);
+const char *event_sink_instance(const EventSink *s);
 /* Unit tests keep their events out of whatever journal the machine runs. */
 void event_sink_set_journal(EventSink *s, bool enable);
 

@@ -28,10 +28,11 @@ CliCommand cli_command_from_string(const char *s) {
 }
 
 int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
-        enum { ARG_NO_COLOR = 0x100, ARG_VERSION };
+        enum { ARG_NO_COLOR = 0x100, ARG_VERSION, ARG_INSTANCE };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
+                { "instance", required_argument, NULL, ARG_INSTANCE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
@@ -58,6 +59,10 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
                 case ARG_NO_COLOR:
                         o.color = 0;
                         break;
+                case ARG_INSTANCE:
+                        /* Checked by cli_instance_select(), which also reads the variable. */
+                        o.instance = optarg;
+                        break;
                 case 'h':
                         o.help = true;
                         break;
@@ -75,33 +80,56 @@ int cli_parse_global(int argc, char **argv, GlobalOptions *ret) {
         return 0;
 }
 
-/* "--config PATH" and "-cPATH" after the command: where a user puts them, as the command's
- * own option would be. */
-static int global_option_at(int argc, char **argv, int i, const char **ret_path, int *ret_n) {
+/* The global options taskwatch takes after the command too, where a user puts them. */
+typedef enum GlobalOptionKind {
+        GLOBAL_OPTION_NONE,
+        GLOBAL_OPTION_NO_COLOR,
+        GLOBAL_OPTION_CONFIG,   /* --config PATH, --config=PATH, -c PATH, -cPATH */
+        GLOBAL_OPTION_INSTANCE, /* --instance NAME, --instance=NAME */
+} GlobalOptionKind;
+
+/* What argv[i] is: *ret_n arguments (0: not a global option), its value in *ret_value. */
+static int global_option_at(int argc, char **argv, int i, GlobalOptionKind *ret_kind,
+                            const char **ret_value, int *ret_n) {
+        static const struct {
+                const char *long_name, *short_name, *what;
+                GlobalOptionKind kind;
+        } valued[] = {
+                { "--config", "-c", "a path", GLOBAL_OPTION_CONFIG },
+                { "--instance", NULL, "a name", GLOBAL_OPTION_INSTANCE },
+        };
         const char *a = argv[i];
 
-        *ret_path = NULL;
+        *ret_kind = GLOBAL_OPTION_NONE;
+        *ret_value = NULL;
+        *ret_n = 0;
         if (strcmp(a, "--no-color") == 0) {
+                *ret_kind = GLOBAL_OPTION_NO_COLOR;
                 *ret_n = 1;
                 return 0;
         }
-        if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
-                if (i + 1 >= argc)
-                        return log_error_errno(EINVAL, "%s needs a path", a);
-                *ret_path = argv[i + 1];
-                *ret_n = 2;
-        } else if (strncmp(a, "--config=", 9) == 0) {
-                *ret_path = a + 9;
-                *ret_n = 1;
-        } else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0') {
-                *ret_path = a + 2;
-                *ret_n = 1;
-        } else {
-                *ret_n = 0;
+        for (size_t k = 0; k < ELEMENTSOF(valued); k++) {
+                size_t n = strlen(valued[k].long_name);
+                const char *sn = valued[k].short_name;
+
+                if (strcmp(a, valued[k].long_name) == 0 || (sn && strcmp(a, sn) == 0)) {
+                        if (i + 1 >= argc)
+                                return log_error_errno(EINVAL, "%s needs %s", a, valued[k].what);
+                        *ret_value = argv[i + 1];
+                        *ret_n = 2;
+                } else if (strncmp(a, valued[k].long_name, n) == 0 && a[n] == '=') {
+                        *ret_value = a + n + 1;
+                        *ret_n = 1;
+                } else if (sn && strncmp(a, sn, strlen(sn)) == 0 && a[strlen(sn)] != '\0') {
+                        *ret_value = a + strlen(sn);
+                        *ret_n = 1;
+                } else
+                        continue;
+                if ((*ret_value)[0] == '\0')
+                        return log_error_errno(EINVAL, "%s needs %s", valued[k].long_name, valued[k].what);
+                *ret_kind = valued[k].kind;
                 return 0;
         }
-        if ((*ret_path)[0] == '\0')
-                return log_error_errno(EINVAL, "--config needs a path");
         return 0;
 }
 
@@ -109,24 +137,31 @@ int cli_extract_global(int *argc, char **argv, GlobalOptions *g) {
         int out = 1;
 
         for (int i = 1; i < *argc;) {
-                const char *path;
-                int n = 0;
+                GlobalOptionKind kind;
+                const char *value;
+                int n;
 
                 if (strcmp(argv[i], "--") == 0) { /* operands from here on: keep them all */
                         while (i < *argc)
                                 argv[out++] = argv[i++];
                         break;
                 }
-                if (global_option_at(*argc, argv, i, &path, &n) < 0)
+                if (global_option_at(*argc, argv, i, &kind, &value, &n) < 0)
                         return -EINVAL;
-                if (n == 0) {
+                switch (kind) {
+                case GLOBAL_OPTION_NONE:
                         argv[out++] = argv[i++];
                         continue;
-                }
-                if (path)
-                        g->config_path = path;
-                else
+                case GLOBAL_OPTION_NO_COLOR:
                         g->color = 0;
+                        break;
+                case GLOBAL_OPTION_CONFIG:
+                        g->config_path = value;
+                        break;
+                case GLOBAL_OPTION_INSTANCE:
+                        g->instance = value;
+                        break;
+                }
                 i += n;
         }
         argv[out] = NULL;

@@ -24,6 +24,7 @@ CliCommand cli_command_from_string(const char *s);
 
 typedef struct GlobalOptions {
         const char *config_path; /* NULL: the default */
+        const char *instance;    /* --instance; NULL: $TASKWATCH_INSTANCE, else the main daemon */
         int color;               /* -1: when stdout is a terminal and NO_COLOR is unset; 0: never */
         bool help, version;
         int command_index;       /* argv index of the command; argc when there is none */

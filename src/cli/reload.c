@@ -254,7 +254,7 @@ static bool same_file(const char *a, const char *b);
  * configurations are not considered: on a shared host they are someone else's. */
 static int scan_processes(const char *config_path, DaemonInfo *ret) {
         _cleanup_(closedirp_) DIR *proc = opendir("/proc");
-        const char *ours = config_path ? config_path : CONFIG_DEFAULT_PATH;
+        const char *ours = config_path ? config_path : cli_instance()->config_path;
         pid_t any = 0;
         struct dirent *de;
 
@@ -348,7 +348,7 @@ static int daemon_config_path(pid_t pid, char **ret) {
         if (r < 0)
                 return r;
         if (!arg)
-                return (*ret = strdup(CONFIG_DEFAULT_PATH)) ? 0 : -ENOMEM;
+                return (*ret = strdup(cli_instance()->config_path)) ? 0 : -ENOMEM;
         if (arg[0] == '/') {
                 *ret = TAKE_PTR(arg);
                 return 0;
@@ -367,13 +367,13 @@ static bool same_file(const char *a, const char *b) {
 int daemon_reload(const char *config_path, ReloadReport *ret) {
         _cleanup_(freep) char *theirs = NULL;
         _cleanup_(daemon_info_done) DaemonInfo d = {};
-        const char *ours = config_path ? config_path : CONFIG_DEFAULT_PATH;
+        const char *ours = config_path ? config_path : cli_instance()->config_path;
         pid_t pid;
         int r;
 
         *ret = (ReloadReport) { .result = RELOAD_NO_DAEMON };
 
-        if (same_file(ours, CONFIG_DEFAULT_PATH)) {
+        if (same_file(ours, cli_instance()->config_path)) {
                 r = reload_by_systemd();
                 if (r < 0)
                         return r;

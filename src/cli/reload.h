@@ -5,13 +5,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define TASKWATCHD_UNIT "taskwatchd.service"
+#include "instance.h"
+
+/* Those of the instance taskwatch addresses (--instance, src/cli/instance.c): the main
+ * daemon's are taskwatchd.service, /run/taskwatchd and /var/lib/taskwatchd. */
+#define TASKWATCHD_UNIT (cli_instance()->unit)
 /* The daemon writes its PID (decimal, newline) to $RUNTIME_DIRECTORY/taskwatchd.pid, else to
  * this directory's; status.json beside it says when it polls each task next. */
-#define TASKWATCHD_RUNTIME_DIR "/run/taskwatchd"
-#define TASKWATCHD_PID_FILE TASKWATCHD_RUNTIME_DIR "/taskwatchd.pid"
-/* StateDirectory=taskwatchd of the unit. */
-#define TASKWATCHD_STATE_DIR "/var/lib/taskwatchd"
+#define TASKWATCHD_RUNTIME_DIR (cli_instance()->runtime_dir)
+#define TASKWATCHD_PID_FILE (cli_instance()->pid_file)
+/* StateDirectory= of the unit. */
+#define TASKWATCHD_STATE_DIR (cli_instance()->state_dir)
 
 /* A running taskwatchd, found the way it chose where to write its PID file. */
 typedef struct DaemonInfo {

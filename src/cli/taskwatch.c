@@ -10,6 +10,7 @@
 #include "build-config.h"
 #include "cli-args.h"
 #include "cli.h"
+#include "instance.h"
 #include "util/log.h"
 
 static void help(void) {
@@ -24,6 +25,9 @@ static void help(void) {
                "  help [COMMAND]     show this help, or a command's\n\n"
                "Options (before or after the command):\n"
                "  -c, --config=PATH  configuration file (default %s, plus PATH.d/*.conf)\n"
+               "      --instance=NAME  address instance NAME (taskwatchd@NAME.service): its\n"
+               "                     configuration %s/NAME.conf, its PID file and its state;\n"
+               "                     default $TASKWATCH_INSTANCE, else the main taskwatchd\n"
                "      --no-color     never colour the output\n"
                "  -h, --help         show this help\n"
                "      --version      show the version\n\n"
@@ -32,7 +36,7 @@ static void help(void) {
                "Exit status: 0 success, 1 task failed, 2 timeout, 3 task not found,\n"
                "4 configuration or credential error, 5 API or runtime failure, 6 interrupted.\n"
                "Run 'taskwatch COMMAND --help' for a command's options. See taskwatch(1).\n",
-               CONFIG_DEFAULT_PATH);
+               CONFIG_DEFAULT_PATH, CONFIG_DIR);
 }
 
 static int (*const commands[_CLI_COMMAND_MAX])(const CliContext *, int, char **) = {
@@ -110,8 +114,12 @@ int main(int argc, char **argv) {
         log_set_context(NULL);
         if (r < 0)
                 return EXIT_CONFIG;
+        if (cli_instance_select(g.instance) < 0)
+                return EXIT_CONFIG;
         ctx = (CliContext) {
-                .config_path = g.config_path,
+                /* An instance's own file unless -c names one; the main file stays NULL. */
+                .config_path = g.config_path ? g.config_path :
+                               cli_instance()->name[0] ? cli_instance()->config_path : NULL,
                 .color = color_wanted(g.color, STDOUT_FILENO),
                 .color_stderr = color_wanted(g.color, STDERR_FILENO),
                 .load.allow_plain_http = config_allow_plain_http_from_env(),

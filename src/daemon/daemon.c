@@ -85,6 +85,8 @@ int daemon_new(Daemon **ret, const DaemonOptions *o, int *ret_exit_code) {
         r = sd_event_default(&d->event);
         if (r >= 0)
                 r = event_sink_new(&d->sink, stderr);
+        if (r >= 0)
+                r = event_sink_set_instance(d->sink, o->instance);
         if (r < 0) {
                 log_error_errno(r, "cannot set up the event loop: %m");
                 exit_code = EXIT_FATAL;

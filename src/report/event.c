@@ -18,6 +18,7 @@ struct EventSink {
         bool journal;
         EventCapture capture;
         void *capture_userdata;
+        char *instance; /* TASKWATCH_INSTANCE= of every entry; NULL for the main daemon */
         struct {
                 EventCapture f;
                 void *userdata;
@@ -111,8 +112,10 @@ int event_sink_new(EventSink **ret, FILE *also) {
 }
 
 EventSink *event_sink_free(EventSink *s) {
-        if (s)
+        if (s) {
                 free(s->listeners);
+                free(s->instance);
+        }
         free(s);
         return NULL;
 }
@@ -120,6 +123,20 @@ EventSink *event_sink_free(EventSink *s) {
 void event_sink_set_capture(EventSink *s, EventCapture f, void *userdata) {
         s->capture = f;
         s->capture_userdata = userdata;
+}
+
+int event_sink_set_instance(EventSink *s, const char *instance) {
+        char *copy = NULL;
+
+        if (instance && !(copy = strdup(instance)))
+                return -ENOMEM;
+        free(s->instance);
+        s->instance = copy;
+        return 0;
+}
+
+const char *event_sink_instance(const EventSink *s) {
+        return s->instance;
 }
 
 int event_sink_add_listener(EventSink *s, EventCapture f, void *userdata) {
@@ -190,7 +207,7 @@ static void fields_clear(Fields *f) {
         f->n = 0;
 }
 
-static void send_to_journal(const Event *e) {
+static void send_to_journal(const EventSink *s, const Event *e) {
         Fields f = {};
         char prio[4];
 
@@ -200,6 +217,7 @@ static void send_to_journal(const Event *e) {
         fields_add(&f, "PRIORITY", prio);
         fields_add(&f, "SYSLOG_IDENTIFIER", program_invocation_short_name);
         fields_add(&f, "TASKWATCH_EVENT", event_kind_name(e->kind));
+        fields_add(&f, "TASKWATCH_INSTANCE", s->instance);
         fields_add(&f, "TASK_ID", e->task_id);
         fields_add(&f, "CLUSTER_ID", e->cluster_id);
         fields_add(&f, "TASK_TYPE", e->task_type);
@@ -314,7 +332,7 @@ void event_emit(EventSink *s, const Event *e) {
         for (size_t i = 0; i < s->n_listeners; i++)
                 s->listeners[i].f(e, s->listeners[i].userdata);
         if (s->journal)
-                send_to_journal(e);
+                send_to_journal(s, e);
         if (s->also)
                 event_print_line(s->also, e);
 }

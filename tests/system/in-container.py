@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-# The system test proper: runs inside the container, under systemd as PID 1, against the installed taskwatchd.service.
+# The system test proper: runs inside the container, under systemd as PID 1, against the installed package.
 """Started by run-tests.service (see run-system-test.py). Reads /opt/test/params.json,
-installs /opt/stage into /, configures the service for the simulator on the host's
-loopback, and checks what the service does through systemctl and the journal. Writes TAP
-to stdout and /opt/out/results.tap, and the journal to /opt/out/ for post-mortems.
+installs /opt/test/taskwatchd_<version>_<arch>.deb with dpkg -i, configures the service for
+the simulator on the host's loopback, and checks what the service does through systemctl
+and the journal; then two instances of taskwatchd@.service, each with its own simulator,
+credentials and state; an upgrade to the package of a higher version built from the same
+tree (apt-get install ./...deb); apt-get remove, and purge. Writes TAP to stdout and
+/opt/out/results.tap, and the journal to /opt/out/ for post-mortems.
 
 PID 1 logs at debug level during the test, so the journal records every notification the
 daemon sends ("Got notification message from PID N (READY=1, STATUS=...)") in the order
@@ -85,7 +88,7 @@ def journal(*matches, unit=True, since_cursor=None):
         "INSTANCE_ID", "INSTANCE_STATUS", "INSTANCE_PREVIOUS_STATUS", "ERROR_CODE",
         "ERROR_MESSAGE", "REQUEST_ID", "HTTP_STATUS", "INSTANCES_SUCCEEDED",
         "INSTANCES_FAILED", "INSTANCES_PENDING", "RETRY_IN", "_PID", "JOB_RESULT", "JOB_TYPE",
-        "CREDENTIALS_SOURCE", "UNIT", "_SYSTEMD_UNIT", "__MONOTONIC_TIMESTAMP",
+        "CREDENTIALS_SOURCE", "TASKWATCH_INSTANCE", "UNIT", "_SYSTEMD_UNIT", "__MONOTONIC_TIMESTAMP",
         "SYSLOG_IDENTIFIER"])]
     if unit:
         # Not _SYSTEMD_UNIT=: journald cannot attribute the last entries of a process that
@@ -141,9 +144,10 @@ def pid1_messages(pattern, since_cursor=None):
             if isinstance(e.get("MESSAGE"), str) and rx.search(e["MESSAGE"])]
 
 
-def sim(method, path, body=None):
-    ctx = ssl.create_default_context(cafile=CONF_DIR + "/ca.pem")
-    c = http.client.HTTPSConnection("127.0.0.1", P["port"], context=ctx, timeout=30)
+def sim(method, path, body=None, port=None, ca=None):
+    """A call to the simulator's control API; the first simulator unless port and ca say."""
+    ctx = ssl.create_default_context(cafile=ca or "/opt/test/ca.pem")
+    c = http.client.HTTPSConnection("127.0.0.1", port or P["port"], context=ctx, timeout=30)
     c.request(method, path, body=json.dumps(body) if body is not None else None,
               headers={"Content-Type": "application/json"})
     r = c.getresponse()
@@ -152,9 +156,9 @@ def sim(method, path, body=None):
     return r.status, json.loads(data) if data else None
 
 
-def sim_log(since=0):
+def sim_log(since=0, **where):
     """The simulator's request log from entry `since` on: task, key (AccessKeyId), auth."""
-    status, entries = sim("GET", "/_sim/log?since=%d" % since)
+    status, entries = sim("GET", "/_sim/log?since=%d" % since, **where)
     if status != 200:
         raise RuntimeError("simulator log: %s %s" % (status, entries))
     return entries
@@ -168,8 +172,8 @@ def polled_since(since, tasks, n=1):
     return log if all(v >= n for v in counts.values()) else None
 
 
-def advance(task):
-    status, reply = sim("POST", "/_sim/advance", {"task": task})
+def advance(task, **where):
+    status, reply = sim("POST", "/_sim/advance", {"task": task}, **where)
     if status != 200:
         raise RuntimeError("advance %s: %s %s" % (task, status, reply))
 
@@ -181,10 +185,10 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def config(tasks, extra=""):
-    return ("[API]\nEndpoint=https://127.0.0.1:%d\nCAFile=%s/ca.pem\nRequestTimeout=5s\n"
+def config(tasks, extra="", port=None, ca="ca.pem"):
+    return ("[API]\nEndpoint=https://127.0.0.1:%d\nCAFile=%s/%s\nRequestTimeout=5s\n"
             "[Poll]\nMinInterval=200ms\nMaxInterval=1s\n%s[Tasks]\n%s" %
-            (P["port"], CONF_DIR, extra, "".join("Task=%s\n" % t for t in tasks)))
+            (port or P["port"], CONF_DIR, ca, extra, "".join("Task=%s\n" % t for t in tasks)))
 
 
 def daemon_reload():
@@ -234,12 +238,35 @@ def load_state(task):
 
 # ---- the phases ---------------------------------------------------------------------------
 
+def unit_state(unit):
+    return show_unit(unit, "ActiveState")["ActiveState"]
+
+
+def show_unit(unit, *props):
+    out = sh("systemctl", "show", unit, "-p", ",".join(props)).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
 def phase_install():
-    sh("cp", "-a", "/opt/stage/.", "/")
-    missing = [f for f in P["installed"] if not os.path.exists(f)]
-    check(not missing, "meson install put every file in place (%d files)" % len(P["installed"]),
+    r = sh("dpkg", "-i", "/opt/test/" + P["deb"], check_rc=False, timeout=120)
+    check(r.returncode == 0, "dpkg -i %s succeeds" % P["deb"], r.stdout[-2000:] + r.stderr)
+    missing = [f for f in P["installed"] if not os.path.lexists(f)]
+    check(not missing, "the package put every file in place (%d files)" % len(P["installed"]),
           "missing: %s" % missing)
-    names = {os.path.basename(f) for f in P["installed"]}
+    st = os.stat(CONF_DIR + "/credentials")
+    check((st.st_mode & 0o777) == 0o700 and st.st_uid == 0,
+          "%s/credentials is root's, mode 0700" % CONF_DIR, oct(st.st_mode))
+    enabled = sh("systemctl", "is-enabled", UNIT, check_rc=False).stdout.strip()
+    s = show("ActiveState", "SubState")
+    check(enabled == "enabled" and s["ActiveState"] == "inactive",
+          "the package enables %s but does not start it unconfigured (%s, %s)" %
+          (UNIT, enabled, s["ActiveState"]), s)
+    # systemd's dpkg trigger on /usr/lib/systemd/catalog ran journalctl --update-catalog.
+    listed = sh("journalctl", "--list-catalog").stdout
+    check("3803630912004d618ec9e789fc361476" in listed,
+          "installing the package updated the journal catalog database (dpkg trigger)")
+    # dh_compress gzips the manual pages.
+    names = {re.sub(r"\.gz$", "", os.path.basename(f)) for f in P["installed"]}
     for want in ("taskwatchd", "taskwatchd.service", "taskwatchd.catalog", "taskwatchd.8",
                  "taskwatchd.conf.5", "taskwatchd.conf"):
         check(want in names, "the installation includes %s" % want,
@@ -559,7 +586,8 @@ TRANSITION_FIELDS = ("TASK_ID", "INSTANCE_ID", "TASK_STATE", "TASK_STAGE", "INST
 
 def repeated_transitions():
     """Transitions (task-* and instance-* events) the whole journal holds more than once, by
-    task, instance and new state; a task's baseline by task alone."""
+    instance of taskwatchd (TASKWATCH_INSTANCE), task, instance and new state; a task's
+    baseline by instance and task alone."""
     seen = {}
     for e in journal():
         kind = e.get("TASKWATCH_EVENT", "")
@@ -569,6 +597,8 @@ def repeated_transitions():
             key = (kind, e.get("TASK_ID"))
         else:
             key = (kind,) + tuple(e.get(f) for f in TRANSITION_FIELDS)
+        if e.get("TASKWATCH_INSTANCE"):
+            key += (e["TASKWATCH_INSTANCE"],)
         seen[key] = seen.get(key, 0) + 1
     return seen, {k: v for k, v in seen.items() if v > 1}
 
@@ -711,7 +741,9 @@ def phase_secrets():
     export = subprocess.run(["journalctl", "--no-pager", "-o", "export"], capture_output=True,
                             timeout=120).stdout
     for what, secret in (("the LoadCredential= secret", P["cred_key_secret"]),
-                         ("the environment file's secret", P["key_secret"])):
+                         ("the environment file's secret", P["key_secret"]),
+                         ("instance hangzhou's secret", P["hz_key_secret"]),
+                         ("instance beijing's secret", P["bj_key_secret"])):
         check(export and secret.encode() not in export,
               "%s appears nowhere in journalctl -o export (%d bytes)" % (what, len(export)))
 
@@ -726,6 +758,269 @@ def phase_security():
             diag("  " + re.sub(r"\s{2,}", "  ", line).strip())
     check(score is not None and score <= 1.5,
           "systemd-analyze security rates the unit at %s (at most 1.5)" % score, r.stdout[-2000:])
+
+
+# ---- instances, upgrade, removal ------------------------------------------------------------
+
+# name: (simulator port key, CA file, key id, secret, first task, task a reload adds)
+INSTANCES = {
+    "hangzhou": ("port", "ca.pem", "hz_key_id", "hz_key_secret", "T-hz-fail", "T-hz-added"),
+    "beijing": ("bj_port", "ca-bj.pem", "bj_key_id", "bj_key_secret", "T-bj-scale", "T-bj-added"),
+}
+
+
+def inst_unit(name):
+    return "taskwatchd@%s.service" % name
+
+
+def inst_sim(name):
+    """The keyword arguments of sim() for the instance's simulator."""
+    port_key, ca = INSTANCES[name][0], INSTANCES[name][1]
+    return {"port": P[port_key], "ca": "/opt/test/" + ca}
+
+
+def inst_events(name, kind=None, task=None):
+    m = ["TASKWATCH_INSTANCE=" + name]
+    if kind:
+        m.append("TASKWATCH_EVENT=" + kind)
+    if task:
+        m.append("TASK_ID=" + task)
+    return journal(*m)
+
+
+def inst_state_file(name, task):
+    return "/var/lib/private/taskwatchd-%s/tasks/%s.json" % (name, task)
+
+
+def configure_instance(name, tasks):
+    port_key, ca, kid, ksec = INSTANCES[name][:4]
+    write(CONF_DIR + "/" + ca, open("/opt/test/" + ca).read(), 0o644)
+    write("%s/%s.conf" % (CONF_DIR, name), config(tasks, port=P[port_key], ca=ca))
+    os.makedirs("%s/%s/credentials" % (CONF_DIR, name), mode=0o700, exist_ok=True)
+    write("%s/%s/credentials/access-key-id" % (CONF_DIR, name), P[kid], 0o600)
+    write("%s/%s/credentials/access-key-secret" % (CONF_DIR, name), P[ksec], 0o600)
+
+
+def phase_instances():
+    """Two instances of the template, each with its own configuration, simulator (account),
+    credentials, state and PID file; reload and taskwatch --instance for each."""
+    n_logs = {n: len(sim_log(**inst_sim(n))) for n in INSTANCES}
+    for name, spec in INSTANCES.items():
+        configure_instance(name, [spec[4]])
+    units = [inst_unit(n) for n in INSTANCES]
+    r = sh("systemctl", "start", *units, check_rc=False, timeout=60)
+    states = {u: show_unit(u, "ActiveState", "SubState", "Type", "MainPID") for u in units}
+    if not check(r.returncode == 0 and all(s["ActiveState"] == "active" and s["Type"] == "notify"
+                                           for s in states.values()),
+                 "systemctl start %s: both active (Type=notify: after READY=1)" % " ".join(units),
+                 "%s %s" % (r.stderr, states)):
+        for u in units:
+            diag(sh("journalctl", "-u", u, "-n", "20", "--no-pager", check_rc=False).stdout)
+        raise RuntimeError("the instances do not start")
+    pids = {n: int(states[inst_unit(n)]["MainPID"]) for n in INSTANCES}
+
+    for name, (port_key, ca, kid, ksec, task, added) in INSTANCES.items():
+        base = wait_for(lambda: inst_events(name, "task-baseline", task), 15)
+        check(base and base[0].get("_PID") == str(pids[name]),
+              "%s watches %s: its task-baseline carries TASKWATCH_INSTANCE=%s" % (
+                  inst_unit(name), task, name), base)
+        other = [n for n in INSTANCES if n != name][0]
+        check(not inst_events(other, task=task) and
+              all(e.get("TASKWATCH_INSTANCE") == name for e in journal("TASK_ID=" + task)),
+              "%s's task appears in no other instance's journal entries" % name,
+              [(e.get("TASKWATCH_INSTANCE"), e.get("MESSAGE")) for e in journal("TASK_ID=" + task)])
+        log = wait_for(lambda: polled_since_at(n_logs[name], name, (task,), 2), 10)
+        keys = sorted({(e.get("key"), e.get("auth")) for e in (log or sim_log(n_logs[name], **inst_sim(name)))
+                       if e.get("task")})
+        check(log and keys == [(P[kid], "ok")],
+              "%s signs with its own key from %s/%s/credentials/" % (name, CONF_DIR, name), keys)
+        pf = open("/run/taskwatchd-%s/taskwatchd.pid" % name).read().strip() \
+            if os.path.exists("/run/taskwatchd-%s/taskwatchd.pid" % name) else None
+        check(pf == str(pids[name]), "its PID file /run/taskwatchd-%s/taskwatchd.pid holds its "
+              "MainPID" % name, "%r vs %d" % (pf, pids[name]))
+        saved = wait_for(lambda: load_state_at(inst_state_file(name, task)), 10)
+        check(saved and saved.get("task_id") == task and
+              not os.path.exists(inst_state_file(other, task)) and
+              not os.path.exists(state_file(task)),
+              "its state is in /var/lib/taskwatchd-%s/tasks (StateDirectory=taskwatchd-%s) alone" %
+              (name, name), saved)
+
+    # Transitions, each reported once by its own instance.
+    advance("T-hz-fail", **inst_sim("hangzhou"))
+    advance("T-bj-scale", **inst_sim("beijing"))
+    failed = wait_for(lambda: inst_events("hangzhou", "task-failed", "T-hz-fail"), 10)
+    check(failed and failed[0].get("ERROR_CODE") == "QuotaExceeded",
+          "hangzhou reports its task's failure (task-failed, TASKWATCH_INSTANCE=hangzhou)", failed)
+    ok = wait_for(lambda: inst_events("beijing", "instance-succeeded", "T-bj-scale"), 10)
+    check(ok and ok[0].get("INSTANCE_ID") == "i-bj1",
+          "beijing reports its instance's success (TASKWATCH_INSTANCE=beijing)", ok)
+
+    # systemctl reload: each instance re-reads its own file, same process.
+    for name, spec in INSTANCES.items():
+        write("%s/%s.conf" % (CONF_DIR, name),
+              config([spec[4], spec[5]], port=P[spec[0]], ca=spec[1]))
+        r = sh("systemctl", "reload", inst_unit(name), check_rc=False)
+        added = wait_for(lambda: inst_events(name, "task-added", spec[5]), 10)
+        check(r.returncode == 0 and added and added[0].get("_PID") == str(pids[name]) and
+              main_pid_of(name) == pids[name],
+              "systemctl reload %s: task-added %s from the same process" % (inst_unit(name), spec[5]),
+              "%s %s" % (r.stderr, added))
+
+    # taskwatch --instance / TASKWATCH_INSTANCE: status and add/remove reach that instance.
+    r = taskwatch("--instance", "hangzhou", "status", "--json")
+    try:
+        j = json.loads(r.stdout)
+        rows = {t["task_id"]: t.get("state") for t in j["tasks"]}
+    except (ValueError, KeyError, TypeError):
+        j, rows = {}, {}
+    check(r.returncode == 0 and j.get("daemon_pid") == pids["hangzhou"] and
+          sorted(rows) == ["T-hz-added", "T-hz-fail"] and rows["T-hz-fail"] == "failed",
+          "taskwatch --instance hangzhou status: its tasks, its daemon's PID",
+          "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    # get and wait read the instance's file, so they ask its simulator (the other one does
+    # not know the task); the key is taskwatch's own, from the environment.
+    r = sh_env({"ALIBABA_CLOUD_ACCESS_KEY_ID": P["bj_key_id"],
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": P["bj_key_secret"],
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
+               P["bindir"] + "/taskwatch", "--instance", "beijing", "get", "--json", "T-bj-scale")
+    try:
+        got = json.loads(r.stdout)
+    except ValueError:
+        got = None
+    check(r.returncode == 0 and got and "c-beijing" in r.stdout,
+          "taskwatch --instance beijing get asks beijing's endpoint (%s.conf)" % "beijing",
+          "exit %d: %s%s" % (r.returncode, r.stdout[-500:], r.stderr))
+    r = sh_env({"ALIBABA_CLOUD_ACCESS_KEY_ID": P["hz_key_id"],
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": P["hz_key_secret"],
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "TASKWATCH_INSTANCE": "hangzhou"},
+               P["bindir"] + "/taskwatch", "wait", "--timeout", "30s", "T-hz-fail")
+    check(r.returncode == 1 and "QuotaExceeded" in r.stdout + r.stderr,
+          "TASKWATCH_INSTANCE=hangzhou taskwatch wait: the failed task, from hangzhou's endpoint",
+          "exit %d: %s%s" % (r.returncode, r.stdout[-500:], r.stderr[-500:]))
+    c = cursor()
+    r = sh_env({"TASKWATCH_INSTANCE": "beijing"}, P["bindir"] + "/taskwatch", "add", "T-bj-extra")
+    ev = wait_for(lambda: [e for e in inst_events("beijing", "task-added", "T-bj-extra")
+                           if int(e["__MONOTONIC_TIMESTAMP"]) > c.usec], 10)
+    check(r.returncode == 0 and "Reloading taskwatchd@beijing.service." in r.stdout and ev and
+          os.path.exists(CONF_DIR + "/beijing.conf.d/50-taskwatch.conf"),
+          "TASKWATCH_INSTANCE=beijing taskwatch add: beijing.conf.d/ edited, beijing reloaded",
+          "exit %d: %s%s %s" % (r.returncode, r.stdout, r.stderr, ev))
+    r = taskwatch("--instance", "beijing", "remove", "T-bj-extra")
+    ev = wait_for(lambda: inst_events("beijing", "task-removed", "T-bj-extra"), 10)
+    check(r.returncode == 0 and ev and not [e for e in journal("TASKWATCH_EVENT=task-removed",
+                                                               "TASK_ID=T-bj-extra")
+                                            if e.get("TASKWATCH_INSTANCE") != "beijing"],
+          "taskwatch --instance beijing remove: only beijing drops the task",
+          "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    main = journal("TASKWATCH_EVENT=task-baseline", "TASK_ID=" + TASK_MAIN)
+    check(main and all("TASKWATCH_INSTANCE" not in e for e in main),
+          "the main unit's entries carry no TASKWATCH_INSTANCE", main[:1])
+
+    for name in INSTANCES:
+        r = sh("systemd-analyze", "security", "--no-pager", inst_unit(name), check_rc=False)
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
+        score = float(m.group(1)) if m else None
+        check(score is not None and score <= 1.5,
+              "systemd-analyze security rates %s at %s (at most 1.5)" % (inst_unit(name), score),
+              r.stdout[-1500:])
+    return pids
+
+
+def polled_since_at(since, name, tasks, n=1):
+    log = sim_log(since, **inst_sim(name))
+    counts = {t: sum(1 for e in log if e.get("task") == t and e.get("auth") == "ok") for t in tasks}
+    return log if all(v >= n for v in counts.values()) else None
+
+
+def load_state_at(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def main_pid_of(name):
+    return int(show_unit(inst_unit(name), "MainPID")["MainPID"])
+
+
+def sh_env(env, *cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, **env))
+
+
+def apt(*args):
+    return sh("apt-get", "-q", "-y", *args, check_rc=False, timeout=240)
+
+
+def phase_upgrade(pids):
+    """apt-get install of the package of a higher version: state and the locally edited
+    conffile are kept, every running unit is restarted on the new binary, no alert repeats."""
+    sh("systemctl", "start", UNIT)  # stopped by phase_stop: the upgrade restarts it too
+    main_before = main_pid()
+    conf_before = open(CONF_DIR + "/taskwatchd.conf").read()
+    saved_before = {n: load_state_at(inst_state_file(n, INSTANCES[n][4])) for n in INSTANCES}
+    c = cursor()
+    r = apt("install", "/opt/test/" + P["upgrade_deb"])
+    ver = sh("dpkg-query", "-W", "-f=${Version}", "taskwatchd", check_rc=False).stdout
+    check(r.returncode == 0 and ver == P["upgrade_version"],
+          "apt-get install ./%s upgrades %s to %s" % (P["upgrade_deb"], P["version"], ver),
+          r.stdout[-2000:] + r.stderr)
+    check(open(CONF_DIR + "/taskwatchd.conf").read() == conf_before and
+          not os.path.exists(CONF_DIR + "/taskwatchd.conf.dpkg-new"),
+          "the locally edited conffile %s/taskwatchd.conf is kept" % CONF_DIR)
+
+    new = {n: wait_for(lambda: (lambda p: p if p not in (0, pids[n]) and
+                                unit_state(inst_unit(n)) == "active" else None)(main_pid_of(n)), 15)
+           for n in INSTANCES}
+    new_main = wait_for(lambda: (lambda p: p if p not in (0, main_before) and
+                                 unit_state(UNIT) == "active" else None)(main_pid()), 15)
+    check(all(new.values()) and new_main,
+          "the upgrade restarted the running units: %s and both instances have new PIDs" % UNIT,
+          "instances %s -> %s, main %d -> %s" % (pids, new, main_before, new_main))
+    for name, spec in INSTANCES.items():
+        log_mark = len(sim_log(**inst_sim(name)))
+        polled = wait_for(lambda: polled_since_at(log_mark, name, (spec[5],), 2), 15)
+        after = load_state_at(inst_state_file(name, spec[4]))
+        check(polled and saved_before[name] and after and after.get("have_baseline"),
+              "%s kept its state across the upgrade" % name, "%s -> %s" % (saved_before[name], after))
+    base = [(e.get("TASKWATCH_INSTANCE"), e.get("TASK_ID"))
+            for e in journal("TASKWATCH_EVENT=task-baseline", since_cursor=c)]
+    failed = inst_events("hangzhou", "task-failed", "T-hz-fail")
+    ok = inst_events("beijing", "instance-succeeded", "T-bj-scale")
+    check(not base and len(failed) == 1 and len(ok) == 1,
+          "after the upgrade no baseline and no alert is repeated (task-failed once, "
+          "instance-succeeded once)", "baselines %s; task-failed %d; instance-succeeded %d" %
+          (base, len(failed), len(ok)))
+    seen, twice = repeated_transitions()
+    check(not twice, "in the whole journal no transition is reported twice (%d distinct)" %
+          len(seen), twice)
+
+
+def phase_remove_purge():
+    """apt-get remove stops every unit and keeps configuration and state; purge removes them."""
+    r = apt("remove", "taskwatchd")
+    units = [UNIT] + [inst_unit(n) for n in INSTANCES]
+    states = {u: unit_state(u) for u in units}
+    check(r.returncode == 0 and not os.path.exists(P["sbindir"] + "/taskwatchd") and
+          all(s in ("inactive", "failed") for s in states.values()) and
+          not [u for u, s in states.items() if s == "failed"],
+          "apt-get remove stops %s and both instances, and removes the programs" % UNIT,
+          "%s %s" % (states, r.stdout[-1500:] + r.stderr))
+    kept = [CONF_DIR + "/taskwatchd.conf", CONF_DIR + "/hangzhou.conf",
+            CONF_DIR + "/beijing/credentials/access-key-id", state_file(TASK_MAIN),
+            inst_state_file("hangzhou", "T-hz-fail"), inst_state_file("beijing", "T-bj-scale")]
+    check(all(os.path.exists(f) for f in kept),
+          "apt-get remove keeps the configuration, the credentials and the state",
+          [f for f in kept if not os.path.exists(f)])
+    r = apt("purge", "taskwatchd")
+    gone = [CONF_DIR, "/var/lib/taskwatchd", "/var/lib/private/taskwatchd"] + [
+        p % n for n in INSTANCES for p in ("/var/lib/taskwatchd-%s", "/var/lib/private/taskwatchd-%s")]
+    left = [f for f in gone if os.path.lexists(f)]
+    st = sh("dpkg-query", "-W", "-f=${db:Status-Abbrev}", "taskwatchd", check_rc=False).stdout
+    check(r.returncode == 0 and not left and not st.startswith(("ii", "rc")),
+          "apt-get purge removes %s and the state directory" % CONF_DIR,
+          "left: %s; status %r; %s" % (left, st, r.stdout[-1500:] + r.stderr))
 
 
 def main():
@@ -753,14 +1048,18 @@ def main():
               "the removed task's state file is deleted, the others' kept", os.listdir(STATE_TASKS)
               if os.path.isdir(STATE_TASKS) else "no " + STATE_TASKS)
         phase_stop()
-        phase_secrets()
         phase_security()
+        pids = phase_instances()
+        phase_upgrade(pids)
+        phase_remove_purge()
+        phase_secrets()
     except Exception:
         check(False, "the test ran to its end", traceback.format_exc())
     finally:
         sh("systemd-analyze", "log-level", "info", check_rc=False)
         emit("1..%d" % len(results))
-        for name, cmd in (("journal-unit.txt", ["journalctl", "-x", "--no-pager", "-u", UNIT]),
+        for name, cmd in (("journal-unit.txt", ["journalctl", "-x", "--no-pager", "-u", UNIT,
+                                                "-u", "taskwatchd@*.service"]),
                           ("journal.json", ["journalctl", "--no-pager", "-o", "json"])):
             with open("/opt/out/" + name, "w") as f:
                 subprocess.run(cmd, stdout=f, stderr=subprocess.DEVNULL, timeout=60)

@@ -139,6 +139,23 @@ static void test_message_at_the_limit_is_whole(void) {
         recorder_done(&rec);
 }
 
+/* The instance name is the sink's, copied: the caller's string may go away. */
+static void test_instance_name_is_kept_and_replaced(void) {
+        EventSink *s = NULL;
+        char name[] = "hangzhou";
+
+        ASSERT_INT_EQ(event_sink_new(&s, NULL), 0);
+        ASSERT_NULL(event_sink_instance(s));
+        ASSERT_INT_EQ(event_sink_set_instance(s, name), 0);
+        name[0] = 'X';
+        ASSERT_STR_EQ(event_sink_instance(s), "hangzhou");
+        ASSERT_INT_EQ(event_sink_set_instance(s, "beijing"), 0);
+        ASSERT_STR_EQ(event_sink_instance(s), "beijing");
+        ASSERT_INT_EQ(event_sink_set_instance(s, NULL), 0);
+        ASSERT_NULL(event_sink_instance(s));
+        event_sink_free(s);
+}
+
 TEST_MAIN(TEST_CASE(test_every_kind_has_name_id_and_priority),
           TEST_CASE(test_names_and_ids_are_distinct),
           TEST_CASE(test_failures_are_errors),
@@ -146,4 +163,5 @@ TEST_MAIN(TEST_CASE(test_every_kind_has_name_id_and_priority),
           TEST_CASE(test_control_characters_are_escaped_on_the_stream),
           TEST_CASE(test_capture_sees_fields),
           TEST_CASE(test_long_message_is_cut_with_a_marker),
-          TEST_CASE(test_message_at_the_limit_is_whole))
+          TEST_CASE(test_message_at_the_limit_is_whole,
+          TEST_CASE(test_instance_name_is_kept_and_replaced))
