@@ -27,7 +27,7 @@ _taskwatch() {
         local cur prev i word command= config=
         local -A opts=(
                 [global]='--config --no-color --help --version'
-                [get]='--json --config --no-color --help'
+                [get]='--output --json --json-lines --config --no-color --help'
                 [wait]='--all --timeout --interval --max-interval --config --no-color --help'
                 [add]='--no-reload --config --no-color --help'
                 [remove]='--no-reload --config --no-color --help'
@@ -63,6 +63,9 @@ _taskwatch() {
                 return ;;
         --state-dir)
                 _taskwatch_files -d
+                return ;;
+        -o | --output)
+                COMPREPLY=($(compgen -W 'wide' -- "$cur"))
                 return ;;
         --timeout | --interval | --max-interval)
                 COMPREPLY=($(compgen -W '30s 1min 5min 15min 30min 1h' -- "$cur"))
