@@ -10,6 +10,7 @@
 #include "reload.h"
 #include "runtime-status.h"
 #include "summary.h"
+#include "util/iso8601.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "state/task-store.h"
@@ -112,6 +113,17 @@ static void json_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
+/* RFC 3339 in UTC, with microseconds so that two times compare as the daemon saw them; null
+ * for unknown (0). */
+static void json_time(FILE *f, usec_t t) {
+        char buf[ISO8601_FORMAT_MAX];
+
+        if (t == 0)
+                fputs("null", f);
+        else
+                fprintf(f, "\"%s\"", iso8601_format(buf, sizeof(buf), t, ISO8601_USEC));
+}
+
 static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
         fprintf(f, "{\"daemon_pid\": ");
         if (pid > 0)
@@ -126,11 +138,12 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
 
                 fprintf(f, "%s\n  {\"task_id\": ", i ? "," : "");
                 json_string(f, r->task_id);
+                /* The table's word: "not-found", "new", "unreadable", or the API's state. */
                 fprintf(f, ", \"configured\": %s, \"state\": ", r->configured ? "true" : "false");
-                json_string(f, rec && rec->have_baseline ? s->state : NULL);
+                json_string(f, row_state(r));
                 fputs(", \"phase\": ", f);
                 json_string(f, rec && rec->have_baseline ? task_phase_to_string(s->phase) : NULL);
-                fprintf(f, ", \"have_baseline\": %s, \"lost\": %s",
+                fprintf(f, ", \"have_baseline\": %s, \"not_found\": %s",
                         rec && rec->have_baseline ? "true" : "false", rec && rec->lost ? "true" : "false");
                 fputs(", \"stage\": ", f);
                 json_string(f, s ? s->stage : NULL);
@@ -144,12 +157,15 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
                 json_string(f, s ? s->error_code : NULL);
                 fputs(", \"error_message\": ", f);
                 json_string(f, s ? s->error_message : NULL);
-                fprintf(f, ", \"first_seen_usec\": %llu, \"state_since_usec\": %llu, \"last_poll_usec\": %llu",
-                        (unsigned long long) (rec ? rec->first_seen : 0),
-                        (unsigned long long) (rec ? rec->state_since : 0),
-                        (unsigned long long) row_last_poll(r));
-                fprintf(f, ", \"next_poll_usec\": %llu, \"polling_now\": %s, \"waiting_for\": ",
-                        (unsigned long long) (r->runtime ? r->runtime->next_poll : 0),
+                fputs(", \"first_seen\": ", f);
+                json_time(f, rec ? rec->first_seen : 0);
+                fputs(", \"state_since\": ", f);
+                json_time(f, rec ? rec->state_since : 0);
+                fputs(", \"last_poll\": ", f);
+                json_time(f, row_last_poll(r));
+                fputs(", \"next_poll\": ", f);
+                json_time(f, r->runtime ? r->runtime->next_poll : 0);
+                fprintf(f, ", \"polling_now\": %s, \"waiting_for\": ",
                         r->runtime && r->runtime->in_flight ? "true" : "false");
                 json_string(f, r->runtime ? r->runtime->waiting_for : NULL);
                 fputs(", \"last_error\": ", f);
