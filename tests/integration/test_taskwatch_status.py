@@ -17,6 +17,7 @@ from test_taskwatch_wait import check_sanitizers, taskwatch_binary, taskwatch_en
 
 PID_FILE = "/run/taskwatchd/taskwatchd.pid"
 NOW_USEC = int(time.time() * 1e6)
+UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # how every table writes a time
 
 
 def rfc3339_usec(text):
@@ -78,10 +79,11 @@ class Status(unittest.TestCase):
         rows = {l.split()[0]: l for l in lines[2:]}
         self.assertEqual(sorted(rows), ["T-1", "T-2", "T-new", "T-old"])
         # No daemon runs: nobody knows the next poll ("-").
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+1/0/2\s+-$")
-        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+0/1/0\s+QuotaExceeded.ECS$")
+        # Issue #16 item 8: times were ages only; now RFC 3339 in UTC with the age beside.
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+%s \(10min( \d+s)? ago\)\s+%s \(1min \d+s ago\)\s+-\s+1/0/2\s+-$" % (UTC, UTC))
+        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+%s \(10min( \d+s)? ago\)\s+%s \(1min \d+s ago\)\s+-\s+0/1/0\s+QuotaExceeded.ECS$" % (UTC, UTC))
         self.assertRegex(rows["T-new"], r"^T-new\s+new\s+-\s+never\s+-\s+-\s+-$")
-        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+10min( \d+s)? ago\s+2h( \d+s)? ago\s+-\s+0/0/0\s+- \(no longer configured\)$")
+        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+%s \(10min( \d+s)? ago\)\s+%s \(2h( \d+s)? ago\)\s+-\s+0/0/0\s+- \(no longer configured\)$" % (UTC, UTC))
 
     def test_json(self):
         self.saved_state()
@@ -176,8 +178,8 @@ class Status(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("taskwatchd is running (PID %d)" % d.pid, p.stdout)
         rows = {l.split()[0]: l for l in p.stdout.splitlines()[2:]}
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+\S+ ago\s+\S+ ago\s+(in \S+|now|polling now)\s")
-        self.assertRegex(rows["T-2"], r"^T-2\s+success\s+\S+ ago\s+\S+ ago\s+-\s")
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+%s \(\S+ ago\)\s+%s \(\S+ ago\)\s+(in \S+|now|polling now)\s" % (UTC, UTC))
+        self.assertRegex(rows["T-2"], r"^T-2\s+success\s+%s \(\S+ ago\)\s+%s \(\S+ ago\)\s+-\s" % (UTC, UTC))
         doc = json.loads(self.status("--json").stdout)
         self.assertEqual(doc["daemon_pid"], d.pid)
         t1 = [t for t in doc["tasks"] if t["task_id"] == "T-1"][0]
