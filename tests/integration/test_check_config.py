@@ -154,10 +154,12 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("ALIBABA_CLOUD_ACCESS_KEY_SECRET", err)
 
     # Issue #16 item 4: the secret was only checked for presence; a wrong one passed.
-    def api_check(self, *args, env=None, tasks=("T-check-a",)):
+    def api_check(self, *args, env=None, tasks=("T-check-a",), fault=None):
         sim = harness.Simulator({"tasks": {"T-check-a": harness.scaleout_task([{"state": "running"}])}},
                                 self.tmp.name)
         self.addCleanup(sim.stop)
+        if fault:
+            sim.inject("*", fault)
         path = self.write("api.conf", harness.daemon_config(sim, list(tasks)))
         rc, out, err = self.run_daemon("--config", path, "--check-config", *args, creds=False,
                                        env_extra=env or harness.test_credentials_env())
@@ -178,6 +180,12 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("the AccessKeyId or its secret is wrong", err)
         self.assertEqual(sim.stats()["requests"], 1)
         self.assert_no_secrets(out, err)
+
+    def test_a_missing_permission_is_named(self):
+        sim, rc, out, err = self.api_check(fault={"fault": "error", "status": 403,
+                                                  "code": "Forbidden.RAM"})
+        self.assertEqual(rc, EXIT_CONFIG, out + err)
+        self.assertRegex(out, r"# API: \S+: no permission \(HTTP 403 Forbidden.RAM")
 
     def test_a_missing_task_is_named(self):
         sim, rc, out, err = self.api_check(tasks=("T-nowhere", "T-check-a"))
