@@ -48,13 +48,10 @@ static char *api_check_details(const ApiCheck *c) {
         _cleanup_(freep) char *message = NULL;
         char *s = NULL;
 
-        if (c->message) /* API text can be long and carry control bytes: one short line */
+        if (c->message) /* API text can be long (SignatureDoesNotMatch quotes what it signed) */
                 message = strndup(c->message, 200);
         if (c->message && !message)
                 return NULL;
-        for (char *p = message; p && *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        *p = ' ';
         int r;
 
         if (c->http_status > 0)
@@ -64,6 +61,9 @@ static char *api_check_details(const ApiCheck *c) {
                 r = asprintf(&s, "%s%s%s", c->code ?: "", message ? ": " : "", message ?: "");
         if (r < 0)
                 return NULL;
+        for (char *p = s; *p; p++) /* nothing the API sends may drive a terminal */
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = ' ';
         return s;
 }
 
