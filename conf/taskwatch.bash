@@ -27,7 +27,7 @@ _taskwatch() {
         local cur prev i word command= config=
         local -A opts=(
                 [global]='--config --instance --no-color --help --version'
-                [get]='--json --config --instance --no-color --help'
+                [get]='--output --json --json-lines --config --instance --no-color --help'
                 [wait]='--all --timeout --interval --max-interval --config --instance --no-color --help'
                 [add]='--no-reload --config --instance --no-color --help'
                 [remove]='--no-reload --config --instance --no-color --help'
@@ -74,6 +74,9 @@ _taskwatch() {
                         [[ $f == taskwatchd.conf ]] || names+=("${f%.conf}")
                 done
                 COMPREPLY=($(compgen -W "${names[*]}" -- "$cur"))
+                return ;;
+        -o | --output)
+                COMPREPLY=($(compgen -W 'wide' -- "$cur"))
                 return ;;
         --timeout | --interval | --max-interval)
                 COMPREPLY=($(compgen -W '30s 1min 5min 15min 30min 1h' -- "$cur"))

@@ -20,7 +20,9 @@ static void help(void) {
                "Watch Alibaba Cloud ACK tasks and report every transition through systemd.\n\n"
                "  -c, --config=PATH       configuration file (default %s, plus PATH.d/*.conf)\n"
                "      --check-config      validate the configuration and credentials, print the\n"
-               "                          effective settings, and exit\n"
+               "                          effective settings, make one signed read-only call\n"
+               "                          (DescribeTaskInfo of the first task) and exit\n"
+               "      --offline           with --check-config: skip that call\n"
                "      --exit-when-done    exit once every task is terminal (0 all succeeded,\n"
                "                          1 a task or instance failed or was canceled,\n"
                "                          3 a task does not exist)\n"
@@ -40,11 +42,12 @@ static void help(void) {
 
 /* Returns 1 to run, 0 to exit successfully (help), or -EINVAL after printing why. */
 static int parse_argv(int argc, char **argv, DaemonOptions *o) {
-        enum { ARG_CHECK_CONFIG = 0x100, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION, ARG_STATE_DIR,
-               ARG_INSTANCE };
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_OFFLINE, ARG_EXIT_WHEN_DONE, ARG_TIMEOUT, ARG_VERSION,
+               ARG_STATE_DIR, ARG_INSTANCE };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "offline", no_argument, NULL, ARG_OFFLINE },
                 { "exit-when-done", no_argument, NULL, ARG_EXIT_WHEN_DONE },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -63,6 +66,9 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
                         break;
                 case ARG_CHECK_CONFIG:
                         o->check_config = true;
+                        break;
+                case ARG_OFFLINE:
+                        o->offline = true;
                         break;
                 case ARG_EXIT_WHEN_DONE:
                         o->exit_when_done = true;
@@ -95,6 +101,8 @@ static int parse_argv(int argc, char **argv, DaemonOptions *o) {
         if (optind < argc)
                 return log_error_errno(EINVAL, "unexpected argument '%s'; task ids go into the configuration ([Tasks] Task=)",
                                        argv[optind]);
+        if (o->offline && !o->check_config)
+                return log_error_errno(EINVAL, "--offline needs --check-config");
         if (o->timeout != USEC_INFINITY && !o->exit_when_done)
                 return log_error_errno(EINVAL, "--timeout needs --exit-when-done");
 

@@ -11,6 +11,7 @@
 typedef struct DaemonOptions {
         const char *config_path; /* NULL: the default */
         bool check_config;       /* validate, print the effective settings, watch nothing */
+        bool offline;            /* with check_config: no signed call to check the credentials */
         bool exit_when_done;
         usec_t timeout;          /* with exit_when_done; USEC_INFINITY: none */
         const char *instance;    /* --instance: TASKWATCH_INSTANCE= of every event; NULL: none */
@@ -44,7 +45,8 @@ int daemon_start(Daemon *d);
  * the reload was refused for. */
 int daemon_reload(Daemon *d);
 
-/* --check-config: print the settings, obtain the credentials once. Otherwise daemon_start()
+/* --check-config: print the settings, obtain the credentials once, and (unless offline)
+ * make one signed DescribeTaskInfo of the first task and print the API's verdict. Otherwise daemon_start()
  * (unless called already) and the loop. Returns taskwatchd's exit code (EXIT_* in
  * watch/watcher.h). */
 int daemon_run(Daemon *d);

@@ -16,3 +16,10 @@ typedef enum Iso8601Flags {
  * or nothing, which means UTC. ISO8601_RFC3339 narrows that as it says. -EINVAL for anything
  * else, out-of-range fields and times before 1970. */
 int iso8601_parse(const char *s, Iso8601Flags flags, usec_t *ret);
+
+/* The one time format of taskwatch's output: RFC 3339 in UTC, "2026-01-02T03:04:05Z" for
+ * people, "2026-01-02T03:04:05.123456Z" (flags ISO8601_USEC) for JSON, where two times must
+ * compare as the daemon saw them. Into buf (ISO8601_FORMAT_MAX); returns buf. */
+#define ISO8601_USEC (1 << 1)
+#define ISO8601_FORMAT_MAX 32
+char *iso8601_format(char *buf, size_t size, usec_t t, int flags);

@@ -183,10 +183,13 @@ enum {
         ARG_NO_RELOAD,
         ARG_STATE_DIR,
         ARG_ALL,
+        ARG_JSON_LINES,
 };
 
 static const struct option get_options[] = {
         { "json", no_argument, NULL, ARG_JSON },
+        { "json-lines", no_argument, NULL, ARG_JSON_LINES },
+        { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         {},
 };
@@ -246,13 +249,25 @@ static int command_parse(CliCommand cmd, const char *name, int argc, char **argv
         argv[0] = prog;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", spec->longopts, NULL)) >= 0)
+        /* -o exists for get only; the others' getopt refuses it as unknown. */
+        while ((c = getopt_long(argc, argv, cmd == CLI_COMMAND_GET ? "ho:" : "h", spec->longopts, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         o.help = true;
                         break;
                 case ARG_JSON:
                         o.json = true;
+                        break;
+                case ARG_JSON_LINES:
+                        o.json_lines = true;
+                        break;
+                case 'o':
+                        if (strcmp(optarg, "wide") != 0) {
+                                log_error("-o %s: the only output is wide (for JSON: --json, --json-lines)",
+                                          optarg);
+                                goto invalid;
+                        }
+                        o.wide = true;
                         break;
                 case ARG_ALL:
                         o.all = true;
@@ -288,6 +303,10 @@ static int command_parse(CliCommand cmd, const char *name, int argc, char **argv
         o.args = argv + optind;
         o.n_args = (size_t) (argc - optind);
         if (!o.help) {
+                if ((o.json && o.json_lines) || ((o.json || o.json_lines) && o.wide)) {
+                        return log_error_errno(EINVAL, "one output at a time: --json, --json-lines "
+                                               "or -o wide");
+                }
                 if (spec->takes_tasks && o.n_args == 0) {
                         return log_error_errno(EINVAL, "which task? Give one or more task ids "
                                                "(like T-5faa48fb31b6b8078d000006).");

@@ -41,6 +41,8 @@ int cli_extract_global(int *argc, char **argv, GlobalOptions *g);
 typedef struct CommandOptions {
         bool help;
         bool json;           /* get, status */
+        bool json_lines;     /* get: one reply per line */
+        bool wide;           /* get: -o wide, the table with stage and error */
         bool no_reload;      /* add, remove */
         bool all;            /* wait: a failure does not end the wait */
         usec_t timeout;      /* wait: USEC_INFINITY for none */

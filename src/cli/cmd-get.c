@@ -1,4 +1,5 @@
-/* taskwatch get: one signed DescribeTaskInfo per task, shown as a summary or the raw JSON. */
+/* taskwatch get: one signed DescribeTaskInfo per task, shown as a block (one task), a table
+ * (several, or -o wide), or the raw JSON (an array, or one reply per line). */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -36,11 +37,14 @@ struct GetRun {
 };
 
 static void get_help(void) {
-        printf("Usage: taskwatch [--config PATH] get [--json] TASK...\n"
-               "Fetch each task once (DescribeTaskInfo) and show its state, type, cluster, stage,\n"
-               "age, instances succeeded/failed/pending and error.\n\n"
-               "      --json     print the API's reply as is (several tasks: a JSON array)\n"
-               "  -h, --help     show this help\n\n"
+        printf("Usage: taskwatch [--config PATH] get [-o wide | --json | --json-lines] TASK...\n"
+               "Fetch each task once (DescribeTaskInfo) and show it: one task as a block (state,\n"
+               "type, cluster, target, stage, times, instances, failed instances, error), several\n"
+               "as a table with one line per task. Times are RFC 3339 in UTC, with their age.\n\n"
+               "  -o, --output=wide  the table even for one task, with the stage and error code\n"
+               "      --json         print the API's reply as is (several tasks: a JSON array)\n"
+               "      --json-lines   each reply on one line, however many tasks\n"
+               "  -h, --help         show this help\n\n"
                "Exit status: 0 every task fetched, 3 a task does not exist, 4 configuration or\n"
                "credential error (a refused signature or key included), 5 another API failure.\n");
 }
@@ -153,13 +157,16 @@ static int report_failure(const GetItem *item) {
         return status;
 }
 
-/* The body as it came, without trailing whitespace, so that the array stays tidy. */
-static void print_body(const GetItem *item) {
+/* The body as it came, without trailing whitespace, so that the array stays tidy. One line
+ * for --json-lines: a raw line break in JSON can only be whitespace between tokens (inside a
+ * string it is escaped), so it becomes a space. */
+static void print_body(const GetItem *item, bool one_line) {
         size_t n = item->body_len;
 
         while (n > 0 && strchr(" \t\r\n", item->body[n - 1]))
                 n--;
-        fwrite(item->body, 1, n, stdout);
+        for (size_t i = 0; i < n; i++)
+                fputc(one_line && (item->body[i] == '\n' || item->body[i] == '\r') ? ' ' : item->body[i], stdout);
 }
 
 static int fetch_all(GetRun *run) {
@@ -180,11 +187,12 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
         _cleanup_(http_pool_freep) HttpPool *pool = NULL;
         _cleanup_(ack_client_freep) AckClient *client = NULL;
         _cleanup_(freep) GetItem *items = NULL;
+        _cleanup_(freep) const TaskInfo **shown = NULL;
+        size_t n_shown = 0;
         CommandOptions o;
         GetRun run;
         int r, status = EXIT_SUCCESS;
         size_t n_json = 0;
-        bool first = true;
 
         if (cli_parse_command(CLI_COMMAND_GET, argc, argv, &o) < 0)
                 return EXIT_CONFIG;
@@ -229,6 +237,11 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
                 goto finish;
         }
 
+        shown = calloc(run.n_items + 1, sizeof(*shown));
+        if (!shown) {
+                status = EXIT_FATAL;
+                goto finish;
+        }
         if (o.json && o.n_args > 1)
                 fputs("[\n", stdout);
         for (size_t i = 0; i < run.n_items; i++) {
@@ -241,25 +254,30 @@ int cmd_get(const CliContext *ctx, int argc, char **argv) {
                                 status = s;
                         continue;
                 }
-                if (o.json) {
+                if (o.json_lines) {
+                        print_body(item, true);
+                        fputc('\n', stdout);
+                } else if (o.json) {
                         if (n_json++ > 0)
                                 fputs(",\n", stdout);
-                        print_body(item);
+                        print_body(item, false);
                         if (o.n_args == 1)
                                 fputc('\n', stdout);
-                        continue;
-                }
-                if (!first)
-                        fputc('\n', stdout);
-                first = false;
-                r = task_summary_print(stdout, item->outcome.info, now_usec(CLOCK_REALTIME), ctx->color);
-                if (r < 0) {
-                        status = EXIT_FATAL;
-                        goto finish;
-                }
+                } else
+                        shown[n_shown++] = item->outcome.info;
         }
         if (o.json && o.n_args > 1)
                 fputs(n_json > 0 ? "\n]\n" : "]\n", stdout);
+        /* One task reads best as a block; several as a table, like kubectl get. */
+        if (n_shown > 0) {
+                if (o.n_args == 1 && !o.wide)
+                        r = task_summary_print(stdout, shown[0], now_usec(CLOCK_REALTIME), ctx->color);
+                else
+                        r = task_table_print(stdout, shown, n_shown, now_usec(CLOCK_REALTIME), o.wide,
+                                             ctx->color);
+                if (r < 0)
+                        status = EXIT_FATAL;
+        }
 
 finish:
         for (size_t i = 0; i < run.n_items; i++) {

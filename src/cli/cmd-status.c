@@ -10,6 +10,7 @@
 #include "reload.h"
 #include "runtime-status.h"
 #include "summary.h"
+#include "util/iso8601.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "state/task-store.h"
@@ -52,11 +53,12 @@ static const char *row_next_poll(const StatusRow *r, usec_t now, char *buf, size
 static void status_help(void) {
         printf("Usage: taskwatch [--config PATH] status [--json] [--state-dir DIR]\n"
                "Show what taskwatchd watches, from the state it saves for each task: one line per\n"
-               "task with its state and since when, when it was last and will next be polled\n"
-               "(while the daemon runs), its instances succeeded/failed/\n"
-               "pending and its last error. Tasks of the configuration without saved state yet,\n"
-               "and saved tasks the configuration no longer lists, are shown too.\n\n"
-               "      --json            one JSON array, an object per task\n"
+               "task with its state and since when, when it was last polled (times in UTC, with\n"
+               "their age) and will next be (while the daemon runs), its instances\n"
+               "succeeded/failed/pending and its last error. Tasks of the configuration without\n"
+               "saved state yet, and saved tasks the configuration no longer lists, are shown too.\n\n"
+               "      --json            one JSON object: daemon_pid and a tasks array (RFC 3339\n"
+               "                        times, null when not known)\n"
                "      --state-dir=DIR   the daemon's state directory (default: $STATE_DIRECTORY, else\n"
                "                        the running taskwatchd's, else %s)\n"
                "  -h, --help            show this help\n\n"
@@ -112,6 +114,17 @@ static void json_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
+/* RFC 3339 in UTC, with microseconds so that two times compare as the daemon saw them; null
+ * for unknown (0). */
+static void json_time(FILE *f, usec_t t) {
+        char buf[ISO8601_FORMAT_MAX];
+
+        if (t == 0)
+                fputs("null", f);
+        else
+                fprintf(f, "\"%s\"", iso8601_format(buf, sizeof(buf), t, ISO8601_USEC));
+}
+
 static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
         fprintf(f, "{\"daemon_pid\": ");
         if (pid > 0)
@@ -126,11 +139,12 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
 
                 fprintf(f, "%s\n  {\"task_id\": ", i ? "," : "");
                 json_string(f, r->task_id);
+                /* The table's word: "not-found", "new", "unreadable", or the API's state. */
                 fprintf(f, ", \"configured\": %s, \"state\": ", r->configured ? "true" : "false");
-                json_string(f, rec && rec->have_baseline ? s->state : NULL);
+                json_string(f, row_state(r));
                 fputs(", \"phase\": ", f);
                 json_string(f, rec && rec->have_baseline ? task_phase_to_string(s->phase) : NULL);
-                fprintf(f, ", \"have_baseline\": %s, \"lost\": %s",
+                fprintf(f, ", \"have_baseline\": %s, \"not_found\": %s",
                         rec && rec->have_baseline ? "true" : "false", rec && rec->lost ? "true" : "false");
                 fputs(", \"stage\": ", f);
                 json_string(f, s ? s->stage : NULL);
@@ -144,12 +158,15 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
                 json_string(f, s ? s->error_code : NULL);
                 fputs(", \"error_message\": ", f);
                 json_string(f, s ? s->error_message : NULL);
-                fprintf(f, ", \"first_seen_usec\": %llu, \"state_since_usec\": %llu, \"last_poll_usec\": %llu",
-                        (unsigned long long) (rec ? rec->first_seen : 0),
-                        (unsigned long long) (rec ? rec->state_since : 0),
-                        (unsigned long long) row_last_poll(r));
-                fprintf(f, ", \"next_poll_usec\": %llu, \"polling_now\": %s, \"waiting_for\": ",
-                        (unsigned long long) (r->runtime ? r->runtime->next_poll : 0),
+                fputs(", \"first_seen\": ", f);
+                json_time(f, rec ? rec->first_seen : 0);
+                fputs(", \"state_since\": ", f);
+                json_time(f, rec ? rec->state_since : 0);
+                fputs(", \"last_poll\": ", f);
+                json_time(f, row_last_poll(r));
+                fputs(", \"next_poll\": ", f);
+                json_time(f, r->runtime ? r->runtime->next_poll : 0);
+                fprintf(f, ", \"polling_now\": %s, \"waiting_for\": ",
                         r->runtime && r->runtime->in_flight ? "true" : "false");
                 json_string(f, r->runtime ? r->runtime->waiting_for : NULL);
                 fputs(", \"last_error\": ", f);
@@ -157,6 +174,21 @@ static void print_json(FILE *f, const StatusRow *rows, size_t n, pid_t pid) {
                 fputc('}', f);
         }
         fputs(n ? "\n]}\n" : "]}\n", f);
+}
+
+/* A past time as every table shows one: RFC 3339 in UTC with its age beside it,
+ * "2026-12-04T03:41:05Z (10min 5s ago)". */
+#define WHEN_MAX (ISO8601_FORMAT_MAX + FORMAT_AGE_MAX + 8)
+#define W_WHEN 35 /* the width of the above for ages up to "10min 5s" */
+
+static void format_when(char *buf, size_t size, usec_t t, usec_t now) {
+        char utc[ISO8601_FORMAT_MAX], age[FORMAT_AGE_MAX];
+
+        iso8601_format(utc, sizeof(utc), t, 0);
+        if (t <= now)
+                snprintf(buf, size, "%s (%s ago)", utc, format_age(age, sizeof(age), now - t));
+        else /* a clock stepped back: the time, and no age to make up */
+                snprintf(buf, size, "%s", utc);
 }
 
 static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now, bool color) {
@@ -167,14 +199,13 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now, boo
                 w_id = a > w_id ? a : w_id;
                 w_state = b > w_state ? b : w_state;
         }
-        fprintf(f, "%-*s  %-*s  %-14s  %-14s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE", "SINCE",
-                "LAST POLL", "NEXT POLL", "OK/FAILED/PENDING", "LAST ERROR");
+        fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-14s  %-17s  %s\n", w_id, "TASK", w_state, "STATE",
+                W_WHEN, "SINCE", W_WHEN, "LAST POLL", "NEXT POLL", "OK/FAILED/PENDING", "LAST ERROR");
         for (size_t i = 0; i < n; i++) {
                 const StatusRow *r = &rows[i];
                 const TaskRecord *rec = r->record;
                 _cleanup_(freep) char *state = printable(row_state(r)), *err = NULL;
-                char age[FORMAT_AGE_MAX], polled[FORMAT_AGE_MAX + 8] = "never", counts[64] = "-";
-                char since[FORMAT_AGE_MAX + 8] = "-", next_buf[64];
+                char polled[WHEN_MAX] = "never", counts[64] = "-", since[WHEN_MAX] = "-", next_buf[64];
                 usec_t last_poll = row_last_poll(r);
                 const char *e = rec ? rec->last_error : r->load_error;
 
@@ -184,19 +215,18 @@ static int print_table(FILE *f, const StatusRow *rows, size_t n, usec_t now, boo
                 err = printable(e);
                 if (!state || !err)
                         return -ENOMEM;
-                if (last_poll > 0 && last_poll <= now)
-                        snprintf(polled, sizeof(polled), "%s ago", format_age(age, sizeof(age), now - last_poll));
-                if (rec && rec->state_since > 0 && rec->state_since <= now)
-                        snprintf(since, sizeof(since), "%s ago",
-                                 format_age(age, sizeof(age), now - rec->state_since));
+                if (last_poll > 0)
+                        format_when(polled, sizeof(polled), last_poll, now);
+                if (rec && rec->state_since > 0)
+                        format_when(since, sizeof(since), rec->state_since, now);
                 if (rec && rec->have_baseline)
                         snprintf(counts, sizeof(counts), "%zu/%zu/%zu", rec->snapshot.n_succeeded,
                                  rec->snapshot.n_failed, rec->snapshot.n_pending);
                 /* The colour goes around the padded word, so that the columns still line up. */
                 const char *on = color && rec && rec->have_baseline && !rec->lost ? state_color(state) : NULL;
-                fprintf(f, "%-*s  %s%-*s%s  %-14s  %-14s  %-14s  %-17s  %s%s\n", w_id, r->task_id,
+                fprintf(f, "%-*s  %s%-*s%s  %-*s  %-*s  %-14s  %-17s  %s%s\n", w_id, r->task_id,
                         on ?: "", w_state, state, on ? ANSI_RESET_SEQ : "",
-                        since, polled, row_next_poll(r, now, next_buf, sizeof(next_buf)), counts, err,
+                        W_WHEN, since, W_WHEN, polled, row_next_poll(r, now, next_buf, sizeof(next_buf)), counts, err,
                         r->configured ? "" : " (no longer configured)");
         }
         return 0;

@@ -7,17 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <limits.h>
-
 #include "json/json-get.h"
 #include "json/json-parse.h"
 #include "util/cleanup.h"
+#include "util/iso8601.h"
 
 static const JsonLimits limits = { .max_depth = 4, .max_entries = 2000000, .max_values = 20000000 };
 
-static usec_t get_usec(yajl_val obj, const char *key) {
-        long long t;
-        return json_get_integer(json_member(obj, key), 1, LLONG_MAX, &t) >= 0 ? (usec_t) t : 0;
+/* An RFC 3339 time (the file's version 2), 0 for null or anything else. */
+static usec_t get_time(yajl_val obj, const char *key) {
+        const char *s = YAJL_GET_STRING(json_member(obj, key));
+        usec_t t;
+
+        return s && iso8601_parse(s, ISO8601_RFC3339, &t) >= 0 ? t : 0;
 }
 
 static int compare_tasks(const void *a, const void *b) {
@@ -35,7 +37,7 @@ int runtime_status_parse(const char *text, size_t len, RuntimeStatus *ret) {
                 return r == -ENOMEM ? r : -EBADMSG;
         v = json_member(root, "version");
         tasks = json_member_array(root, "tasks");
-        if (!YAJL_IS_OBJECT(root) || !v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) != 1 ||
+        if (!YAJL_IS_OBJECT(root) || !v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) != 2 ||
             !tasks) {
                 json_free(root);
                 return -EBADMSG;
@@ -58,8 +60,8 @@ int runtime_status_parse(const char *text, size_t len, RuntimeStatus *ret) {
                         continue;
                 rt->task_id = strdup(id_text);
                 rt->waiting_for = why_text ? strdup(why_text) : NULL;
-                rt->next_poll = get_usec(t, "next_poll_usec");
-                rt->last_poll = get_usec(t, "last_poll_usec");
+                rt->next_poll = get_time(t, "next_poll");
+                rt->last_poll = get_time(t, "last_poll");
                 rt->in_flight = YAJL_IS_TRUE(json_member(t, "in_flight"));
                 s.n_tasks++;
                 if (!rt->task_id) {

@@ -1,4 +1,5 @@
-/* taskwatch get's readable summary: what a person needs from one DescribeTaskInfo reply. */
+/* taskwatch get's readable output: what a person needs from DescribeTaskInfo replies, as a
+ * block for one task or a table (one line per task) for several. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +107,13 @@ static int print_field(FILE *f, const char *label, const char *value, const char
         return 0;
 }
 
+/* The API writes local times with an offset ("+08:00"); we print every time one way, UTC. */
 static int print_time(FILE *f, const char *label, const char *value, usec_t now) {
-        char age[FORMAT_AGE_MAX], suffix[FORMAT_AGE_MAX + 16] = "";
+        char age[FORMAT_AGE_MAX], suffix[FORMAT_AGE_MAX + 16] = "", utc[ISO8601_FORMAT_MAX];
         usec_t t;
 
         if (value && iso8601_parse(value, 0, &t) >= 0) {
+                value = iso8601_format(utc, sizeof(utc), t, 0);
                 if (t <= now)
                         snprintf(suffix, sizeof(suffix), " (%s ago)", format_age(age, sizeof(age), now - t));
                 else
@@ -163,4 +166,101 @@ int task_summary_print(FILE *f, const TaskInfo *t, usec_t now, bool color) {
         if (c.failed > listed)
                 fprintf(f, "%10s  ... and %zu more\n", "", c.failed - listed);
         return print_field(f, "Error", error, NULL);
+}
+
+/* "3min ago", or "-" for a time the API did not give (or gave in the future). */
+static void table_age(char *buf, size_t size, const char *value, usec_t now) {
+        char age[FORMAT_AGE_MAX];
+        usec_t t;
+
+        if (!value || iso8601_parse(value, 0, &t) < 0 || t > now)
+                snprintf(buf, size, "-");
+        else
+                snprintf(buf, size, "%s", format_age(age, sizeof(age), now - t));
+}
+
+static void table_time(char *buf, size_t size, const char *value) {
+        usec_t t;
+
+        if (!value || iso8601_parse(value, 0, &t) < 0)
+                snprintf(buf, size, "-");
+        else
+                iso8601_format(buf, size, t, 0);
+}
+
+enum { COL_TASK, COL_STATE, COL_TYPE, COL_CLUSTER, COL_INSTANCES, COL_CREATED, COL_AGE, COL_STAGE,
+       COL_ERROR, _COL_MAX };
+
+static const char *const column_names[_COL_MAX] = {
+        "TASK", "STATE", "TYPE", "CLUSTER", "OK/FAILED/PENDING", "CREATED", "AGE", "STAGE", "ERROR",
+};
+
+typedef struct TableRow {
+        char *cell[_COL_MAX];
+} TableRow;
+
+static void table_rows_free(TableRow *rows, size_t n) {
+        for (size_t i = 0; rows && i < n; i++)
+                for (size_t c = 0; c < _COL_MAX; c++)
+                        free(rows[i].cell[c]);
+        free(rows);
+}
+
+static int table_row_fill(TableRow *row, const TaskInfo *t, usec_t now) {
+        InstanceCounts c = task_info_count_instances(t);
+        char counts[64], created[ISO8601_FORMAT_MAX], age[FORMAT_AGE_MAX];
+        _cleanup_(freep) char *error = NULL;
+
+        snprintf(counts, sizeof(counts), "%zu/%zu/%zu", c.succeeded, c.failed, c.pending);
+        table_time(created, sizeof(created), t->created);
+        table_age(age, sizeof(age), t->created, now);
+        /* The code is what a person looks up; the message is for the block view. */
+        if (t->error_code || t->error_message)
+                error = strdup(t->error_code ? t->error_code : t->error_message);
+        const char *values[_COL_MAX] = {
+                t->task_id, t->state, t->task_type, t->cluster_id, counts, created, age,
+                t->current_stage, error,
+        };
+        for (size_t i = 0; i < _COL_MAX; i++) {
+                row->cell[i] = printable(values[i]); /* "-" for none */
+                if (!row->cell[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int task_table_print(FILE *f, const TaskInfo *const *tasks, size_t n, usec_t now, bool wide, bool color) {
+        size_t n_cols = wide ? _COL_MAX : COL_STAGE, width[_COL_MAX];
+        TableRow *rows = calloc(n + 1, sizeof(*rows));
+        int r = 0;
+
+        if (!rows)
+                return -ENOMEM;
+        for (size_t c = 0; c < _COL_MAX; c++)
+                width[c] = strlen(column_names[c]);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = table_row_fill(&rows[i], tasks[i], now);
+                for (size_t c = 0; r >= 0 && c < _COL_MAX; c++)
+                        if (strlen(rows[i].cell[c]) > width[c])
+                                width[c] = strlen(rows[i].cell[c]);
+        }
+        if (r < 0) {
+                table_rows_free(rows, n);
+                return r;
+        }
+        /* The last column is not padded: no trailing blanks. */
+        for (size_t c = 0; c < n_cols; c++)
+                fprintf(f, "%-*s%s", c + 1 < n_cols ? (int) width[c] : 0, column_names[c],
+                        c + 1 < n_cols ? "  " : "\n");
+        for (size_t i = 0; i < n; i++)
+                for (size_t c = 0; c < n_cols; c++) {
+                        const char *on = c == COL_STATE && color ? state_color(tasks[i]->state) : NULL;
+                        int pad = c + 1 < n_cols ? (int) width[c] : 0;
+
+                        /* The colour goes around the padded word, so that columns line up. */
+                        fprintf(f, "%s%-*s%s%s", on ?: "", pad, rows[i].cell[c], on ? ANSI_RESET : "",
+                                c + 1 < n_cols ? "  " : "\n");
+                }
+        table_rows_free(rows, n);
+        return 0;
 }

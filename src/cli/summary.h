@@ -1,4 +1,4 @@
-/* taskwatch get's readable summary of a DescribeTaskInfo reply, and the pieces it needs. */
+/* taskwatch get's readable output of DescribeTaskInfo replies, and the pieces it needs. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,6 +25,11 @@ char *printable(const char *s);
 /* One task, as "Label: value" lines; now is CLOCK_REALTIME (for the ages). color: colour the
  * state word. 0 or -ENOMEM. */
 int task_summary_print(FILE *f, const TaskInfo *t, usec_t now, bool color);
+
+/* Several tasks, one line each under a header, in the order given: TASK, STATE, TYPE,
+ * CLUSTER, OK/FAILED/PENDING, CREATED (RFC 3339, UTC) and AGE (since created); wide adds
+ * STAGE and ERROR (the error code). "-" for what the API did not say. 0 or -ENOMEM. */
+int task_table_print(FILE *f, const TaskInfo *const *tasks, size_t n, usec_t now, bool wide, bool color);
 
 /* The colour every command gives a task state (green succeeded, red failed, yellow canceled,
  * paused or unknown), as an ANSI sequence, or NULL for none; end it with ANSI_RESET. */

@@ -29,13 +29,9 @@ static char *format_utc(char *buf, size_t size, usec_t t) {
         return buf;
 }
 
-/* A span rounded as a person reads it. */
+/* A span rounded as a person reads it ("1.8s", "42s"). */
 static char *format_delay(char *buf, size_t size, usec_t d) {
-        if (d >= 10 * USEC_PER_SEC)
-                d = (d + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC;
-        else
-                d = (d + 50 * USEC_PER_MSEC) / (100 * USEC_PER_MSEC) * (100 * USEC_PER_MSEC);
-        return format_timespan(buf, size, d);
+        return format_timespan_human(buf, size, d);
 }
 
 static void changed(CredentialsProvider *p) {

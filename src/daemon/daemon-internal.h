@@ -40,6 +40,11 @@ const Credentials *daemon_get_credentials(void *userdata);
 /* --check-config: obtain them once (the network too, for temporary ones), print the source
  * and AccessKeyId, never the secret. 0, or -ENOKEY when none were obtained. */
 int daemon_check_credentials(Daemon *d);
+/* daemon-check-api.c: --check-config's one signed call (DescribeTaskInfo of the first task)
+ * with creds, its verdict printed. Returns the exit code: EXIT_SUCCESS accepted (or no task
+ * to ask about), EXIT_TASK_NOT_FOUND, EXIT_CONFIG signature refused or no permission,
+ * EXIT_FATAL no verdict (unreachable, a server error, throttled). */
+int daemon_check_api(Daemon *d, const Credentials *creds);
 
 /* daemon-files.c: the state directory's store, handed to the watcher (0 without one). */
 int daemon_open_store(Daemon *d);

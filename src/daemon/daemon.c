@@ -179,7 +179,13 @@ int daemon_run(Daemon *d) {
 
         if (d->options.check_config) {
                 config_print(d->config, stdout);
-                return daemon_check_credentials(d) < 0 ? EXIT_CONFIG : EXIT_SUCCESS;
+                if (daemon_check_credentials(d) < 0)
+                        return EXIT_CONFIG;
+                if (d->options.offline) {
+                        printf("# API: not checked (--offline)\n");
+                        return EXIT_SUCCESS;
+                }
+                return daemon_check_api(d, credentials_provider_get(d->credentials));
         }
         if (!d->started && daemon_start(d) < 0)
                 return EXIT_FATAL;

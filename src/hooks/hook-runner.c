@@ -151,7 +151,8 @@ static void run_report(HookRun *run, const HookRunResult *res) {
         char span[FORMAT_TIMESPAN_MAX], sig[32], what[256];
         Event e;
 
-        format_timespan(span, sizeof(span), res->duration);
+        /* A run time is read, not parsed back: "6.6ms", not "6ms 601us". */
+        format_timespan_human(span, sizeof(span), res->duration);
         if (res->spawn_error < 0)
                 snprintf(what, sizeof(what), "could not be started: %s",
                          strerror(-res->spawn_error));

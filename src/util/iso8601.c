@@ -1,8 +1,9 @@
-/* The one parser of ISO-8601 / RFC 3339 times: the API's created/updated, and the
- * Expiration of temporary credentials. */
+/* The one parser of ISO-8601 / RFC 3339 times (the API's created/updated, and the
+ * Expiration of temporary credentials), and the one formatter of the times we print. */
 #include "util/iso8601.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -98,4 +99,22 @@ int iso8601_parse(const char *s, Iso8601Flags flags, usec_t *ret) {
                 return -EINVAL;
         *ret = (usec_t) t * USEC_PER_SEC + frac;
         return 0;
+}
+
+char *iso8601_format(char *buf, size_t size, usec_t t, int flags) {
+        time_t sec = (time_t) (t / USEC_PER_SEC);
+        struct tm tm;
+        size_t n;
+
+        if (size == 0)
+                return buf;
+        if (!gmtime_r(&sec, &tm) || (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+                buf[0] = '\0';
+                return buf;
+        }
+        if (flags & ISO8601_USEC)
+                snprintf(buf + n, size - n, ".%06lluZ", (unsigned long long) (t % USEC_PER_SEC));
+        else
+                snprintf(buf + n, size - n, "Z");
+        return buf;
 }

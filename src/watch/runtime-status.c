@@ -2,16 +2,19 @@
  * on tmpfs ($RUNTIME_DIRECTORY), is rewritten at most every RUNTIME_STATUS_INTERVAL while
  * things change, and needs no fsync: it is rebuilt from memory and dies with the daemon.
  *
- * {"version": 1, "pid": 123, "written_usec": R,
- *  "tasks": [{"task_id": "T-1", "next_poll_usec": R, "last_poll_usec": R,
+ * {"version": 2, "pid": 123, "written": T,
+ *  "tasks": [{"task_id": "T-1", "next_poll": T, "last_poll": T,
  *             "in_flight": false, "waiting_for": null}]}
- * Times are CLOCK_REALTIME microseconds; next_poll_usec is 0 when no poll is planned (a
- * final task); waiting_for is "credentials", "connection" or "budget" for a due poll. */
+ * Times T are RFC 3339 in UTC with microseconds ("2026-12-04T03:51:05.123456Z"), the one
+ * format of everything taskwatch prints, or null: next_poll when no poll is planned (a final
+ * task), last_poll before the first. waiting_for is "credentials", "connection" or "budget"
+ * for a due poll. Version 1 had CLOCK_REALTIME microseconds (*_usec) and 0 for none. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "util/iso8601.h"
 #include "watcher-private.h"
 
 #define RUNTIME_STATUS_INTERVAL (2 * USEC_PER_SEC)
@@ -31,14 +34,27 @@ static const char *waiting_for(const Watcher *w, const WatchedTask *t) {
         return w->ctx.poller && poller_has_capacity(w->ctx.poller) ? "budget" : "connection";
 }
 
+/* A time as a JSON value: the quoted RFC 3339 string, or null for 0 (none). */
+static const char *json_time(char *buf, size_t size, usec_t t) {
+        char v[ISO8601_FORMAT_MAX];
+
+        if (t == 0)
+                snprintf(buf, size, "null");
+        else
+                snprintf(buf, size, "\"%s\"", iso8601_format(v, sizeof(v), t, ISO8601_USEC));
+        return buf;
+}
+
 static int write_file(Watcher *w, const char *tmp) {
         usec_t real = now_usec(CLOCK_REALTIME), mono = now_usec(CLOCK_MONOTONIC);
         _cleanup_(fclosep) FILE *f = fopen(tmp, "we");
 
         if (!f)
                 return -errno;
-        fprintf(f, "{\"version\": 1, \"pid\": %d, \"written_usec\": %llu, \"tasks\": [",
-                (int) getpid(), (unsigned long long) real);
+        char a[ISO8601_FORMAT_MAX + 2], b[ISO8601_FORMAT_MAX + 2];
+
+        fprintf(f, "{\"version\": 2, \"pid\": %d, \"written\": %s, \"tasks\": [",
+                (int) getpid(), json_time(a, sizeof(a), real));
         for (size_t i = 0; i < w->n_tasks; i++) {
                 const WatchedTask *t = w->tasks[i];
                 usec_t next = 0;
@@ -49,10 +65,10 @@ static int write_file(Watcher *w, const char *tmp) {
                 if (next_poll != USEC_INFINITY && !task_tracker_is_terminal(&t->tracker))
                         next = next_poll > mono ? real + (next_poll - mono) : real;
                 /* Task ids are validated ([A-Za-z0-9._-]): nothing to escape. */
-                fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll_usec\": %llu, \"last_poll_usec\": %llu, "
+                fprintf(f, "%s\n {\"task_id\": \"%s\", \"next_poll\": %s, \"last_poll\": %s, "
                         "\"in_flight\": %s, \"waiting_for\": %s%s%s}",
-                        i ? "," : "", t->tracker.task_id, (unsigned long long) next,
-                        (unsigned long long) t->last_poll, t->call ? "true" : "false",
+                        i ? "," : "", t->tracker.task_id, json_time(a, sizeof(a), next),
+                        json_time(b, sizeof(b), t->last_poll), t->call ? "true" : "false",
                         why ? "\"" : "", why ?: "null", why ? "\"" : "");
         }
         fputs("\n]}\n", f);

@@ -6,14 +6,8 @@
 #include "util/strutil.h"
 
 static void format_delay(char *buf, size_t size, usec_t delay) {
-        /* Round to what a person reads; sub-second precision only below 10 s. */
-        if (delay >= 10 * USEC_PER_SEC)
-                delay = (delay + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC;
-        else if (delay >= USEC_PER_SEC)
-                delay = (delay + 50 * USEC_PER_MSEC) / (100 * USEC_PER_MSEC) * (100 * USEC_PER_MSEC);
-        else
-                delay = (delay + USEC_PER_MSEC / 2) / USEC_PER_MSEC * USEC_PER_MSEC;
-        format_timespan(buf, size, delay);
+        /* Rounded to what a person reads: "1.8s", "42s", not "1s 812ms". */
+        format_timespan_human(buf, size, delay);
 }
 
 /* One event per fault: the same error again (same kind, status and code) stays quiet until
@@ -51,7 +45,7 @@ void task_report_error(WatchedTask *t, const AckReply *o, usec_t delay) {
         switch (o->kind) {
         case ACK_REPLY_THROTTLED:
                 if (o->retry_after > 0) {
-                        format_timespan(server_wait, sizeof(server_wait), o->retry_after);
+                        format_timespan_human(server_wait, sizeof(server_wait), o->retry_after);
                         event_emitf(w->sink, &e, "%s: throttled by the API (%s), server asks to wait %s; retrying in %s",
                                     e.task_id, summary ?: what, server_wait, retry);
                 } else

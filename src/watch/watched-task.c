@@ -198,7 +198,7 @@ static void task_check_timeout(WatchedTask *t) {
         e.task_stage = t->tracker.now.stage;
         event_emitf(w->sink, &e, "%s: still %s after %s of watching (TaskTimeout=), stage %s; still watching",
                     e.task_id, e.task_state ?: "without a reply",
-                    format_timespan(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
+                    format_timespan_human(span, sizeof(span), w->task_timeout), e.task_stage ?: "-");
 }
 
 void watched_task_on_reply(const AckReply *o, void *userdata) {

@@ -44,7 +44,7 @@ class CheckConfig(unittest.TestCase):
             f.write(text)
         return path
 
-    def run_daemon(self, *args, creds=True, token=None):
+    def run_daemon(self, *args, creds=True, token=None, env_extra=None):
         """taskwatchd with args and a clean environment; (exit code, stdout, stderr)."""
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("ALIBABA_") and k not in harness._SCRUBBED_ENV
@@ -52,6 +52,7 @@ class CheckConfig(unittest.TestCase):
         env.update(HOME=self.home, ALIBABA_CLOUD_ECS_METADATA_DISABLED="true")
         if creds:
             env.update(harness.test_credentials_env(KEY_ID, SECRET, token))
+        env.update(env_extra or {})
         p = subprocess.run([harness.daemon_binary(), *args], env=env, stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=30)
         return p.returncode, p.stdout, p.stderr
@@ -63,7 +64,7 @@ class CheckConfig(unittest.TestCase):
 
     def test_valid_config_prints_the_effective_settings(self):
         path = self.write("valid.conf", VALID)
-        rc, out, err = self.run_daemon("--config", path, "--check-config", token=TOKEN)
+        rc, out, err = self.run_daemon("--config", path, "--check-config", "--offline", token=TOKEN)
         self.assertEqual(rc, 0, err)
         lines = out.splitlines()
         for line in ("[API]", "[Poll]", "[Tasks]", "Endpoint=https://127.0.0.1:8443",
@@ -81,9 +82,11 @@ class CheckConfig(unittest.TestCase):
         self.assert_no_secrets(out, err)
 
     def test_printed_settings_parse_back_to_the_same(self):
-        rc, out, err = self.run_daemon("--config", self.write("a.conf", VALID), "--check-config")
+        rc, out, err = self.run_daemon("--config", self.write("a.conf", VALID), "--check-config",
+                                       "--offline")
         self.assertEqual(rc, 0, err)
-        rc2, out2, err2 = self.run_daemon("--config", self.write("b.conf", out), "--check-config")
+        rc2, out2, err2 = self.run_daemon("--config", self.write("b.conf", out), "--check-config",
+                                          "--offline")
         self.assertEqual(rc2, 0, err2)
         self.assertEqual(out2, out)
 
@@ -170,6 +173,64 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(rc, EXIT_CONFIG)
         self.assertIn("ALIBABA_CLOUD_ACCESS_KEY_ID", err)
         self.assertIn("ALIBABA_CLOUD_ACCESS_KEY_SECRET", err)
+
+    # Issue #16 item 4: the secret was only checked for presence; a wrong one passed.
+    def api_check(self, *args, env=None, tasks=("T-check-a",), fault=None):
+        sim = harness.Simulator({"tasks": {"T-check-a": harness.scaleout_task([{"state": "running"}])}},
+                                self.tmp.name)
+        self.addCleanup(sim.stop)
+        if fault:
+            sim.inject("*", fault)
+        path = self.write("api.conf", harness.daemon_config(sim, list(tasks)))
+        rc, out, err = self.run_daemon("--config", path, "--check-config", *args, creds=False,
+                                       env_extra=env or harness.test_credentials_env())
+        return sim, rc, out, err
+
+    def test_credentials_the_api_accepts(self):
+        sim, rc, out, err = self.api_check()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("# API: %s accepted the credentials (DescribeTaskInfo T-check-a: running)\n"
+                      % sim.url, out)
+        self.assertEqual(sim.stats()["requests"], 1)
+        self.assertEqual([e["auth"] for e in sim.log()], ["ok"])
+
+    def test_a_wrong_secret_is_refused(self):
+        sim, rc, out, err = self.api_check(env=harness.test_credentials_env(secret=SECRET))
+        self.assertEqual(rc, EXIT_CONFIG, out + err)
+        self.assertRegex(out, r"# API: \S+: signature refused \(HTTP 400 SignatureDoesNotMatch")
+        self.assertIn("the AccessKeyId or its secret is wrong", err)
+        self.assertEqual(sim.stats()["requests"], 1)
+        self.assert_no_secrets(out, err)
+
+    def test_a_missing_permission_is_named(self):
+        sim, rc, out, err = self.api_check(fault={"fault": "error", "status": 403,
+                                                  "code": "Forbidden.RAM"})
+        self.assertEqual(rc, EXIT_CONFIG, out + err)
+        self.assertRegex(out, r"# API: \S+: no permission \(HTTP 403 Forbidden.RAM")
+
+    def test_a_missing_task_is_named(self):
+        sim, rc, out, err = self.api_check(tasks=("T-nowhere", "T-check-a"))
+        self.assertEqual(rc, 3, out + err)
+        self.assertIn("accepted the credentials, but task T-nowhere was not found", out)
+        self.assertEqual(sim.stats()["requests"], 1)
+
+    def test_offline_makes_no_call(self):
+        sim, rc, out, err = self.api_check("--offline", env=harness.test_credentials_env(secret=SECRET))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("# API: not checked (--offline)\n", out)
+        self.assertEqual(sim.stats()["requests"], 0)
+
+    def test_offline_needs_check_config(self):
+        rc, out, err = self.run_daemon("--config", self.write("valid.conf", VALID), "--offline")
+        self.assertEqual(rc, EXIT_CONFIG)
+        self.assertIn("--offline needs --check-config", err)
+
+    def test_an_unreachable_api_gives_no_verdict(self):
+        # VALID's endpoint: nothing listens there.
+        rc, out, err = self.run_daemon("--config", self.write("valid.conf", VALID), "--check-config")
+        self.assertEqual(rc, 5, err)
+        self.assertIn("# API: https://127.0.0.1:8443: not checked: network error", out)
+        self.assertIn("--offline skips this check", out)
 
     def test_timeout_needs_exit_when_done(self):
         path = self.write("valid.conf", VALID)

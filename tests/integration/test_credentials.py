@@ -289,7 +289,7 @@ class CheckConfig(CredentialsTest):
         sim = self.start_sim()
         secret = write_private(os.path.join(self.dir, "secret"), "check-secret-value")
         d = self.start_daemon(sim, "AccessKeyId=check-id\nAccessKeySecretFile=%s\n" % secret,
-                              args=["--check-config"])
+                              args=["--check-config", "--offline"])
         self.assertEqual(d.wait(10), 0, d.stderr_text())
         out = d.stdout_text()
         self.assertIn("# Credentials: source config, AccessKeyId check-id", out)
@@ -300,7 +300,7 @@ class CheckConfig(CredentialsTest):
         sim = self.start_sim(metadata={"role": "WatchRole"})
         d = self.start_daemon(sim, "MetadataURL=%s\n" % sim_info(sim)["metadata_url"],
                               env={"ALIBABA_CLOUD_ECS_METADATA_DISABLED": None},
-                              args=["--check-config"])
+                              args=["--check-config", "--offline"])
         self.assertEqual(d.wait(20), 0, d.stderr_text())
         self.assertRegex(d.stdout_text(),
                          r"# Credentials: source ecs-ram-role, AccessKeyId STS\.acksim-\d+ "

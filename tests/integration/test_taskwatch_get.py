@@ -52,10 +52,48 @@ class Get(unittest.TestCase):
         self.assertEqual(self.sim.stats()["per_task"]["T-1"], 1)
 
     def test_several_tasks_in_order(self):
+        # Issue #16 item 9: a 10-line block per task became one line per task, in order.
         p = self.get("T-2", "T-1")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertLess(p.stdout.index("Task: T-2"), p.stdout.index("Task: T-1"))
-        self.assertIn("\n\n", p.stdout)
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 3, p.stdout)
+        self.assertRegex(lines[0], r"^TASK\s+STATE\s+TYPE\s+CLUSTER\s+OK/FAILED/PENDING\s+CREATED\s+AGE$")
+        self.assertRegex(lines[1], r"^T-2\s+success\s+nodepool_scaleout\s+c-test\s+1/0/0\s+"
+                                   r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+\d+(s|min)( \d+s)?$")
+        self.assertRegex(lines[2], r"^T-1\s+running\s+cluster_scaleout\s+c-one\s+1/1/1\s+\S+Z\s+")
+        self.assertNotIn("STAGE", p.stdout)
+
+    def test_wide_adds_the_stage_and_error(self):
+        p = self.get("-o", "wide", "T-1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertRegex(lines[0], r"\s+AGE\s+STAGE\s+ERROR$")
+        self.assertRegex(lines[1], r"^T-1\s+running\s.*\sAddNodes\s+QuotaExceeded.ECS$")
+        self.assertEqual(len(lines), 2)
+
+    def test_times_are_utc(self):
+        # Issue #16 item 8: get showed the server's +08:00, progress lines UTC.
+        p = self.get("T-1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"   Created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(")
+        self.assertNotRegex(p.stdout, r"[+-]\d\d:\d\d \(")
+
+    def test_json_lines_is_one_reply_per_line(self):
+        for ids in (["T-1"], ["T-2", "T-1"]):
+            p = self.get("--json-lines", *ids)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            lines = p.stdout.splitlines()
+            self.assertEqual([json.loads(ln)["task_id"] for ln in lines], ids)
+        self.assertEqual(json.loads(lines[1])["error"]["message"], "quota \u001b[31mexceeded")
+
+    def test_one_output_at_a_time(self):
+        p = self.get("--json", "-o", "wide", "T-1")
+        self.assertEqual(p.returncode, 4)
+        self.assertIn("one output at a time", p.stderr)
+        p = self.get("-o", "yaml", "T-1")
+        self.assertEqual(p.returncode, 4)
+        self.assertIn("-o yaml", p.stderr)
+        self.assertEqual(self.sim.stats()["requests"], 0)
 
     def test_json_is_the_reply(self):
         p = self.get("--json", "T-1")
@@ -85,7 +123,9 @@ class Get(unittest.TestCase):
         p = self.get("T-1", "T-2")
         self.assertEqual(p.returncode, 5, p.stderr)
         self.assertIn("T-2: server error (HTTP 503 ServiceUnavailable", p.stderr)
-        self.assertIn("Task: T-1", p.stdout)
+        # Two ids asked: the table (#16 item 9; it was T-1's block), with T-1 and not T-2.
+        self.assertRegex(p.stdout, r"\nT-1\s+running\s")
+        self.assertNotIn("T-2", p.stdout)
 
     def test_throttling_exits_5_and_says_when_to_retry(self):
         self.sim.inject("T-1", {"fault": "throttle", "retry_after_ms": 1500})
@@ -114,6 +154,17 @@ class Get(unittest.TestCase):
         p = self.get("T-1", "T 2")
         self.assertEqual(p.returncode, 4)
         self.assertIn("'T 2' is not a task id", p.stderr)
+        self.assertEqual(self.sim.stats()["requests"], 0)
+
+    def test_values_that_are_not_task_ids_are_named_whole(self):
+        # Issue #16 item 7: "get not" went out, to read "task not not found" from the API.
+        p = self.get("not", "c82e6987e2bd94e1a8b3e2f4c5d6a7b8e", "not a task id!")
+        self.assertEqual(p.returncode, 4)
+        self.assertIn("'not' is not a task id: task ids start with T-", p.stderr)
+        self.assertIn("'c82e6987e2bd94e1a8b3e2f4c5d6a7b8e' is not a task id: it looks like a "
+                      "cluster id", p.stderr)
+        self.assertIn("'not a task id!' is not a task id", p.stderr)
+        self.assertNotIn("not not found", p.stderr)
         self.assertEqual(self.sim.stats()["requests"], 0)
 
     def test_help(self):

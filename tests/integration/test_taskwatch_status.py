@@ -2,6 +2,7 @@
 """taskwatch status: one line (or JSON object) per task from the daemon's saved state
 (<state dir>/tasks/<id>.json, format version 1 of include/watch/task-store.h), joined with the
 configuration: configured tasks without state yet, and saved ones no longer configured."""
+import datetime
 import json
 import os
 import subprocess
@@ -16,6 +17,13 @@ from test_taskwatch_wait import check_sanitizers, taskwatch_binary, taskwatch_en
 
 PID_FILE = "/run/taskwatchd/taskwatchd.pid"
 NOW_USEC = int(time.time() * 1e6)
+UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # how every table writes a time
+
+
+def rfc3339_usec(text):
+    """"2026-12-04T03:51:05.123456Z" (what status --json and status.json write) -> epoch usec."""
+    d = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    return (int(d.replace(microsecond=0).timestamp()) * 10**6) + d.microsecond
 
 
 def record(task_id, state=None, instances=(), error=None, last_error=None, lost=False, ago=65):
@@ -71,10 +79,11 @@ class Status(unittest.TestCase):
         rows = {l.split()[0]: l for l in lines[2:]}
         self.assertEqual(sorted(rows), ["T-1", "T-2", "T-new", "T-old"])
         # No daemon runs: nobody knows the next poll ("-").
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+1/0/2\s+-$")
-        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+10min( \d+s)? ago\s+1min \d+s ago\s+-\s+0/1/0\s+QuotaExceeded.ECS$")
+        # Issue #16 item 8: times were ages only; now RFC 3339 in UTC with the age beside.
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+%s \(10min( \d+s)? ago\)\s+%s \(1min \d+s ago\)\s+-\s+1/0/2\s+-$" % (UTC, UTC))
+        self.assertRegex(rows["T-2"], r"^T-2\s+failed\s+%s \(10min( \d+s)? ago\)\s+%s \(1min \d+s ago\)\s+-\s+0/1/0\s+QuotaExceeded.ECS$" % (UTC, UTC))
         self.assertRegex(rows["T-new"], r"^T-new\s+new\s+-\s+never\s+-\s+-\s+-$")
-        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+10min( \d+s)? ago\s+2h( \d+s)? ago\s+-\s+0/0/0\s+- \(no longer configured\)$")
+        self.assertRegex(rows["T-old"], r"^T-old\s+success\s+%s \(10min( \d+s)? ago\)\s+%s \(2h( \d+s)? ago\)\s+-\s+0/0/0\s+- \(no longer configured\)$" % (UTC, UTC))
 
     def test_json(self):
         self.saved_state()
@@ -91,8 +100,24 @@ class Status(unittest.TestCase):
         self.assertEqual(by_id["T-2"]["error_message"], "no quota")
         self.assertFalse(by_id["T-old"]["configured"])
         self.assertFalse(by_id["T-new"]["have_baseline"])
-        self.assertIsNone(by_id["T-new"]["state"])
-        self.assertEqual(by_id["T-1"]["last_poll_usec"], NOW_USEC - 65 * 10**6)
+        # Issue #16 item 8: the table's words (a new task was null), RFC 3339 times in UTC
+        # (were epoch *_usec), null for unknown (was 0).
+        self.assertEqual(by_id["T-new"]["state"], "new")
+        self.assertEqual(rfc3339_usec(by_id["T-1"]["last_poll"]), NOW_USEC - 65 * 10**6)
+        self.assertRegex(by_id["T-1"]["last_poll"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        self.assertIsNone(by_id["T-new"]["last_poll"])
+        self.assertIsNone(by_id["T-new"]["first_seen"])
+        self.assertIsNone(by_id["T-1"]["next_poll"])  # no daemon runs
+        self.assertFalse([k for t in doc["tasks"] for k in t if k.endswith("_usec")])
+
+    def test_json_says_not_found_like_the_table(self):
+        # Issue #16 item 8: the table said not-found, the JSON "lost".
+        self.save(record("T-2", "running", lost=True))
+        doc = json.loads(self.status("--json").stdout)
+        t2 = [t for t in doc["tasks"] if t["task_id"] == "T-2"][0]
+        self.assertEqual(t2["state"], "not-found")
+        self.assertTrue(t2["not_found"])
+        self.assertNotIn("lost", t2)
 
     def test_last_errors_and_lost_tasks(self):
         self.save(record("T-1", "running", last_error="HTTP 503 ServiceUnavailable: \x1b[2Jbusy"))
@@ -145,20 +170,20 @@ class Status(unittest.TestCase):
             except (OSError, ValueError):
                 return False
             polls = {t["task_id"]: t for t in doc["tasks"]}
-            return doc["pid"] == d.pid and polls["T-1"]["next_poll_usec"] > 0 and \
-                polls["T-2"]["last_poll_usec"] > 0
+            return doc["version"] == 2 and doc["pid"] == d.pid and polls["T-1"]["next_poll"] and \
+                polls["T-2"]["last_poll"] and polls["T-2"]["next_poll"] is None
         self.assertTrue(harness._wait_until(runtime_knows_both, 10), "status.json never showed both tasks")
 
         p = self.status()
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("taskwatchd is running (PID %d)" % d.pid, p.stdout)
         rows = {l.split()[0]: l for l in p.stdout.splitlines()[2:]}
-        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+\S+ ago\s+\S+ ago\s+(in \S+|now|polling now)\s")
-        self.assertRegex(rows["T-2"], r"^T-2\s+success\s+\S+ ago\s+\S+ ago\s+-\s")
+        self.assertRegex(rows["T-1"], r"^T-1\s+running\s+%s \(\S+ ago\)\s+%s \(\S+ ago\)\s+(in \S+|now|polling now)\s" % (UTC, UTC))
+        self.assertRegex(rows["T-2"], r"^T-2\s+success\s+%s \(\S+ ago\)\s+%s \(\S+ ago\)\s+-\s" % (UTC, UTC))
         doc = json.loads(self.status("--json").stdout)
         self.assertEqual(doc["daemon_pid"], d.pid)
         t1 = [t for t in doc["tasks"] if t["task_id"] == "T-1"][0]
-        self.assertGreater(t1["next_poll_usec"], t1["last_poll_usec"])
+        self.assertGreater(rfc3339_usec(t1["next_poll"]), rfc3339_usec(t1["last_poll"]))
 
         # Stopped: the PID file and the runtime file go, and status says so.
         self.assertEqual(d.stop(), 0)

@@ -36,11 +36,11 @@ UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "min": 60.0, "s": 1.0, "ms": 
 
 
 def parse_span(text):
-    """"1s 600ms" -> 1.6 (the daemon's format_timespan())."""
-    parts = re.findall(r"(\d+)(w|d|h|min|ms|us|s)\b", text)
+    """"1.6s", "1s 600ms" -> 1.6 (format_timespan_human(), or format_timespan())."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(w|d|h|min|ms|us|s)\b", text)
     if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
         raise ValueError("not a time span: %r" % text)
-    return sum(int(n) * UNITS[u] for n, u in parts)
+    return sum(float(n) * UNITS[u] for n, u in parts)
 
 
 class Throttling(unittest.TestCase):

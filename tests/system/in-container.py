@@ -12,6 +12,7 @@ PID 1 logs at debug level during the test, so the journal records every notifica
 daemon sends ("Got notification message from PID N (READY=1, STATUS=...)") in the order
 systemd acted on them."""
 
+import datetime
 import glob
 import http.client
 import json
@@ -700,7 +701,9 @@ def phase_cli_status():
           "exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
     # TASK_SLOW is polled every second (MaxInterval=1s), without changes.
     slow = rows.get(TASK_SLOW, {})
-    age = time.time() - slow.get("last_poll_usec", 0) / 1e6
+    last = slow.get("last_poll")  # RFC 3339 in UTC, null when never
+    age = time.time() - (datetime.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() if last else 0)
     check(age < 5, "taskwatch status: the steady running task was last polled %.0fs ago" % age,
           slow, todo="src/watch/watched-task.c task_on_response() updates last_poll without "
           "marking the record dirty, so an unchanged poll is never saved and LAST POLL is the "

@@ -108,6 +108,22 @@ static void test_commands_that_need_tasks_refuse_none(void) {
         ASSERT_TRUE(o.help);
 }
 
+/* #16 item 9: get's outputs, one at a time; -o is get's only. */
+static void test_get_outputs(void) {
+        CommandOptions o;
+
+        ASSERT_OK(PARSE(CLI_COMMAND_GET, &o, "get", "-o", "wide", "T-1"));
+        ASSERT_TRUE(o.wide);
+        ASSERT_OK(PARSE(CLI_COMMAND_GET, &o, "get", "T-1", "--output=wide"));
+        ASSERT_TRUE(o.wide);
+        ASSERT_OK(PARSE(CLI_COMMAND_GET, &o, "get", "--json-lines", "T-1", "T-2"));
+        ASSERT_TRUE(o.json_lines && !o.json && !o.wide);
+        ASSERT_INT_EQ(PARSE(CLI_COMMAND_GET, &o, "get", "-o", "yaml", "T-1"), -EINVAL);
+        ASSERT_INT_EQ(PARSE(CLI_COMMAND_GET, &o, "get", "--json", "--json-lines", "T-1"), -EINVAL);
+        ASSERT_INT_EQ(PARSE(CLI_COMMAND_GET, &o, "get", "--json", "-o", "wide", "T-1"), -EINVAL);
+        ASSERT_INT_EQ(PARSE(CLI_COMMAND_STATUS, &o, "status", "-o", "wide"), -EINVAL);
+}
+
 static void test_options_belong_to_their_command(void) {
         CommandOptions o;
 
@@ -265,7 +281,8 @@ static void test_directories_from_a_daemons_environment(void) {
         ASSERT_NULL(p);
 }
 
-TEST_MAIN(TEST_CASE(test_global_options_stop_at_the_command),
+TEST_MAIN(TEST_CASE(test_get_outputs),
+          TEST_CASE(test_global_options_stop_at_the_command),
           TEST_CASE(test_global_help_version_and_no_command),
           TEST_CASE(test_daemon_state_dir_and_flags_from_its_command_line),
           TEST_CASE(test_global_options_after_the_command_are_taken_out),

@@ -80,7 +80,8 @@ static void test_summary_of_a_failed_task(void) {
         ASSERT_NOT_NULL(strstr(s, "   Cluster: c-1\n"));
         ASSERT_NOT_NULL(strstr(s, "    Target: nodepool np-1\n"));
         ASSERT_NOT_NULL(strstr(s, "     Stage: AddNodes\n"));
-        ASSERT_NOT_NULL(strstr(s, "   Created: 2026-01-02T11:04:05+08:00 (3min 5s ago)\n"));
+        /* The API's local time with its offset, printed in UTC like every time (#16 item 8). */
+        ASSERT_NOT_NULL(strstr(s, "   Created: 2026-01-02T03:04:05Z (3min 5s ago)\n"));
         ASSERT_NOT_NULL(strstr(s, " Instances: 1 succeeded, 2 failed, 3 pending\n"));
         ASSERT_NOT_NULL(strstr(s, "    Failed: i-2\n"));
         ASSERT_NOT_NULL(strstr(s, "          : i-5\n"));
@@ -98,7 +99,50 @@ static void test_summary_colours_the_state_only_when_asked(void) {
         ASSERT_NOT_NULL(strstr(plain, " Instances: 0 succeeded, 0 failed, 0 pending\n"));
 }
 
-TEST_MAIN(TEST_CASE(test_age_shows_two_units_at_most),
+static char *table(const TaskInfo *const *t, size_t n, usec_t now, bool wide, bool color) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                return NULL;
+        if (task_table_print(f, t, n, now, wide, color) < 0) {
+                fclose(f);
+                free(buf);
+                return NULL;
+        }
+        fclose(f);
+        return buf;
+}
+
+/* Several tasks: one line each, like kubectl get (#16 item 9); -o wide adds stage and error. */
+static void test_table_has_a_line_per_task(void) {
+        TaskInfo a = {
+                .task_id = (char *) "T-1", .cluster_id = (char *) "c-1", .state = (char *) "failed",
+                .task_type = (char *) "cluster_scaleout", .current_stage = (char *) "AddNodes",
+                .created = (char *) "2026-01-02T11:04:05+08:00", .error_code = (char *) "QuotaExceeded.ECS",
+                .instances = instances, .n_instances = 6,
+        };
+        TaskInfo b = { .task_id = (char *) "T-longer-id", .state = (char *) "success\x1b[2J" };
+        const TaskInfo *both[] = { &a, &b };
+        usec_t now = 1767323045ULL * USEC_PER_SEC + 185 * USEC_PER_SEC;
+        _cleanup_(freep) char *narrow = table(both, 2, now, false, false),
+                              *wide = table(both, 2, now, true, false),
+                              *colored = table(both, 1, now, false, true);
+
+        ASSERT_STR_EQ(narrow,
+                      "TASK         STATE           TYPE              CLUSTER  OK/FAILED/PENDING  CREATED               AGE\n"
+                      "T-1          failed          cluster_scaleout  c-1      1/2/3              2026-01-02T03:04:05Z  3min 5s\n"
+                      "T-longer-id  success\\x1b[2J  -                 -        0/0/0              -                     -\n");
+        ASSERT_STR_EQ(wide,
+                      "TASK         STATE           TYPE              CLUSTER  OK/FAILED/PENDING  CREATED               AGE      STAGE     ERROR\n"
+                      "T-1          failed          cluster_scaleout  c-1      1/2/3              2026-01-02T03:04:05Z  3min 5s  AddNodes  QuotaExceeded.ECS\n"
+                      "T-longer-id  success\\x1b[2J  -                 -        0/0/0              -                     -        -         -\n");
+        ASSERT_NOT_NULL(strstr(colored, "\nT-1   \x1b[31mfailed\x1b[0m  "));
+}
+
+TEST_MAIN(TEST_CASE(test_table_has_a_line_per_task),
+          TEST_CASE(test_age_shows_two_units_at_most),
           TEST_CASE(test_printable_escapes_control_characters),
           TEST_CASE(test_instance_counts),
           TEST_CASE(test_summary_of_a_failed_task),

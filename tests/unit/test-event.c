@@ -163,5 +163,5 @@ TEST_MAIN(TEST_CASE(test_every_kind_has_name_id_and_priority),
           TEST_CASE(test_control_characters_are_escaped_on_the_stream),
           TEST_CASE(test_capture_sees_fields),
           TEST_CASE(test_long_message_is_cut_with_a_marker),
-          TEST_CASE(test_message_at_the_limit_is_whole,
+          TEST_CASE(test_message_at_the_limit_is_whole),
           TEST_CASE(test_instance_name_is_kept_and_replaced))

@@ -285,7 +285,8 @@ static void test_signals_are_unblocked_and_default_in_the_hook(void) {
 
 static void test_exit_status_is_reported(void) {
         fixture_setup();
-        add(HOOK_ON_INSTANCE_FAILED, "/bin/sh -c 'echo oops >&2; exit 3'");
+        /* It runs for over 10ms, so that its run time has parts a person need not read. */
+        add(HOOK_ON_INSTANCE_FAILED, "/bin/sh -c 'echo oops >&2; sleep 0.02; exit 3'");
         ASSERT_OK(fixture_start());
 
         Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
@@ -306,6 +307,14 @@ static void test_exit_status_is_reported(void) {
         ASSERT_STR_EQ(r->instance_id, "i-3");
         ASSERT_NOT_NULL(strstr(r->message, "exited with status 3"));
         ASSERT_NOT_NULL(strstr(r->message, "OnInstanceFailed#1 (/bin/sh) for instance-failed"));
+        /* Its run time rounded for a person ("after 6.6ms", not "after 6ms 601us"). */
+        char span[FORMAT_TIMESPAN_MAX], tail[FORMAT_TIMESPAN_MAX + 8];
+        snprintf(tail, sizeof(tail), " after %s",
+                 format_timespan_human(span, sizeof(span), F.done[0].runs[0].duration));
+        ASSERT_TRUE(strlen(r->message) > strlen(tail));
+        ASSERT_STR_EQ(r->message + strlen(r->message) - strlen(tail), tail);
+        ASSERT_TRUE(F.done[0].runs[0].duration >= 20 * USEC_PER_MSEC);
+        ASSERT_NULL(strchr(span, ' '));
         /* The arguments could hold a webhook token: logs name the hook, not its arguments. */
         ASSERT_NULL(strstr(r->message, "oops"));
         ASSERT_STR_EQ(F.err.data, "oops\n");

@@ -79,7 +79,21 @@ static void test_epoch_bounds(void) {
         ASSERT_OK(iso8601_parse("2026-12-31T23:59:60Z", 0, &t)); /* a leap second */
 }
 
-TEST_MAIN(TEST_CASE(test_iso8601_with_offsets_and_fractions),
+/* One format for what we print (#16 item 8): UTC with Z, microseconds for JSON, and it
+ * parses back to the same time. */
+static void test_format(void) {
+        char buf[ISO8601_FORMAT_MAX];
+        usec_t t = 1767322800ULL * USEC_PER_SEC + 42, back = 0;
+
+        ASSERT_STR_EQ(iso8601_format(buf, sizeof(buf), t, 0), "2026-01-02T03:00:00Z");
+        ASSERT_STR_EQ(iso8601_format(buf, sizeof(buf), t, ISO8601_USEC), "2026-01-02T03:00:00.000042Z");
+        ASSERT_OK(iso8601_parse(buf, ISO8601_RFC3339, &back));
+        ASSERT_U64_EQ(back, t);
+        ASSERT_STR_EQ(iso8601_format(buf, sizeof(buf), 0, 0), "1970-01-01T00:00:00Z");
+}
+
+TEST_MAIN(TEST_CASE(test_format),
+          TEST_CASE(test_iso8601_with_offsets_and_fractions),
           TEST_CASE(test_iso8601_refuses_what_is_not_a_time),
           TEST_CASE(test_rfc3339),
           TEST_CASE(test_epoch_bounds));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "event-recorder.h"
+#include "src/watch/task-report.h"
 #include "src/watch/watcher-private.h"
 #include "test.h"
 
@@ -177,5 +178,34 @@ static void test_a_task_removed_while_its_hooks_run_is_not_touched(void) {
         teardown();
 }
 
+/* A retry delay is said as a person reads it (#16 item 11): "1.8s", not "1s 812ms". */
+static void test_an_error_says_its_retry_rounded(void) {
+        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        const RecordedEvent *e;
+        WatchedTask *t;
+
+        setup(false);
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        t = F.w->tasks[0];
+        AckReply r = {
+                .kind = ACK_REPLY_SERVER_ERROR, .http_status = 503, .code = "ServiceUnavailable",
+                .message = "busy", .request_id = "req-1", .retry_after = 1555 * USEC_PER_MSEC,
+        };
+        task_report_error(t, &r, 1812 * USEC_PER_MSEC);
+        e = recorder_find(&F.rec, EVENT_API_SERVER_ERROR);
+        ASSERT_NOT_NULL(e);
+        ASSERT_NOT_NULL(strstr(e->message, "retrying in 1.8s"));
+
+        r.kind = ACK_REPLY_THROTTLED;
+        r.http_status = 429;
+        r.code = "Throttling";
+        task_report_error(t, &r, 12400 * USEC_PER_MSEC);
+        e = recorder_find(&F.rec, EVENT_API_THROTTLED);
+        ASSERT_NOT_NULL(e);
+        ASSERT_NOT_NULL(strstr(e->message, "server asks to wait 1.6s; retrying in 12s"));
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_a_reply_is_applied_in_one_place),
-          TEST_CASE(test_a_task_removed_while_its_hooks_run_is_not_touched))
+          TEST_CASE(test_a_task_removed_while_its_hooks_run_is_not_touched),
+          TEST_CASE(test_an_error_says_its_retry_rounded))
