@@ -91,6 +91,13 @@ def main(argv):
           "'taskwatchd@*.service'" in postinst,
           "postinst try-restarts taskwatchd.service and the running instances on upgrade",
           postinst)
+    # --no-enable: the socket is enabled again on upgrade only where the operator had
+    # enabled it ("debian-installed"), never on a first installation.
+    check("deb-systemd-helper debian-installed 'taskwatchd-metrics.socket'" in postinst and
+          "try-restart 'taskwatchd-metrics.socket'" not in postinst,
+          "postinst leaves the metrics socket off until the operator enables it", postinst)
+    check("deb-systemd-invoke stop taskwatchd-metrics.socket" in control_file(deb, "prerm"),
+          "prerm stops the metrics socket on removal")
     prerm = control_file(deb, "prerm")
     check("deb-systemd-invoke stop taskwatchd.service" in prerm and "taskwatchd@*.service" in prerm,
           "prerm stops taskwatchd.service and the running instances on removal", prerm)
