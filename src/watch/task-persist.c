@@ -59,6 +59,7 @@ int task_persist_restore(WatchedTask *t) {
         if (rec->first_seen > 0)
                 t->first_seen = rec->first_seen;
         t->state_since = rec->state_since;
+        t->last_poll = rec->last_poll; /* else the next save writes "never" */
         if (rec->last_error) {
                 t->last_error = strdup(rec->last_error);
                 if (!t->last_error)

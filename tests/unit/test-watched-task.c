@@ -177,5 +177,42 @@ static void test_a_task_removed_while_its_hooks_run_is_not_touched(void) {
         teardown();
 }
 
+/* A new watcher on the same store, as after a restart. */
+static void restart_watcher(void) {
+        TaskStore *store = NULL;
+
+        F.w = watcher_free(F.w);
+        if (watcher_new(&F.w, F.event, F.rec.sink, no_credentials, NULL) < 0 ||
+            task_store_open(&store, F.dir, NULL) < 0)
+                abort();
+        watcher_set_store(F.w, store);
+        if (watcher_set_hook_runner(F.w, F.runner) < 0)
+                abort();
+}
+
+/* Issue 11, item 11: the last poll's time survives a restart (it used to be saved as 0). */
+static void test_the_last_poll_is_restored(void) {
+        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        WatchedTask *t;
+        usec_t polled;
+
+        setup(true);
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        t = F.w->tasks[0];
+        ASSERT_TRUE(run_until(&t->restored));
+        reply_failed(t);
+        polled = t->last_poll;
+        ASSERT_TRUE(polled > 0);
+        ASSERT_TRUE(run_until_hooks_idle());
+
+        restart_watcher();
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        t = F.w->tasks[0];
+        ASSERT_TRUE(run_until(&t->restored));
+        ASSERT_INT_EQ(t->last_poll, polled);
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_a_reply_is_applied_in_one_place),
+          TEST_CASE(test_the_last_poll_is_restored),
           TEST_CASE(test_a_task_removed_while_its_hooks_run_is_not_touched))
