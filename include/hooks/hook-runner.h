@@ -42,7 +42,13 @@ int hook_event_key(const Event *e, char **ret);
  * passes but LANG, so never a credential): PATH (fixed), LANG (the daemon's, else
  * C.UTF-8), TASKWATCH_EVENT (the kind name), TASKWATCH_EVENT_KEY, and those of TASK_ID,
  * CLUSTER_ID, TASK_TYPE, TASK_STATE, TASK_PREVIOUS_STATE, INSTANCE_ID, INSTANCE_STATUS,
- * ERROR_CODE, ERROR_MESSAGE the event has. NULL-terminated "NAME=value" list. */
+ * ERROR_CODE, ERROR_MESSAGE the event has. NULL-terminated "NAME=value" list. A value
+ * longer than HOOK_ENV_VALUE_MAX bytes (they come from the server, and one environment
+ * string over 128 KiB stops execve()) is cut, at a UTF-8 boundary, and ends in
+ * HOOK_ENV_CUT_MARKER; a cut TASKWATCH_EVENT_KEY then ends in "#" and 16 hex digits of a
+ * hash of the whole key, so that it stays unique and stable. */
+#define HOOK_ENV_VALUE_MAX 4096
+#define HOOK_ENV_CUT_MARKER "...[cut]"
 int hook_env_build(const Event *e, const char *event_key, char ***ret);
 
 typedef struct HookRunner HookRunner;
