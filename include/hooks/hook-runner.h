@@ -10,6 +10,7 @@
 #include "hooks/hook-config.h"
 #include "report/event.h"
 #include "util/cleanup.h"
+#include "util/shared-buf.h"
 #include "util/time-util.h"
 
 /* Which transitions are hook events. A transition is a change of a task's state or of an
@@ -123,6 +124,13 @@ void hook_runner_set_journal(HookRunner *r, bool enable);
  * or -EINVAL (no event_key), -ENOMEM. */
 int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
                        const char *task_json, size_t len, void *userdata);
+/* The same with the input shared, not copied: the job takes a reference of input (may be
+ * NULL), so that all the hooks of one reply read one copy of it. */
+int hook_runner_submit_shared(HookRunner *r, const Event *e, const char *event_key,
+                              SharedBuf *input, void *userdata);
+/* Whether any command is configured (now) for a trigger e fires: cheap, for the caller to
+ * skip building a key for events that run nothing. */
+bool hook_runner_fires(const HookRunner *r, const Event *e);
 /* The owner of userdata goes away (a task removed by a reload while its hooks run): the
  * runs submitted with it still finish, and on_done gets NULL for submission. */
 void hook_runner_forget_userdata(HookRunner *r, const void *userdata);

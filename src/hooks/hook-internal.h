@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "hooks/hook-runner.h"
+#include "util/shared-buf.h"
 
 /* One submitted event and every command it runs; shared by those runs. */
 typedef struct HookJob {
@@ -15,8 +16,8 @@ typedef struct HookJob {
         EventKind kind;
         char *task_id, *cluster_id, *task_type, *instance_id;
         char **env;
-        char *json;
-        size_t json_len;
+        SharedBuf *input;      /* the reply, on every run's stdin; shared with the other jobs of
+                                * that reply, never copied per job; NULL: none */
         HookCommand *commands; /* n_runs, copies */
         char **names;          /* n_runs, "OnTaskFailed#2" */
         HookRunResult *results;
@@ -65,10 +66,11 @@ struct HookRunner {
         void *on_output_userdata;
 };
 
-/* A job for the commands e fires under triggers, holding copies of everything a run needs.
- * Returns the number of commands (0: *ret untouched), or -ENOMEM. One reference. */
-int hook_job_new(HookJob **ret, const Event *e, const char *event_key, const char *task_json,
-                 size_t len, const HookConfig *config, unsigned triggers);
+/* A job for the commands e fires under triggers, holding copies of everything a run needs
+ * but input, of which it takes a reference (may be NULL). Returns the number of commands
+ * (0: *ret untouched), or -ENOMEM. One reference. */
+int hook_job_new(HookJob **ret, const Event *e, const char *event_key, SharedBuf *input,
+                 const HookConfig *config, unsigned triggers);
 HookJob *hook_job_unref(HookJob *j);
 
 /* Watches fd (non-blocking) for a run's output stream "stdout" or "stderr"; takes fd. */

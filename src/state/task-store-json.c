@@ -128,7 +128,7 @@ static int gen_hooks_pending(yajl_gen g, const HookLedger *l) {
         r = r ?: gen_string(g, "hook_inputs");
         r = r ?: gen_result(yajl_gen_array_open(g));
         for (size_t i = 0; r == 0 && i < l->n_inputs; i++)
-                r = l->inputs[i] ? gen_string(g, l->inputs[i]) : -EINVAL;
+                r = l->inputs[i] ? gen_string(g, l->inputs[i]->data) : -EINVAL;
         r = r ?: gen_result(yajl_gen_array_close(g));
         return r;
 }
@@ -347,7 +347,7 @@ static int decode_hook_inputs(yajl_val root, HookLedger *l, char **reason) {
         if (n == 0)
                 return 0;
 
-        l->inputs = calloc(n, sizeof(char *));
+        l->inputs = calloc(n, sizeof(SharedBuf *));
         if (!l->inputs)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -356,8 +356,7 @@ static int decode_hook_inputs(yajl_val root, HookLedger *l, char **reason) {
                 if (!YAJL_IS_STRING(e))
                         return json_fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
                                     json_type_name(e));
-                l->inputs[i] = strdup(e->u.string);
-                if (!l->inputs[i])
+                if (shared_buf_new(&l->inputs[i], e->u.string, strlen(e->u.string)) < 0)
                         return -ENOMEM;
                 l->n_inputs = i + 1;
         }

@@ -26,33 +26,56 @@ static bool hook_pending(const WatchedTask *t, const char *key) {
         return t->hooks && hook_ledger_pending(t->hooks, key);
 }
 
+void task_hook_input_done(TaskHookInput *in) {
+        in->buf = shared_buf_unref(in->buf);
+}
+
 /* Returns what hook_runner_submit() does; counts what the runner will report back. */
-static int task_hooks_run(WatchedTask *t, const Event *e, const char *key, const char *json) {
+static int task_hooks_run(WatchedTask *t, const Event *e, const char *key, SharedBuf *input) {
         WatchContext *w = t->ctx;
         int n;
 
-        n = hook_runner_submit(w->hooks, e, key, json, json ? strlen(json) : 0, t);
+        n = hook_runner_submit_shared(w->hooks, e, key, input, t);
         if (n > 0)
                 w->n_hooks_running++;
         return n;
 }
 
-void task_hooks_submit(WatchedTask *t, const Event *e, const char *json) {
-        _cleanup_(freep) char *key = NULL;
-        int n;
+/* Said for every run that could not be queued, so that none is lost without a word. */
+static void task_hooks_report_unqueued(WatchedTask *t, const Event *e, const char *key, int error) {
+        Event f = EVENT_INIT(EVENT_HOOK_FAILED);
 
-        if (!t->ctx->hooks || hook_triggers_for_event(e) == 0 || hook_event_key(e, &key) < 0)
+        f.task_id = t->tracker.task_id;
+        f.cluster_id = e->cluster_id;
+        f.instance_id = e->instance_id;
+        f.error_message = strerror(-error);
+        event_emitf(t->ctx->sink, &f, "%s: the hooks of %s could not be queued: %s; they stay pending "
+                    "and run when the daemon starts again",
+                    t->tracker.task_id, key, strerror(-error));
+}
+
+void task_hooks_submit(WatchedTask *t, const Event *e, TaskHookInput *in) {
+        _cleanup_(freep) char *key = NULL;
+        int n, k;
+
+        if (!t->ctx->hooks || !hook_runner_fires(t->ctx->hooks, e) || hook_event_key(e, &key) < 0)
                 return;
         if (hook_done(t, key) || hook_pending(t, key))
                 return; /* ran already (before a restart, say), or running */
 
-        n = task_hooks_run(t, e, key, json);
-        if (n <= 0)
-                return; /* no hook for this event; or out of memory, and nothing to record */
-        /* Should this fail (out of memory, too many pending), the hooks still run once now;
-         * only a restart before they finish would not run them again. */
-        if (task_hooks_ledger(t) && hook_ledger_add_pending(t->hooks, key, e, json) > 0)
+        n = in->body && in->len > 0 && !in->buf ? shared_buf_new(&in->buf, in->body, in->len) : 0;
+        if (n >= 0)
+                n = task_hooks_run(t, e, key, in->buf);
+        if (n == 0)
+                return; /* no hook for this event */
+        /* Recorded pending even when it could not be queued: a restart runs it. Should this
+         * fail (out of memory, too many pending), the hooks still run once now; only a
+         * restart before they finish would not run them again. */
+        k = task_hooks_ledger(t) ? hook_ledger_add_pending_shared(t->hooks, key, e, in->buf) : -ENOMEM;
+        if (k > 0)
                 t->dirty = true; /* saved once the whole reply is applied */
+        if (n < 0)
+                task_hooks_report_unqueued(t, e, key, n);
 }
 
 void task_hooks_finished(WatchedTask *t, const char *key) {
@@ -83,7 +106,7 @@ void task_hooks_resume(WatchedTask *t) {
                 else if (task_pending_hook_to_event(p, t->tracker.task_id, &e) < 0)
                         n = 0; /* a kind this release does not know: nothing would run */
                 else
-                        n = task_hooks_run(t, &e, key, hook_ledger_input(t->hooks, p));
+                        n = task_hooks_run(t, &e, key, hook_ledger_input_buf(t->hooks, p));
                 if (n != 0) {
                         i++; /* running again; or out of memory: left for the next start */
                         continue;

@@ -3,8 +3,22 @@
 
 #include "watched-task.h"
 
-/* The hooks of transition e, json (the reply) on their stdin, unless they ran or run. */
-void task_hooks_submit(WatchedTask *t, const Event *e, const char *json);
+/* One reply as its hooks read it: copied once, when the first of its events runs a hook,
+ * into a buffer every hook of the reply (and the ledger) shares. */
+typedef struct TaskHookInput {
+        const char *body; /* the reply's, borrowed; may be NULL */
+        size_t len;
+        SharedBuf *buf;   /* NULL until needed */
+} TaskHookInput;
+
+/* Drops the input's reference; the hooks keep theirs. */
+void task_hook_input_done(TaskHookInput *in);
+
+/* The hooks of transition e, the reply on their stdin, unless they ran or run. O(1) in the
+ * size of the reply once its copy is made, and nothing at all for an event no hook is
+ * configured for. A run that cannot be queued (out of memory) is a hook-failed event and
+ * stays pending, for the next start. */
+void task_hooks_submit(WatchedTask *t, const Event *e, TaskHookInput *in);
 /* The hooks of key have all finished: recorded as done, and saved. */
 void task_hooks_finished(WatchedTask *t, const char *key);
 /* Submits the runs a restart cut off. */
