@@ -135,5 +135,11 @@ bool hook_runner_fires(const HookRunner *r, const Event *e);
  * runs submitted with it still finish, and on_done gets NULL for submission. */
 void hook_runner_forget_userdata(HookRunner *r, const void *userdata);
 
+/* No queued run starts between a hold and its release (NULL-safe; they nest): for a
+ * caller that submits over several turns of the loop and must save what it submitted
+ * before any of it starts. */
+void hook_runner_hold(HookRunner *r);
+void hook_runner_release(HookRunner *r);
+
 size_t hook_runner_n_running(const HookRunner *r);
 size_t hook_runner_n_queued(const HookRunner *r);

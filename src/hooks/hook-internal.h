@@ -59,6 +59,7 @@ struct HookRunner {
         HookConfig config;
         RunList queued, running, finished;
         sd_event_source *pump; /* defer: starts runs and frees finished ones, from the loop */
+        unsigned n_holds;      /* hook_runner_hold()s not yet released: no run starts */
         bool journal;
         HookDoneCallback on_done;
         void *on_done_userdata;

@@ -228,7 +228,7 @@ static int runner_on_pump(sd_event_source *s, void *userdata) {
                 run_free(run);
         }
 
-        while (r->queued.head && r->running.n < r->config.max_concurrent) {
+        while (r->n_holds == 0 && r->queued.head && r->running.n < r->config.max_concurrent) {
                 HookRun *run = r->queued.head;
                 int k;
 
@@ -345,6 +345,16 @@ void hook_runner_set_journal(HookRunner *r, bool enable) {
 
 size_t hook_runner_n_running(const HookRunner *r) {
         return r->running.n;
+}
+
+void hook_runner_hold(HookRunner *r) {
+        if (r)
+                r->n_holds++;
+}
+
+void hook_runner_release(HookRunner *r) {
+        if (r && r->n_holds > 0 && --r->n_holds == 0)
+                runner_wake(r);
 }
 
 size_t hook_runner_n_queued(const HookRunner *r) {

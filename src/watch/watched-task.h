@@ -64,6 +64,8 @@ typedef struct WatchedTask {
         usec_t state_since;     /* CLOCK_REALTIME when the state last changed */
         usec_t last_poll;       /* CLOCK_REALTIME of the last reply */
         HookLedger *hooks;      /* NULL until a hook ran or is pending (task-hooks.c) */
+
+        struct TaskEmission *emitting; /* a big reply's transitions going out in batches */
 } WatchedTask;
 
 /* Not started: no events, no poll planned, nothing read. */
