@@ -32,6 +32,7 @@ unsigned hook_triggers_for_event(const Event *e);
  *   T-1/task-unknown-state/STATE
  *   T-1/task-state-changed/FROM>TO   (likewise task-stage-changed, with stages)
  *   T-1/instance-failed/ID           (likewise instance-added, instance-succeeded)
+ *   T-1/instance-failed/ID/N         (its Nth failure, N >= 2: Event.instance_failure)
  *   T-1/instance-status-changed/ID/FROM>TO
  * and "TASK/KIND" for other kinds. An absent value is "-"; '%', '/', '>' and control
  * characters inside values are %XX-escaped, so keys never collide. A state change that

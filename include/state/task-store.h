@@ -34,7 +34,10 @@
  *     "hook_inputs": [ "{\"task_id\":\"T-1\",...}" ],
  *     "snapshot": { "state": "running", "stage": "...", "cluster_id": "...",
  *                   "task_type": "...", "error_code": null, "error_message": null,
- *                   "instances": [ { "id": "i-1", "status": "initial" } ] } }
+ *                   "instances": [ { "id": "i-1", "status": "initial", "failures": 1 } ] } }
+ * An instance's "failures" (added later in version 1, written only when not 0; absent is 0)
+ * counts how often it turned failed while watched: the generation in its instance-failed
+ * hook event key.
  * "hooks_pending" and "hook_inputs" (added later in version 1, written only when not empty:
  * older readers ignore them) are the hook runs submitted but not known to have finished,
  * which a restarted daemon submits again: the event's fields by their lower-case journal

@@ -27,7 +27,7 @@ typedef struct Transition {
  * request_id given: valid until transition_list_done() or the tracker's next change. */
 typedef struct TransitionList {
         Transition *items;
-        size_t n;
+        size_t n, n_allocated;
         TaskSnapshot before;
 } TransitionList;
 

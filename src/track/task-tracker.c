@@ -2,6 +2,7 @@
 #include "track/task-tracker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,14 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
                 if (k + 1 < info->n_instances &&
                     streq_ptr(in->id, info->instances[order[k + 1]].id))
                         continue; /* a later entry for the same id follows */
-                instance_set(&v[n++], in->id, in->status);
+                instance_set(&v[n], in->id, in->status);
+                /* Counted as emit_changes() tells a failure: failed now and not before. */
+                const TrackedInstance *was = find_instance(old->instances, old->n_instances, in->id);
+                v[n].failures = was ? was->failures : 0;
+                if (v[n].phase == INSTANCE_PHASE_FAILED && (!was || was->phase != INSTANCE_PHASE_FAILED) &&
+                    v[n].failures < UINT_MAX)
+                        v[n].failures++;
+                n++;
         }
 
         n_reply = n;
@@ -89,7 +97,8 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
                 const TrackedInstance *o = &old->instances[i];
                 if (find_instance(v, n_reply, o->id))
                         continue;
-                instance_set(&v[n++], o->id, o->status);
+                instance_set(&v[n], o->id, o->status);
+                v[n++].failures = o->failures;
         }
         if (n > n_reply)
                 qsort(v, n, sizeof(*v), compare_instance);
@@ -155,13 +164,21 @@ static void emit(Emitter *em, const Event *e, const char *fmt, ...) {
                 em->error = -ENOMEM;
                 return;
         }
-        v = reallocarray(l->items, l->n + 1, sizeof(*v));
-        if (!v) {
-                free(message);
-                em->error = -ENOMEM;
-                return;
+        if (l->n == l->n_allocated) {
+                /* Doubling: 100 000 instance events must not cost 100 000 moves of a growing
+                 * array (quadratic when realloc cannot grow in place). */
+                size_t want = l->n_allocated ? 2 * l->n_allocated : 16;
+
+                v = reallocarray(l->items, want, sizeof(*v));
+                if (!v) {
+                        free(message);
+                        em->error = -ENOMEM;
+                        return;
+                }
+                l->items = v;
+                l->n_allocated = want;
         }
-        l->items = v;
+        v = l->items;
         v[l->n] = (Transition) { .event = *e, .message = message };
         v[l->n].event.message = message;
         l->n++;
@@ -204,6 +221,7 @@ static void emit_instance(Emitter *em, const TrackedInstance *now, const Tracked
         e.instance_status = now->status;
         e.instance_previous_status = before ? before->status : NULL;
         if (kind == EVENT_INSTANCE_FAILED) {
+                e.instance_failure = now->failures;
                 /* task_result has no per-instance reason; the task's error is the best hint. */
                 e.error_code = em->s->error_code;
                 e.error_message = em->s->error_message;

@@ -106,6 +106,28 @@ static void test_keys_name_the_transition(void) {
         ASSERT_TRUE(key_is(&e, "T-1/instance-added/i-4"));
 }
 
+/* Issue 11, item 5: an instance's second failure has a key of its own; the first keeps the
+ * key it always had, so ledgers written before stay right. */
+static void test_keys_count_an_instance_failures(void) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+        char *k = NULL;
+
+        e.task_id = "T-1";
+        e.instance_id = "i-1";
+        e.instance_failure = 1;
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1");
+        free(k);
+        e.instance_failure = 2;
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1/2");
+        free(k);
+        e.instance_failure = 0; /* not counted (a pending run from an older release) */
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1");
+        free(k);
+}
+
 static void test_keys_escape_separators(void) {
         Event e = EVENT_INIT(EVENT_INSTANCE_STATUS_CHANGED);
         e.task_id = "T-1";
@@ -257,6 +279,7 @@ TEST_MAIN(TEST_CASE(test_terminal_events_fire_their_trigger_and_transition),
           TEST_CASE(test_every_kind_has_a_decided_mapping),
           TEST_CASE(test_keys_name_the_transition),
           TEST_CASE(test_keys_escape_separators),
+          TEST_CASE(test_keys_count_an_instance_failures),
           TEST_CASE(test_keys_need_a_task),
           TEST_CASE(test_env_has_exactly_the_event_fields),
           TEST_CASE(test_env_of_an_instance_event))

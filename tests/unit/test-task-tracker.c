@@ -304,7 +304,47 @@ static void test_transitions_are_returned_as_values(void) {
         teardown();
 }
 
+/* Applies json and returns the instance_failure of its one instance-failed event; 0 when
+ * it has none, -1 when it has several. */
+static long failure_of(const char *json) {
+        TaskInfo *info = NULL;
+        TransitionList list = {};
+        long found = 0;
+
+        if (task_info_parse(json, strlen(json), &info, NULL) < 0 ||
+            task_tracker_apply(&tracker, info, "req-1", &list) < 0)
+                abort();
+        task_info_free(info);
+        for (size_t i = 0; i < list.n; i++)
+                if (list.items[i].event.kind == EVENT_INSTANCE_FAILED)
+                        found = found ? -1 : (long) list.items[i].event.instance_failure;
+        transition_list_done(&list);
+        return found;
+}
+
+#define ONE_INSTANCE(status) "{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[" \
+        "{\"data\":\"i-1\",\"status\":\"" status "\"}]}"
+
+/* Issue 11, item 5: i-1 failing, retried, failing again is two failures, counted, so that
+ * the second has a hook event key of its own; "fail" after "failed" is no new one. */
+static void test_an_instance_that_fails_twice_counts_two_failures(void) {
+        setup();
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 1);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("fail")), 0); /* the same verdict respelled */
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 2);
+        ASSERT_INT_EQ(tracker.now.instances[0].failures, 2);
+        /* An instance a reply leaves out keeps its count. */
+        ASSERT_INT_EQ(failure_of("{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[]}"), 0);
+        ASSERT_INT_EQ(tracker.now.instances[0].failures, 2);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 3);
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_transitions_are_returned_as_values),
+          TEST_CASE(test_an_instance_that_fails_twice_counts_two_failures),
           TEST_CASE(test_first_reply_is_the_baseline),
           TEST_CASE(test_same_reply_again_changes_nothing),
           TEST_CASE(test_running_to_success),
