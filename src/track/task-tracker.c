@@ -56,7 +56,8 @@ static int compare_reply_position(const void *a, const void *b, void *userdata) 
  * missing from one reply keeps its last status rather than vanishing and coming back
  * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. Fills
  * s->instances with a new array of borrowed entries; the caller frees the array. */
-static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info,
+                          size_t *n_dropped) {
         _cleanup_(freep) size_t *order = NULL;
         size_t n = 0, n_reply, cap = info->n_instances + old->n_instances;
         TrackedInstance *v;
@@ -93,10 +94,15 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
         }
 
         n_reply = n;
+        *n_dropped = 0;
         for (size_t i = 0; i < old->n_instances; i++) {
                 const TrackedInstance *o = &old->instances[i];
                 if (find_instance(v, n_reply, o->id))
                         continue;
+                if (n >= TASK_TRACKER_MAX_INSTANCES) {
+                        (*n_dropped)++;
+                        continue;
+                }
                 instance_set(&v[n], o->id, o->status);
                 v[n++].failures = o->failures;
         }
@@ -109,7 +115,8 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
 
 /* The new snapshot, packed into one block: first a view that borrows every string from
  * the reply and the old snapshot, then one copy of it. */
-static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info,
+                          size_t *n_dropped) {
         TaskSnapshot view = {
                 .phase = task_phase_from_state(info->state),
                 .state = (char *) info->state,
@@ -122,7 +129,7 @@ static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
         };
         int r;
 
-        r = view_instances(&view, old, info);
+        r = view_instances(&view, old, info, n_dropped);
         if (r >= 0)
                 r = task_snapshot_pack(s, &view);
         free(view.instances);
@@ -363,10 +370,11 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
                        TransitionList *ret) {
         TransitionList list = {};
         TaskSnapshot s;
+        size_t n_dropped = 0;
         bool changed;
         int r;
 
-        r = snapshot_build(&s, &t->now, info);
+        r = snapshot_build(&s, &t->now, info, &n_dropped);
         if (r < 0)
                 return r;
 
@@ -387,6 +395,7 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
         list.before = t->now;
         t->now = s;
         t->have_baseline = true;
+        t->n_dropped = n_dropped;
         *ret = list;
         return changed ? 1 : 0;
 }

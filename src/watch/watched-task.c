@@ -10,6 +10,7 @@
 #include "task-hooks.h"
 #include "task-persist.h"
 #include "task-report.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 /* A reply with more transitions than this emits them this many per turn of the event loop,
@@ -205,6 +206,14 @@ static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
                 /* Out of memory: nothing was recorded, so the next reply reports it all. */
                 t->memo.len = 0;
                 return backoff_error_delay(&w->backoff, 1);
+        }
+        if (t->tracker.n_dropped > 0 && !t->cap_reported) {
+                /* Once per run of the daemon: a server listing new ids in every reply would
+                 * say it every poll. */
+                t->cap_reported = true;
+                log_warning("%s: more than %u instances listed over time; %zu no longer listed "
+                            "were forgotten (their next change is reported as new); watching goes on",
+                            t->tracker.task_id, TASK_TRACKER_MAX_INSTANCES, t->tracker.n_dropped);
         }
         task_emit_transitions(t, &transitions, o);
         if (r > 0) {

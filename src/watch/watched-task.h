@@ -55,6 +55,7 @@ typedef struct WatchedTask {
         bool lost;            /* not found, confirmed and reported */
         bool done;            /* terminal or lost: counts toward --exit-when-done */
         bool restored;        /* its saved state was read (watched_task_start()): it may be polled */
+        bool cap_reported;    /* instances were dropped past TASK_TRACKER_MAX_INSTANCES: said once */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
         bool timeout_reported;  /* task-timed-out was emitted */

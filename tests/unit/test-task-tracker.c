@@ -343,7 +343,50 @@ static void test_an_instance_that_fails_twice_counts_two_failures(void) {
         teardown();
 }
 
+/* A running reply listing n instances "<prefix>N". */
+static char *many_instances(const char *prefix, size_t n) {
+        size_t size = 128 + n * 64, len;
+        char *b = malloc(size);
+
+        if (!b)
+                abort();
+        len = (size_t) snprintf(b, size, "{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(b + len, size - len, "%s{\"data\":\"%s%zu\",\"status\":\"initial\"}",
+                                         i ? "," : "", prefix, i);
+        snprintf(b + len, size - len, "]}");
+        return b;
+}
+
+/* Issue 11, item 9: replies listing new ids each time grew one task without bound; the
+ * instances kept stop at TASK_TRACKER_MAX_INSTANCES, the last reply's all kept. */
+static void test_the_instances_kept_are_capped(void) {
+        char *a = many_instances("a-", 60000), *b = many_instances("b-", 60000);
+
+        setup();
+        ASSERT_INT_EQ(apply(a), 1);
+        ASSERT_INT_EQ(tracker.now.n_instances, 60000);
+        ASSERT_INT_EQ(tracker.n_dropped, 0);
+        recorder_clear(&rec);
+        ASSERT_INT_EQ(apply(b), 1);
+        ASSERT_INT_EQ(tracker.now.n_instances, TASK_TRACKER_MAX_INSTANCES);
+        ASSERT_INT_EQ(tracker.n_dropped, 120000 - TASK_TRACKER_MAX_INSTANCES);
+        for (size_t i = 0; i < 60000; i += 997) { /* every one of the last reply is there */
+                char id[32];
+                bool found = false;
+
+                snprintf(id, sizeof id, "b-%zu", i);
+                for (size_t k = 0; k < tracker.now.n_instances && !found; k++)
+                        found = strcmp(tracker.now.instances[k].id, id) == 0;
+                ASSERT_TRUE(found);
+        }
+        teardown();
+        free(a);
+        free(b);
+}
+
 TEST_MAIN(TEST_CASE(test_transitions_are_returned_as_values),
+          TEST_CASE(test_the_instances_kept_are_capped),
           TEST_CASE(test_an_instance_that_fails_twice_counts_two_failures),
           TEST_CASE(test_first_reply_is_the_baseline),
           TEST_CASE(test_same_reply_again_changes_nothing),
