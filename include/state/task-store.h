@@ -161,6 +161,10 @@ int task_store_load(TaskStore *s, const char *task_id, TaskRecord **ret, char **
 /* Delete the record of task_id (a task removed from the config); durable from the next
  * task_store_sync(). 1 when it was there, 0 when not, -EROFS, or -errno. */
 int task_store_remove(TaskStore *s, const char *task_id);
+/* When the record of task_id was last written (CLOCK_REALTIME, from its file's mtime):
+ * the record of a task no longer watched is not written again, so this is when it was
+ * left. 0, -ENOENT, or -errno. */
+int task_store_written(TaskStore *s, const char *task_id, usec_t *ret);
 
 /* Make every save and removal since the last sync durable against a crash of the machine:
  * one syncfs() of the store's file system, nothing when there is nothing to sync. 0 or

@@ -164,7 +164,16 @@ void task_persist_save(WatchedTask *t) {
 void task_persist_forget(WatchedTask *t) {
         WatchContext *w = t->ctx;
 
-        if (w->store && task_store_remove(w->store, t->tracker.task_id) > 0 &&
-            persist_sync_soon(w) < 0)
-                (void) task_store_sync(w->store);
+        if (!w->store)
+                return;
+        if (w->removed_retention == 0) {
+                if (task_store_remove(w->store, t->tracker.task_id) > 0 && persist_sync_soon(w) < 0)
+                        (void) task_store_sync(w->store);
+                return;
+        }
+        /* Kept for RemovedRetention=, written now so that its age counts from now: a task
+         * added back (a drop-in emptied and restored, remove then add) finds what it had
+         * reported, and reports it not again. watcher_persist_prune() deletes it later. */
+        t->dirty = true;
+        task_persist_save(t);
 }

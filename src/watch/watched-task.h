@@ -26,6 +26,7 @@ struct WatchContext {
         const Credentials *ready_credentials; /* for the poll the scheduler calls due */
         BackoffPolicy backoff;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
+        usec_t removed_retention;  /* [Tasks] RemovedRetention= */
         TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
         HookRunner *hooks;         /* not owned; NULL: no hooks run */
         size_t n_hooks_running;    /* submitted events whose hooks have not all finished */

@@ -2,8 +2,12 @@
  * never polls by itself): one outcome is applied in one place and order (events, hooks
  * recorded pending, saved, next poll), the finished hooks are recorded, and a task removed
  * while its hooks run is not touched when they finish. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "event-recorder.h"
 #include "src/hooks/hook-internal.h"
@@ -274,7 +278,52 @@ static void test_the_last_poll_is_restored(void) {
         teardown();
 }
 
+/* Issue 11, item 4: a task removed and added back (a drop-in emptied, then restored) finds
+ * what it reported: the same failure fires nothing again. After RemovedRetention= of not
+ * being watched, its record goes. */
+static void test_a_removed_task_keeps_its_record_for_the_retention(void) {
+        _cleanup_(config_freep) Config *with = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"
+                                                      "RemovedRetention=1h\n"),
+                                       *without = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n"
+                                                         "RemovedRetention=1h\n");
+        _cleanup_(task_record_freep) TaskRecord *saved = NULL;
+        char path[128];
+        WatchedTask *t;
+
+        setup(true);
+        ASSERT_OK(watcher_apply_config(F.w, with, false));
+        t = F.w->tasks[0];
+        ASSERT_TRUE(run_until(&t->restored));
+        reply_failed(t);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_TASK_FAILED), 1);
+        ASSERT_TRUE(run_until_hooks_idle());
+
+        ASSERT_OK(watcher_apply_config(F.w, without, true)); /* T-1 goes ... */
+        ASSERT_OK(task_store_load(F.w->ctx.store, "T-1", &saved, NULL)); /* ... its record stays */
+        ASSERT_TRUE(hook_ledger_has_done(saved->hooks, "T-1/task-failed"));
+        saved = task_record_free(saved);
+
+        recorder_clear(&F.rec);
+        ASSERT_OK(watcher_apply_config(F.w, with, true)); /* ... and comes back */
+        t = watcher_find(F.w, "T-1");
+        ASSERT_NOT_NULL(t);
+        ASSERT_TRUE(run_until(&t->restored));
+        reply_failed(t);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_TASK_FAILED), 0);
+        ASSERT_INT_EQ(hook_runner_n_queued(F.runner), 0);
+
+        /* Removed again, and left longer than the retention: pruned at the next change. */
+        ASSERT_OK(watcher_apply_config(F.w, without, true));
+        snprintf(path, sizeof(path), "%s/tasks/T-1.json", F.dir);
+        struct timespec old[2] = { { .tv_sec = time(NULL) - 7200 }, { .tv_sec = time(NULL) - 7200 } };
+        ASSERT_INT_EQ(utimensat(AT_FDCWD, path, old, 0), 0);
+        ASSERT_OK(watcher_apply_config(F.w, without, true));
+        ASSERT_INT_EQ(task_store_load(F.w->ctx.store, "T-1", &saved, NULL), -ENOENT);
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_a_reply_is_applied_in_one_place),
+          TEST_CASE(test_a_removed_task_keeps_its_record_for_the_retention),
           TEST_CASE(test_the_last_poll_is_restored),
           TEST_CASE(test_the_hooks_of_one_reply_share_one_copy),
           TEST_CASE(test_a_task_removed_while_its_hooks_run_is_not_touched))
