@@ -7,10 +7,15 @@
  * its hooks has finished, whatever the exit status: a hook that ran is never run again, and
  * one cut off by a stop or a crash runs again in full. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <systemd/sd-event.h>
 
 #include "task-hooks.h"
 #include "task-persist.h"
+#include "util/log.h"
+#include "util/strutil.h"
 
 static HookLedger *task_hooks_ledger(WatchedTask *t) {
         if (!t->hooks)
@@ -78,8 +83,105 @@ void task_hooks_submit(WatchedTask *t, const Event *e, TaskHookInput *in) {
                 task_hooks_report_unqueued(t, e, key, n);
 }
 
-void task_hooks_finished(WatchedTask *t, const char *key) {
+/* One event whose hooks could not start: its attempts so far, and its timer. */
+typedef struct HookRetry {
+        WatchedTask *t;
+        char *key;
+        unsigned attempts;     /* retries submitted */
+        sd_event_source *timer;
+        struct HookRetry *next;
+} HookRetry;
+
+static HookRetry *retry_find(WatchedTask *t, const char *key) {
+        for (HookRetry *r = t->hook_retries; r; r = r->next)
+                if (streq_ptr(r->key, key))
+                        return r;
+        return NULL;
+}
+
+static void retry_drop(WatchedTask *t, HookRetry *r) {
+        for (HookRetry **p = &t->hook_retries; *p; p = &(*p)->next)
+                if (*p == r) {
+                        *p = r->next;
+                        break;
+                }
+        sd_event_source_disable_unref(r->timer);
+        free(r->key);
+        free(r);
+}
+
+void task_hooks_forget_retries(WatchedTask *t) {
+        while (t->hook_retries)
+                retry_drop(t, t->hook_retries);
+}
+
+static int retry_on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        HookRetry *r = userdata;
+        WatchedTask *t = r->t;
+        const TaskPendingHook *p = t->hooks ? hook_ledger_pending(t->hooks, r->key) : NULL;
+        Event e;
+
+        r->timer = sd_event_source_disable_unref(r->timer);
+        if (!p || !t->ctx->hooks || task_pending_hook_to_event(p, t->tracker.task_id, &e) < 0 ||
+            task_hooks_run(t, &e, r->key, hook_ledger_input_buf(t->hooks, p)) <= 0)
+                retry_drop(t, r); /* nothing to run any more; or out of memory: pending, for the next start */
+        return 0;
+}
+
+/* Whether every run of o failed to start: only then is the event submitted again whole,
+ * so that no hook that did start runs twice. */
+static bool none_started(const HookOutcome *o) {
+        if (!o || o->n_runs == 0)
+                return false;
+        for (size_t i = 0; i < o->n_runs; i++)
+                if (o->runs[i].spawn_error >= 0)
+                        return false;
+        return true;
+}
+
+/* True when a retry is planned: the event stays pending. */
+static bool retry_plan(WatchedTask *t, const char *key, const HookOutcome *o) {
+        HookRetry *r = retry_find(t, key);
+        usec_t delay;
+
+        if (!none_started(o)) {
+                if (r)
+                        retry_drop(t, r);
+                return false;
+        }
+        if (r && r->attempts >= TASK_HOOK_START_RETRIES) {
+                log_warning("%s: the hooks of %s could not be started %u times; given up, recorded as run",
+                            t->tracker.task_id, key, r->attempts + 1);
+                retry_drop(t, r);
+                return false;
+        }
+        if (!r) {
+                r = calloc(1, sizeof(*r));
+                if (!r || !(r->key = strdup(key))) {
+                        free(r);
+                        return false;
+                }
+                r->t = t;
+                r->next = t->hook_retries;
+                t->hook_retries = r;
+        }
+        delay = t->ctx->hook_retry_delay << (2 * r->attempts); /* 1 s, 4 s, 16 s */
+        r->attempts++;
+        if (sd_event_add_time_relative(t->ctx->event, &r->timer, CLOCK_MONOTONIC, delay, 0,
+                                       retry_on_timer, r) < 0) {
+                retry_drop(t, r);
+                return true; /* stays pending: the next start runs it */
+        }
+        log_notice("%s: the hooks of %s could not be started; trying again in %llu ms (%u of %u)",
+                   t->tracker.task_id, key, (unsigned long long) (delay / USEC_PER_MSEC), r->attempts,
+                   TASK_HOOK_START_RETRIES);
+        return true;
+}
+
+void task_hooks_finished(WatchedTask *t, const char *key, const HookOutcome *o) {
         if (!task_hooks_ledger(t))
+                return;
+        if (retry_plan(t, key, o))
                 return;
         (void) hook_ledger_finish(t->hooks, key);
         t->dirty = true;

@@ -81,6 +81,7 @@ WatchedTask *watched_task_free(WatchedTask *t) {
         scheduler_forget(t->ctx->scheduler, &t->sched);
         /* Its hooks run on, but must not find it when they finish. */
         hook_runner_forget_userdata(t->ctx->hooks, t);
+        task_hooks_forget_retries(t);
         poll_call_cancel(t->call);
         t->emitting = task_emission_free(t, t->emitting); /* the rest is emitted again at start */
         task_tracker_done(&t->tracker);

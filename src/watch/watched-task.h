@@ -30,6 +30,8 @@ struct WatchContext {
         TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
         HookRunner *hooks;         /* not owned; NULL: no hooks run */
         size_t n_hooks_running;    /* submitted events whose hooks have not all finished */
+        usec_t hook_retry_delay;   /* before the first retry of hooks that could not start;
+                                    * each next waits 4 times longer (tests shorten it) */
         size_t n_done;             /* tasks done */
         char *last_error;          /* the newest error of any task, for STATUS= */
         sd_event *event;
@@ -68,6 +70,7 @@ typedef struct WatchedTask {
         HookLedger *hooks;      /* NULL until a hook ran or is pending (task-hooks.c) */
 
         struct TaskEmission *emitting; /* a big reply's transitions going out in batches */
+        struct HookRetry *hook_retries; /* events whose hooks could not start, to submit again */
 } WatchedTask;
 
 /* Not started: no events, no poll planned, nothing read. */

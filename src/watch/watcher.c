@@ -136,7 +136,7 @@ static void watcher_on_hooks_done(HookRunner *r, const char *event_key, const Ho
         if (w->ctx.n_hooks_running > 0)
                 w->ctx.n_hooks_running--;
         if (t)
-                task_hooks_finished(t, event_key);
+                task_hooks_finished(t, event_key, o);
         watcher_check_done(w);
 }
 
@@ -181,6 +181,7 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         w->ctx.event = event;
         w->ctx.sink = sink;
         w->ctx.task_timeout = USEC_INFINITY;
+        w->ctx.hook_retry_delay = USEC_PER_SEC;
         w->ctx.removed_retention = CONFIG_REMOVED_RETENTION_DEFAULT;
         w->ctx.on_task_changed = watcher_on_task_changed;
         w->get_credentials = get_credentials;

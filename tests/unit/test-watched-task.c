@@ -11,6 +11,7 @@
 
 #include "event-recorder.h"
 #include "src/hooks/hook-internal.h"
+#include "src/watch/task-hooks.h"
 #include "src/watch/watcher-private.h"
 #include "test.h"
 
@@ -322,7 +323,47 @@ static void test_a_removed_task_keeps_its_record_for_the_retention(void) {
         teardown();
 }
 
+/* Issue 11, item 3: hooks that could not start (execve() failing) are not done: they stay
+ * pending, are submitted again with backoff TASK_HOOK_START_RETRIES times, each failure a
+ * hook-failed event, and only then recorded as run. */
+static void test_hooks_that_cannot_start_are_retried(void) {
+        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        char *error = NULL;
+        WatchedTask *t;
+        usec_t end;
+
+        setup(true);
+        hook_config_done(&F.hooks);
+        hook_config_init(&F.hooks);
+        ASSERT_OK(hook_config_add(&F.hooks, HOOK_ON_TASK_FAILED, "/nonexistent/page-someone", &error));
+        ASSERT_OK(hook_runner_set_config(F.runner, &F.hooks));
+        F.w->ctx.hook_retry_delay = 10 * USEC_PER_MSEC;
+        ASSERT_OK(watcher_apply_config(F.w, c, false));
+        t = F.w->tasks[0];
+        ASSERT_TRUE(run_until(&t->restored));
+        reply_failed(t);
+
+        /* The first attempt fails: still pending, a retry planned. */
+        end = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while (recorder_count(&F.rec, EVENT_HOOK_FAILED) < 1 && now_usec(CLOCK_MONOTONIC) < end)
+                ASSERT_TRUE(sd_event_run(F.event, 100 * USEC_PER_MSEC) >= 0);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_HOOK_FAILED), 1);
+        ASSERT_TRUE(!hook_ledger_has_done(t->hooks, "T-1/task-failed"));
+        ASSERT_NOT_NULL(hook_ledger_pending(t->hooks, "T-1/task-failed"));
+        ASSERT_NOT_NULL(t->hook_retries);
+
+        /* Then 3 more attempts (10, 40, 160 ms), each reported, and it is given up. */
+        end = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while ((t->hook_retries || F.w->ctx.n_hooks_running > 0) && now_usec(CLOCK_MONOTONIC) < end)
+                ASSERT_TRUE(sd_event_run(F.event, 100 * USEC_PER_MSEC) >= 0);
+        ASSERT_NULL(t->hook_retries);
+        ASSERT_INT_EQ(recorder_count(&F.rec, EVENT_HOOK_FAILED), 1 + TASK_HOOK_START_RETRIES);
+        ASSERT_TRUE(hook_ledger_has_done(t->hooks, "T-1/task-failed"));
+        teardown();
+}
+
 TEST_MAIN(TEST_CASE(test_a_reply_is_applied_in_one_place),
+          TEST_CASE(test_hooks_that_cannot_start_are_retried),
           TEST_CASE(test_a_removed_task_keeps_its_record_for_the_retention),
           TEST_CASE(test_the_last_poll_is_restored),
           TEST_CASE(test_the_hooks_of_one_reply_share_one_copy),
