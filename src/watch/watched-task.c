@@ -141,6 +141,8 @@ static int task_emission_on_turn(sd_event_source *s, void *userdata) {
         /* Saved before the hold on the hooks goes: none starts before its pending record. */
         task_persist_save(t);
         t->emitting = task_emission_free(t, em);
+        if (delay == USEC_INFINITY && task_tracker_is_terminal(&t->tracker))
+                task_set_done(t, true);
         task_reply_finish(t, delay);
         return 0;
 }
@@ -227,7 +229,10 @@ static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
                 t->unchanged++;
 
         if (task_tracker_is_terminal(&t->tracker)) {
-                task_set_done(t, true);
+                /* Done once its transitions are out: --exit-when-done must not exit while a
+                 * big reply's batches are still going out. */
+                if (!t->emitting)
+                        task_set_done(t, true);
                 return USEC_INFINITY;
         }
         return backoff_poll_delay(&w->backoff, t->unchanged);
