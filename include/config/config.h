@@ -78,8 +78,12 @@ typedef struct Config {
                               * terminal this long after watching began, once */
 
         /* [Tasks] */
+#define CONFIG_REMOVED_RETENTION_DEFAULT (7 * 24 * 3600 * USEC_PER_SEC)
         char **tasks; /* NULL-terminated, duplicates removed, first-seen order */
         size_t n_tasks;
+        usec_t removed_retention; /* [Tasks] RemovedRetention=, default 7d: how long the record
+                                   * of a task no longer configured is kept, so that a task
+                                   * re-added reports nothing it reported already */
 
         /* [Credentials] */
         CredentialsSource credentials_source; /* default auto */

@@ -10,6 +10,7 @@
 #include "hooks/hook-config.h"
 #include "report/event.h"
 #include "util/cleanup.h"
+#include "util/shared-buf.h"
 #include "util/time-util.h"
 
 /* Which transitions are hook events. A transition is a change of a task's state or of an
@@ -31,6 +32,7 @@ unsigned hook_triggers_for_event(const Event *e);
  *   T-1/task-unknown-state/STATE
  *   T-1/task-state-changed/FROM>TO   (likewise task-stage-changed, with stages)
  *   T-1/instance-failed/ID           (likewise instance-added, instance-succeeded)
+ *   T-1/instance-failed/ID/N         (its Nth failure, N >= 2: Event.instance_failure)
  *   T-1/instance-status-changed/ID/FROM>TO
  * and "TASK/KIND" for other kinds. An absent value is "-"; '%', '/', '>' and control
  * characters inside values are %XX-escaped, so keys never collide. A state change that
@@ -42,7 +44,13 @@ int hook_event_key(const Event *e, char **ret);
  * passes but LANG, so never a credential): PATH (fixed), LANG (the daemon's, else
  * C.UTF-8), TASKWATCH_EVENT (the kind name), TASKWATCH_EVENT_KEY, and those of TASK_ID,
  * CLUSTER_ID, TASK_TYPE, TASK_STATE, TASK_PREVIOUS_STATE, INSTANCE_ID, INSTANCE_STATUS,
- * ERROR_CODE, ERROR_MESSAGE the event has. NULL-terminated "NAME=value" list. */
+ * ERROR_CODE, ERROR_MESSAGE the event has. NULL-terminated "NAME=value" list. A value
+ * longer than HOOK_ENV_VALUE_MAX bytes (they come from the server, and one environment
+ * string over 128 KiB stops execve()) is cut, at a UTF-8 boundary, and ends in
+ * HOOK_ENV_CUT_MARKER; a cut TASKWATCH_EVENT_KEY then ends in "#" and 16 hex digits of a
+ * hash of the whole key, so that it stays unique and stable. */
+#define HOOK_ENV_VALUE_MAX 4096
+#define HOOK_ENV_CUT_MARKER "...[cut]"
 int hook_env_build(const Event *e, const char *event_key, char ***ret);
 
 typedef struct HookRunner HookRunner;
@@ -120,9 +128,22 @@ void hook_runner_set_journal(HookRunner *r, bool enable);
  * or -EINVAL (no event_key), -ENOMEM. */
 int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
                        const char *task_json, size_t len, void *userdata);
+/* The same with the input shared, not copied: the job takes a reference of input (may be
+ * NULL), so that all the hooks of one reply read one copy of it. */
+int hook_runner_submit_shared(HookRunner *r, const Event *e, const char *event_key,
+                              SharedBuf *input, void *userdata);
+/* Whether any command is configured (now) for a trigger e fires: cheap, for the caller to
+ * skip building a key for events that run nothing. */
+bool hook_runner_fires(const HookRunner *r, const Event *e);
 /* The owner of userdata goes away (a task removed by a reload while its hooks run): the
  * runs submitted with it still finish, and on_done gets NULL for submission. */
 void hook_runner_forget_userdata(HookRunner *r, const void *userdata);
+
+/* No queued run starts between a hold and its release (NULL-safe; they nest): for a
+ * caller that submits over several turns of the loop and must save what it submitted
+ * before any of it starts. */
+void hook_runner_hold(HookRunner *r);
+void hook_runner_release(HookRunner *r);
 
 size_t hook_runner_n_running(const HookRunner *r);
 size_t hook_runner_n_queued(const HookRunner *r);

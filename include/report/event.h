@@ -58,6 +58,8 @@ typedef struct Event {
         const char *task_state, *task_previous_state;
         const char *task_stage, *task_previous_stage;
         const char *instance_id, *instance_status, *instance_previous_status;
+        unsigned instance_failure; /* instance-failed: that instance's how-manieth failure
+                                    * (1, 2, ...), part of its hook event key; 0 = not counted */
         const char *error_code, *error_message;
         const char *request_id;
         int http_status;       /* 0 = absent */

@@ -8,6 +8,7 @@
 
 #include "report/event.h"
 #include "util/cleanup.h"
+#include "util/shared-buf.h"
 
 /* In done, and again in pending: past it, -E2BIG. */
 #define TASK_STORE_MAX_HOOKS 10000U
@@ -44,7 +45,8 @@ typedef struct HookLedger {
         size_t n_done;
         TaskPendingHook *pending; /* in the order they were submitted */
         size_t n_pending;
-        char **inputs;            /* the task JSON pending runs read, each once */
+        SharedBuf **inputs;       /* the task JSON pending runs read, each once (a reference:
+                                   * the same copy the hook runs read) */
         size_t n_inputs;
 } HookLedger;
 
@@ -70,6 +72,10 @@ const TaskPendingHook *hook_ledger_pending(const HookLedger *l, const char *key)
  * 1 when added, 0 when key was pending or done already, -EINVAL (no kind name), -E2BIG past
  * TASK_STORE_MAX_HOOKS pending, -ENOMEM (l unchanged). */
 int hook_ledger_add_pending(HookLedger *l, const char *key, const Event *e, const char *input);
+/* The same with the input as one reply's shared buffer (may be NULL), of which the ledger
+ * keeps a reference: matched by identity, so the events of one reply cost O(1) each. */
+int hook_ledger_add_pending_shared(HookLedger *l, const char *key, const Event *e,
+                                   SharedBuf *input);
 /* The hooks of key have run: it leaves pending (with its input, when no other run needs
  * it) and joins done. Returns what hook_ledger_add_done() does. */
 int hook_ledger_finish(HookLedger *l, const char *key);
@@ -80,3 +86,5 @@ void hook_ledger_clear_pending(HookLedger *l);
 int task_pending_hook_to_event(const TaskPendingHook *p, const char *task_id, Event *ret);
 /* The input of a pending run (NULL: none). */
 const char *hook_ledger_input(const HookLedger *l, const TaskPendingHook *p);
+/* The same as the shared buffer (borrowed), or NULL. */
+SharedBuf *hook_ledger_input_buf(const HookLedger *l, const TaskPendingHook *p);

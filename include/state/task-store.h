@@ -34,7 +34,10 @@
  *     "hook_inputs": [ "{\"task_id\":\"T-1\",...}" ],
  *     "snapshot": { "state": "running", "stage": "...", "cluster_id": "...",
  *                   "task_type": "...", "error_code": null, "error_message": null,
- *                   "instances": [ { "id": "i-1", "status": "initial" } ] } }
+ *                   "instances": [ { "id": "i-1", "status": "initial", "failures": 1 } ] } }
+ * An instance's "failures" (added later in version 1, written only when not 0; absent is 0)
+ * counts how often it turned failed while watched: the generation in its instance-failed
+ * hook event key.
  * "hooks_pending" and "hook_inputs" (added later in version 1, written only when not empty:
  * older readers ignore them) are the hook runs submitted but not known to have finished,
  * which a restarted daemon submits again: the event's fields by their lower-case journal
@@ -158,6 +161,10 @@ int task_store_load(TaskStore *s, const char *task_id, TaskRecord **ret, char **
 /* Delete the record of task_id (a task removed from the config); durable from the next
  * task_store_sync(). 1 when it was there, 0 when not, -EROFS, or -errno. */
 int task_store_remove(TaskStore *s, const char *task_id);
+/* When the record of task_id was last written (CLOCK_REALTIME, from its file's mtime):
+ * the record of a task no longer watched is not written again, so this is when it was
+ * left. 0, -ENOENT, or -errno. */
+int task_store_written(TaskStore *s, const char *task_id, usec_t *ret);
 
 /* Make every save and removal since the last sync durable against a crash of the machine:
  * one syncfs() of the store's file system, nothing when there is nothing to sync. 0 or

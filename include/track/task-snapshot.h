@@ -9,6 +9,9 @@ typedef struct TrackedInstance {
         char *id;
         char *status; /* as the API sent it */
         InstancePhase phase;
+        unsigned failures; /* how often it turned failed while watched (kept in the store): the
+                            * generation of its instance-failed, so a retry that fails again
+                            * is a new transition with a new hook event key */
 } TrackedInstance;
 
 /* Everything we know of a task from one reply (and the instances earlier ones listed). */

@@ -9,10 +9,18 @@
 #include "report/event.h"
 #include "track/task-snapshot.h"
 
+/* The instances one task keeps: those of the last reply (at most TASK_INFO_MAX_ENTRIES,
+ * the decoder's bound), and those earlier replies listed that it left out, so long as the
+ * sum stays within this. Far above ACK's 500 nodes per scale-out; without it a server
+ * listing new ids in every reply grew one task without bound (44 -> 140 MB in 40 s) until
+ * no save could hold it. Those dropped are of the instances no longer listed, last by id. */
+#define TASK_TRACKER_MAX_INSTANCES 100000U
+
 typedef struct TaskTracker {
         char *task_id;
         bool have_baseline;
         TaskSnapshot now; /* all NULL and zero before the baseline */
+        size_t n_dropped; /* instances the last apply dropped past TASK_TRACKER_MAX_INSTANCES */
 } TaskTracker;
 
 /* One transition: the event's kind and fields, and its message (event.message points to
@@ -27,7 +35,7 @@ typedef struct Transition {
  * request_id given: valid until transition_list_done() or the tracker's next change. */
 typedef struct TransitionList {
         Transition *items;
-        size_t n;
+        size_t n, n_allocated;
         TaskSnapshot before;
 } TransitionList;
 

@@ -129,5 +129,7 @@ int config_set_metrics_listen(ParseContext *ctx, const char *key, const char *va
                               const char *filename, unsigned line);
 
 /* config-tasks.c: [Tasks] */
+int config_set_removed_retention(ParseContext *ctx, const char *key, const char *value,
+                                 const char *filename, unsigned line);
 int config_set_task(ParseContext *ctx, const char *key, const char *value,
                     const char *filename, unsigned line);

@@ -54,6 +54,9 @@ void config_print(const Config *c, FILE *f) {
         fputs("\n[Tasks]\n", f);
         for (size_t i = 0; i < c->n_tasks; i++)
                 fprintf(f, "Task=%s\n", c->tasks[i]);
+        /* Only when set: the output of configurations written before the key stays as it was. */
+        if (c->removed_retention != CONFIG_REMOVED_RETENTION_DEFAULT)
+                print_span(f, "RemovedRetention", c->removed_retention);
 
         /* File names only: the secret itself is never read here. */
         fprintf(f, "\n[Credentials]\nSource=%s\nAccessKeyId=%s\nAccessKeySecretFile=%s\n"

@@ -140,6 +140,23 @@ int config_set_task_timeout(ParseContext *ctx, const char *key, const char *valu
         return r < 0 ? r : 0;
 }
 
+int config_set_removed_retention(ParseContext *ctx, const char *key, const char *value,
+                                 const char *filename, unsigned line) {
+        int r;
+
+        if (value[0] == '\0') {
+                ctx->config->removed_retention = CONFIG_REMOVED_RETENTION_DEFAULT;
+                return 0;
+        }
+        /* "0": deleted at once, as before there was a retention; "infinity": never. */
+        if (strcmp(value, "0") == 0) {
+                ctx->config->removed_retention = 0;
+                return 0;
+        }
+        r = parse_span(ctx, filename, line, key, value, USEC_INFINITY, "", &ctx->config->removed_retention);
+        return r < 0 ? r : 0;
+}
+
 static int set_interval(ParseContext *ctx, const char *key, const char *value,
                         const char *filename, unsigned line, usec_t def, usec_t *field,
                         char **origin) {

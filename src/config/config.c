@@ -25,6 +25,7 @@ int config_new(Config **ret) {
         c->max_connections = DEFAULT_MAX_CONNECTIONS;
         c->max_requests_per_second = DEFAULT_MAX_REQUESTS_PER_SECOND;
         c->task_timeout = USEC_INFINITY;
+        c->removed_retention = CONFIG_REMOVED_RETENTION_DEFAULT;
         c->min_interval = DEFAULT_MIN_INTERVAL;
         c->max_interval = DEFAULT_MAX_INTERVAL;
         hook_config_init(&c->hooks);
@@ -152,6 +153,7 @@ static const struct {
         { "Poll", "MaxInterval", config_set_max_interval },
         { "Poll", "TaskTimeout", config_set_task_timeout },
         { "Tasks", "Task", config_set_task },
+        { "Tasks", "RemovedRetention", config_set_removed_retention },
         { "Credentials", "Source", config_set_credentials_source },
         { "Credentials", "AccessKeyId", config_set_access_key_id },
         { "Credentials", "AccessKeySecretFile", config_set_secret_file },

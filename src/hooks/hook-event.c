@@ -71,8 +71,14 @@ int hook_event_key(const Event *e, char **ret) {
                         break;
                 case EVENT_INSTANCE_ADDED:
                 case EVENT_INSTANCE_SUCCEEDED:
+                        r = key_add(&b, "/", e->instance_id);
+                        break;
                 case EVENT_INSTANCE_FAILED:
                         r = key_add(&b, "/", e->instance_id);
+                        /* Its second failure (a retry that failed again) is news: a key of
+                         * its own. The first has none, as keys had before they were counted. */
+                        if (r >= 0 && e->instance_failure > 1)
+                                r = strbuf_appendf(&b, "/%u", e->instance_failure);
                         break;
                 case EVENT_INSTANCE_STATUS_CHANGED:
                         r = key_add(&b, "/", e->instance_id);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "hooks/hook-runner.h"
+#include "util/shared-buf.h"
 
 /* One submitted event and every command it runs; shared by those runs. */
 typedef struct HookJob {
@@ -15,8 +16,8 @@ typedef struct HookJob {
         EventKind kind;
         char *task_id, *cluster_id, *task_type, *instance_id;
         char **env;
-        char *json;
-        size_t json_len;
+        SharedBuf *input;      /* the reply, on every run's stdin; shared with the other jobs of
+                                * that reply, never copied per job; NULL: none */
         HookCommand *commands; /* n_runs, copies */
         char **names;          /* n_runs, "OnTaskFailed#2" */
         HookRunResult *results;
@@ -60,6 +61,7 @@ struct HookRunner {
         sd_event_source *pump; /* defer: starts runs and frees finished ones, from the loop */
         pid_t *leftovers; /* killed hooks' leftovers, parents first, for the pump to reap */
         size_t n_leftovers;
+        unsigned n_holds;      /* hook_runner_hold()s not yet released: no run starts */
         bool journal;
         HookDoneCallback on_done;
         void *on_done_userdata;
@@ -67,10 +69,11 @@ struct HookRunner {
         void *on_output_userdata;
 };
 
-/* A job for the commands e fires under triggers, holding copies of everything a run needs.
- * Returns the number of commands (0: *ret untouched), or -ENOMEM. One reference. */
-int hook_job_new(HookJob **ret, const Event *e, const char *event_key, const char *task_json,
-                 size_t len, const HookConfig *config, unsigned triggers);
+/* A job for the commands e fires under triggers, holding copies of everything a run needs
+ * but input, of which it takes a reference (may be NULL). Returns the number of commands
+ * (0: *ret untouched), or -ENOMEM. One reference. */
+int hook_job_new(HookJob **ret, const Event *e, const char *event_key, SharedBuf *input,
+                 const HookConfig *config, unsigned triggers);
 HookJob *hook_job_unref(HookJob *j);
 
 /* Watches fd (non-blocking) for a run's output stream "stdout" or "stderr"; takes fd. */

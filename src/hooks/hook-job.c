@@ -16,7 +16,7 @@ HookJob *hook_job_unref(HookJob *j) {
         free(j->task_type);
         free(j->instance_id);
         strv_free(j->env);
-        free(j->json);
+        shared_buf_unref(j->input);
         for (size_t i = 0; i < j->n_runs; i++) {
                 free(j->commands[i].line);
                 strv_free(j->commands[i].argv);
@@ -77,8 +77,8 @@ static int job_add_commands(HookJob *j, const HookConfig *c, unsigned triggers) 
         return 0;
 }
 
-int hook_job_new(HookJob **ret, const Event *e, const char *event_key, const char *task_json,
-                 size_t len, const HookConfig *config, unsigned triggers) {
+int hook_job_new(HookJob **ret, const Event *e, const char *event_key, SharedBuf *input,
+                 const HookConfig *config, unsigned triggers) {
         HookJob *j = calloc(1, sizeof(*j));
         int k;
 
@@ -99,13 +99,7 @@ int hook_job_new(HookJob **ret, const Event *e, const char *event_key, const cha
         if (!j->key || (e->task_id && !j->task_id) || (e->cluster_id && !j->cluster_id) ||
             (e->task_type && !j->task_type) || (e->instance_id && !j->instance_id))
                 goto finish;
-        if (task_json && len > 0) {
-                j->json = malloc(len);
-                if (!j->json)
-                        goto finish;
-                memcpy(j->json, task_json, len);
-                j->json_len = len;
-        }
+        j->input = shared_buf_ref(input);
         k = hook_env_build(e, event_key, &j->env);
         if (k < 0)
                 goto finish;

@@ -267,8 +267,8 @@ static int run_start(HookRun *run) {
         HookJob *j = run->job;
         int fd_out = -1, fd_err = -1, k;
 
-        k = hook_spawn(j->commands[run->index].argv, j->env, j->json, j->json_len, &run->pid,
-                       &fd_out, &fd_err);
+        k = hook_spawn(j->commands[run->index].argv, j->env, j->input ? j->input->data : NULL,
+                       j->input ? j->input->len : 0, &run->pid, &fd_out, &fd_err);
         if (k < 0)
                 return k;
         run->started = now_usec(CLOCK_MONOTONIC);
@@ -309,7 +309,7 @@ static int runner_on_pump(sd_event_source *s, void *userdata) {
                 run_free(run);
         }
 
-        while (r->queued.head && r->running.n < r->config.max_concurrent) {
+        while (r->n_holds == 0 && r->queued.head && r->running.n < r->config.max_concurrent) {
                 HookRun *run = r->queued.head;
                 int k;
 
@@ -428,12 +428,42 @@ size_t hook_runner_n_running(const HookRunner *r) {
         return r->running.n;
 }
 
+void hook_runner_hold(HookRunner *r) {
+        if (r)
+                r->n_holds++;
+}
+
+void hook_runner_release(HookRunner *r) {
+        if (r && r->n_holds > 0 && --r->n_holds == 0)
+                runner_wake(r);
+}
+
 size_t hook_runner_n_queued(const HookRunner *r) {
         return r->queued.n;
 }
 
+bool hook_runner_fires(const HookRunner *r, const Event *e) {
+        unsigned triggers = hook_triggers_for_event(e);
+
+        for (size_t t = 0; t < _HOOK_TRIGGER_MAX; t++)
+                if ((triggers & HOOK_TRIGGER_BIT(t)) && r->config.n_commands[t] > 0)
+                        return true;
+        return false;
+}
+
 int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
                        const char *task_json, size_t len, void *userdata) {
+        _cleanup_(shared_buf_unrefp) SharedBuf *input = NULL;
+
+        if (!hook_runner_fires(r, e))
+                return event_key ? 0 : -EINVAL;
+        if (task_json && len > 0 && shared_buf_new(&input, task_json, len) < 0)
+                return -ENOMEM;
+        return hook_runner_submit_shared(r, e, event_key, input, userdata);
+}
+
+int hook_runner_submit_shared(HookRunner *r, const Event *e, const char *event_key,
+                              SharedBuf *input, void *userdata) {
         unsigned triggers = hook_triggers_for_event(e);
         HookRun **runs = NULL;
         HookJob *j = NULL;
@@ -443,7 +473,7 @@ int hook_runner_submit(HookRunner *r, const Event *e, const char *event_key,
                 return -EINVAL;
         if (triggers == 0)
                 return 0;
-        n = hook_job_new(&j, e, event_key, task_json, len, &r->config, triggers);
+        n = hook_job_new(&j, e, event_key, input, &r->config, triggers);
         if (n <= 0)
                 return n;
         j->userdata = userdata;

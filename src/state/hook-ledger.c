@@ -103,7 +103,7 @@ void hook_ledger_clear_pending(HookLedger *l) {
         l->pending = NULL;
         l->n_pending = 0;
         for (size_t i = 0; i < l->n_inputs; i++)
-                free(l->inputs[i]);
+                shared_buf_unref(l->inputs[i]);
         free(l->inputs);
         l->inputs = NULL;
         l->n_inputs = 0;
@@ -117,34 +117,56 @@ const TaskPendingHook *hook_ledger_pending(const HookLedger *l, const char *key)
 }
 
 const char *hook_ledger_input(const HookLedger *l, const TaskPendingHook *p) {
+        return p->input < l->n_inputs ? l->inputs[p->input]->data : NULL;
+}
+
+SharedBuf *hook_ledger_input_buf(const HookLedger *l, const TaskPendingHook *p) {
         return p->input < l->n_inputs ? l->inputs[p->input] : NULL;
+}
+
+static int inputs_append(HookLedger *l, SharedBuf *b, size_t *ret) {
+        SharedBuf **v = reallocarray(l->inputs, l->n_inputs + 1, sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        l->inputs = v;
+        v[l->n_inputs] = shared_buf_ref(b);
+        *ret = l->n_inputs++;
+        return 1;
 }
 
 /* The index of input among the kept ones, adding it when new; TASK_HOOK_NO_INPUT for NULL.
  * The newest is compared first: the events of one reply come together. */
 static int input_index(HookLedger *l, const char *input, size_t *ret) {
-        char **v, *copy;
+        _cleanup_(shared_buf_unrefp) SharedBuf *b = NULL;
+        size_t len;
 
         *ret = TASK_HOOK_NO_INPUT;
         if (!input)
                 return 0;
+        len = strlen(input);
         for (size_t i = l->n_inputs; i > 0; i--)
-                if (strcmp(l->inputs[i - 1], input) == 0) {
+                if (l->inputs[i - 1]->len == len && memcmp(l->inputs[i - 1]->data, input, len) == 0) {
                         *ret = i - 1;
                         return 0;
                 }
-        copy = strdup(input);
-        if (!copy)
+        if (shared_buf_new(&b, input, len) < 0)
                 return -ENOMEM;
-        v = reallocarray(l->inputs, l->n_inputs + 1, sizeof(*v));
-        if (!v) {
-                free(copy);
-                return -ENOMEM;
-        }
-        l->inputs = v;
-        v[l->n_inputs] = copy;
-        *ret = l->n_inputs++;
-        return 1;
+        return inputs_append(l, b, ret);
+}
+
+/* The same by identity: one reply's buffer is compared by its address, never byte by byte,
+ * so that a reply with thousands of events costs no more than one. */
+static int input_index_shared(HookLedger *l, SharedBuf *input, size_t *ret) {
+        *ret = TASK_HOOK_NO_INPUT;
+        if (!input)
+                return 0;
+        for (size_t i = l->n_inputs; i > 0; i--)
+                if (l->inputs[i - 1] == input) {
+                        *ret = i - 1;
+                        return 0;
+                }
+        return inputs_append(l, input, ret);
 }
 
 /* Drops inputs no pending run reads any more, and renumbers the rest. */
@@ -157,7 +179,7 @@ static void inputs_compact(HookLedger *l) {
                 for (size_t k = 0; k < l->n_pending && !used; k++)
                         used = l->pending[k].input == i;
                 if (!used) {
-                        free(l->inputs[i]);
+                        shared_buf_unref(l->inputs[i]);
                         continue;
                 }
                 for (size_t k = 0; k < l->n_pending; k++)
@@ -172,8 +194,8 @@ static void inputs_compact(HookLedger *l) {
         }
 }
 
-int hook_ledger_add_pending(HookLedger *l, const char *key, const Event *e,
-                                 const char *input) {
+static int add_pending(HookLedger *l, const char *key, const Event *e, const char *input,
+                       SharedBuf *shared) {
         TaskPendingHook p = { .input = TASK_HOOK_NO_INPUT }, *v;
         const char *kind = event_kind_name(e->kind);
         int k;
@@ -198,7 +220,7 @@ int hook_ledger_add_pending(HookLedger *l, const char *key, const Event *e,
                         k = -ENOMEM;
         }
         if (k == 0) {
-                k = input_index(l, input, &p.input);
+                k = shared ? input_index_shared(l, shared, &p.input) : input_index(l, input, &p.input);
                 if (k >= 0) {
                         l->pending[l->n_pending++] = p;
                         return 1;
@@ -206,6 +228,15 @@ int hook_ledger_add_pending(HookLedger *l, const char *key, const Event *e,
         }
         pending_hook_done(&p);
         return k;
+}
+
+int hook_ledger_add_pending(HookLedger *l, const char *key, const Event *e, const char *input) {
+        return add_pending(l, key, e, input, NULL);
+}
+
+int hook_ledger_add_pending_shared(HookLedger *l, const char *key, const Event *e,
+                                   SharedBuf *input) {
+        return add_pending(l, key, e, NULL, input);
 }
 
 int hook_ledger_finish(HookLedger *l, const char *key) {

@@ -1,5 +1,6 @@
 /* Task records to and from the JSON of a state file, decoded as warily as an API reply. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,9 @@ static int gen_snapshot(yajl_gen g, const TaskSnapshot *s) {
                 r = r ?: gen_result(yajl_gen_map_open(g));
                 r = r ?: gen_key_string(g, "id", s->instances[i].id);
                 r = r ?: gen_key_string(g, "status", s->instances[i].status ?: "");
+                if (s->instances[i].failures > 0)
+                        r = r ?: gen_string(g, "failures") ?:
+                                 gen_result(yajl_gen_integer(g, (long long) s->instances[i].failures));
                 r = r ?: gen_result(yajl_gen_map_close(g));
         }
         r = r ?: gen_result(yajl_gen_array_close(g));
@@ -128,7 +132,7 @@ static int gen_hooks_pending(yajl_gen g, const HookLedger *l) {
         r = r ?: gen_string(g, "hook_inputs");
         r = r ?: gen_result(yajl_gen_array_open(g));
         for (size_t i = 0; r == 0 && i < l->n_inputs; i++)
-                r = l->inputs[i] ? gen_string(g, l->inputs[i]) : -EINVAL;
+                r = l->inputs[i] ? gen_string(g, l->inputs[i]->data) : -EINVAL;
         r = r ?: gen_result(yajl_gen_array_close(g));
         return r;
 }
@@ -347,7 +351,7 @@ static int decode_hook_inputs(yajl_val root, HookLedger *l, char **reason) {
         if (n == 0)
                 return 0;
 
-        l->inputs = calloc(n, sizeof(char *));
+        l->inputs = calloc(n, sizeof(SharedBuf *));
         if (!l->inputs)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -356,8 +360,7 @@ static int decode_hook_inputs(yajl_val root, HookLedger *l, char **reason) {
                 if (!YAJL_IS_STRING(e))
                         return json_fail(reason, "at hook_inputs[%zu]: expected a string, got %s", i,
                                     json_type_name(e));
-                l->inputs[i] = strdup(e->u.string);
-                if (!l->inputs[i])
+                if (shared_buf_new(&l->inputs[i], e->u.string, strlen(e->u.string)) < 0)
                         return -ENOMEM;
                 l->n_inputs = i + 1;
         }
@@ -435,6 +438,21 @@ static int decode_hooks_pending(yajl_val root, HookLedger *l, char **reason) {
         return 0;
 }
 
+/* An instance's "failures" (added later in version 1): absent is 0. */
+static int get_failures(yajl_val obj, const char *path, unsigned *ret, char **reason) {
+        yajl_val v;
+        int r;
+
+        r = get(obj, "failures", path, &v, reason);
+        if (r < 0 || is_absent(v))
+                return r;
+        if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > UINT_MAX)
+                return json_fail(reason, "at %s.failures: expected a non-negative integer, got %s", path,
+                            YAJL_IS_NUMBER(v) ? "another number" : json_type_name(v));
+        *ret = (unsigned) YAJL_GET_INTEGER(v);
+        return 0;
+}
+
 static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
         yajl_val v;
         size_t n;
@@ -471,6 +489,9 @@ static int decode_instances(yajl_val snap, TaskSnapshot *s, char **reason) {
                         return r;
                 /* The tracker keeps a missing status as "": so does the reader. */
                 r = get_string(e, "status", path, false, &in->status, reason);
+                if (r < 0)
+                        return r;
+                r = get_failures(e, path, &in->failures, reason);
                 if (r < 0)
                         return r;
         }

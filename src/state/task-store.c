@@ -458,6 +458,22 @@ int task_store_remove(TaskStore *s, const char *task_id) {
         return 1;
 }
 
+int task_store_written(TaskStore *s, const char *task_id, usec_t *ret) {
+        _cleanup_(freep) char *name = NULL;
+        struct stat st;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = file_name(task_id, &name);
+        if (r < 0)
+                return r;
+        if (fstatat(s->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        *ret = (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC + (usec_t) st.st_mtim.tv_nsec / 1000;
+        return 0;
+}
+
 static int compare_strings(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }

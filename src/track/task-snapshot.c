@@ -74,6 +74,7 @@ int task_snapshot_pack(TaskSnapshot *dst, const TaskSnapshot *src) {
                         .id = put(&cursor, src->instances[i].id),
                         .status = put(&cursor, src->instances[i].status),
                         .phase = src->instances[i].phase,
+                        .failures = src->instances[i].failures,
                 };
         s.state = put(&cursor, src->state);
         s.stage = put(&cursor, src->stage);

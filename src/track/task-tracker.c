@@ -2,6 +2,7 @@
 #include "track/task-tracker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,7 +56,8 @@ static int compare_reply_position(const void *a, const void *b, void *userdata) 
  * missing from one reply keeps its last status rather than vanishing and coming back
  * as "added". Sorted by id; a duplicated id keeps its last entry in the reply. Fills
  * s->instances with a new array of borrowed entries; the caller frees the array. */
-static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info,
+                          size_t *n_dropped) {
         _cleanup_(freep) size_t *order = NULL;
         size_t n = 0, n_reply, cap = info->n_instances + old->n_instances;
         TrackedInstance *v;
@@ -81,15 +83,28 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
                 if (k + 1 < info->n_instances &&
                     streq_ptr(in->id, info->instances[order[k + 1]].id))
                         continue; /* a later entry for the same id follows */
-                instance_set(&v[n++], in->id, in->status);
+                instance_set(&v[n], in->id, in->status);
+                /* Counted as emit_changes() tells a failure: failed now and not before. */
+                const TrackedInstance *was = find_instance(old->instances, old->n_instances, in->id);
+                v[n].failures = was ? was->failures : 0;
+                if (v[n].phase == INSTANCE_PHASE_FAILED && (!was || was->phase != INSTANCE_PHASE_FAILED) &&
+                    v[n].failures < UINT_MAX)
+                        v[n].failures++;
+                n++;
         }
 
         n_reply = n;
+        *n_dropped = 0;
         for (size_t i = 0; i < old->n_instances; i++) {
                 const TrackedInstance *o = &old->instances[i];
                 if (find_instance(v, n_reply, o->id))
                         continue;
-                instance_set(&v[n++], o->id, o->status);
+                if (n >= TASK_TRACKER_MAX_INSTANCES) {
+                        (*n_dropped)++;
+                        continue;
+                }
+                instance_set(&v[n], o->id, o->status);
+                v[n++].failures = o->failures;
         }
         if (n > n_reply)
                 qsort(v, n, sizeof(*v), compare_instance);
@@ -100,7 +115,8 @@ static int view_instances(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
 
 /* The new snapshot, packed into one block: first a view that borrows every string from
  * the reply and the old snapshot, then one copy of it. */
-static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info) {
+static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskInfo *info,
+                          size_t *n_dropped) {
         TaskSnapshot view = {
                 .phase = task_phase_from_state(info->state),
                 .state = (char *) info->state,
@@ -113,7 +129,7 @@ static int snapshot_build(TaskSnapshot *s, const TaskSnapshot *old, const TaskIn
         };
         int r;
 
-        r = view_instances(&view, old, info);
+        r = view_instances(&view, old, info, n_dropped);
         if (r >= 0)
                 r = task_snapshot_pack(s, &view);
         free(view.instances);
@@ -155,13 +171,21 @@ static void emit(Emitter *em, const Event *e, const char *fmt, ...) {
                 em->error = -ENOMEM;
                 return;
         }
-        v = reallocarray(l->items, l->n + 1, sizeof(*v));
-        if (!v) {
-                free(message);
-                em->error = -ENOMEM;
-                return;
+        if (l->n == l->n_allocated) {
+                /* Doubling: 100 000 instance events must not cost 100 000 moves of a growing
+                 * array (quadratic when realloc cannot grow in place). */
+                size_t want = l->n_allocated ? 2 * l->n_allocated : 16;
+
+                v = reallocarray(l->items, want, sizeof(*v));
+                if (!v) {
+                        free(message);
+                        em->error = -ENOMEM;
+                        return;
+                }
+                l->items = v;
+                l->n_allocated = want;
         }
-        l->items = v;
+        v = l->items;
         v[l->n] = (Transition) { .event = *e, .message = message };
         v[l->n].event.message = message;
         l->n++;
@@ -204,6 +228,7 @@ static void emit_instance(Emitter *em, const TrackedInstance *now, const Tracked
         e.instance_status = now->status;
         e.instance_previous_status = before ? before->status : NULL;
         if (kind == EVENT_INSTANCE_FAILED) {
+                e.instance_failure = now->failures;
                 /* task_result has no per-instance reason; the task's error is the best hint. */
                 e.error_code = em->s->error_code;
                 e.error_message = em->s->error_message;
@@ -345,10 +370,11 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
                        TransitionList *ret) {
         TransitionList list = {};
         TaskSnapshot s;
+        size_t n_dropped = 0;
         bool changed;
         int r;
 
-        r = snapshot_build(&s, &t->now, info);
+        r = snapshot_build(&s, &t->now, info, &n_dropped);
         if (r < 0)
                 return r;
 
@@ -369,6 +395,7 @@ int task_tracker_apply(TaskTracker *t, const TaskInfo *info, const char *request
         list.before = t->now;
         t->now = s;
         t->have_baseline = true;
+        t->n_dropped = n_dropped;
         *ret = list;
         return changed ? 1 : 0;
 }

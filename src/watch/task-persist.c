@@ -5,6 +5,7 @@
  * the two repeats at most the events of that one reply after the restart (at least once),
  * where saving first could lose them (at most once). Alerting prefers a repeat to a loss. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <systemd/sd-event.h>
@@ -59,6 +60,7 @@ int task_persist_restore(WatchedTask *t) {
         if (rec->first_seen > 0)
                 t->first_seen = rec->first_seen;
         t->state_since = rec->state_since;
+        t->last_poll = rec->last_poll; /* else the next save writes "never" */
         if (rec->last_error) {
                 t->last_error = strdup(rec->last_error);
                 if (!t->last_error)
@@ -137,9 +139,20 @@ void task_persist_save(WatchedTask *t) {
 
         if (r < 0) {
                 /* Report the first failure of a run of them, not every poll's. */
+                char detail[192];
+
+                if (r == -E2BIG) /* "Argument list too long" says nothing of what is */
+                        snprintf(detail, sizeof(detail),
+                                 "the record is too large: %zu instances (at most %u), %zu hook runs "
+                                 "done and %zu pending (at most %u each)",
+                                 t->tracker.now.n_instances, TASK_STORE_MAX_INSTANCES,
+                                 t->hooks ? t->hooks->n_done : 0, t->hooks ? t->hooks->n_pending : 0,
+                                 TASK_STORE_MAX_HOOKS);
+                else
+                        snprintf(detail, sizeof(detail), "%s", strerror(-r));
                 if (!t->save_failed)
                         emit_state_event(t, EVENT_STATE_SAVE_FAILED, "cannot save the task's state",
-                                         strerror(-r),
+                                         detail,
                                          "; watching goes on, but a restart may report recent transitions again");
                 t->save_failed = true;
                 return;
@@ -151,7 +164,16 @@ void task_persist_save(WatchedTask *t) {
 void task_persist_forget(WatchedTask *t) {
         WatchContext *w = t->ctx;
 
-        if (w->store && task_store_remove(w->store, t->tracker.task_id) > 0 &&
-            persist_sync_soon(w) < 0)
-                (void) task_store_sync(w->store);
+        if (!w->store)
+                return;
+        if (w->removed_retention == 0) {
+                if (task_store_remove(w->store, t->tracker.task_id) > 0 && persist_sync_soon(w) < 0)
+                        (void) task_store_sync(w->store);
+                return;
+        }
+        /* Kept for RemovedRetention=, written now so that its age counts from now: a task
+         * added back (a drop-in emptied and restored, remove then add) finds what it had
+         * reported, and reports it not again. watcher_persist_prune() deletes it later. */
+        t->dirty = true;
+        task_persist_save(t);
 }

@@ -28,9 +28,12 @@ struct WatchContext {
         const Credentials *ready_credentials; /* for the poll the scheduler calls due */
         BackoffPolicy backoff;
         usec_t task_timeout;       /* [Poll] TaskTimeout=, USEC_INFINITY: off */
+        usec_t removed_retention;  /* [Tasks] RemovedRetention= */
         TaskStore *store;          /* NULL: nothing persists (one-shot runs) */
         HookRunner *hooks;         /* not owned; NULL: no hooks run */
         size_t n_hooks_running;    /* submitted events whose hooks have not all finished */
+        usec_t hook_retry_delay;   /* before the first retry of hooks that could not start;
+                                    * each next waits 4 times longer (tests shorten it) */
         size_t n_done;             /* tasks done */
         char *last_error;          /* the newest error of any task, for STATUS= */
         sd_event *event;
@@ -57,6 +60,7 @@ typedef struct WatchedTask {
         bool lost;            /* not found, confirmed and reported */
         bool done;            /* terminal or lost: counts toward --exit-when-done */
         bool restored;        /* its saved state was read (watched_task_start()): it may be polled */
+        bool cap_reported;    /* instances were dropped past TASK_TRACKER_MAX_INSTANCES: said once */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
         bool timeout_reported;  /* task-timed-out was emitted */
@@ -66,6 +70,9 @@ typedef struct WatchedTask {
         usec_t state_since;     /* CLOCK_REALTIME when the state last changed */
         usec_t last_poll;       /* CLOCK_REALTIME of the last reply */
         HookLedger *hooks;      /* NULL until a hook ran or is pending (task-hooks.c) */
+
+        struct TaskEmission *emitting; /* a big reply's transitions going out in batches */
+        struct HookRetry *hook_retries; /* events whose hooks could not start, to submit again */
 } WatchedTask;
 
 /* Not started: no events, no poll planned, nothing read. */

@@ -12,6 +12,7 @@ struct WatcherPlan {
         AckClient *client;          /* the running pool's client for a new endpoint, or NULL */
         BackoffPolicy backoff;
         usec_t task_timeout;
+        usec_t removed_retention;
         double max_rate;
         WatchedTask **tasks;        /* the new set, sorted by id: running tasks kept, and */
         size_t n_tasks;
@@ -85,6 +86,7 @@ int watcher_plan_config(Watcher *w, const Config *c, WatcherPlan **ret) {
                 return -ENOMEM;
         p->backoff = (BackoffPolicy) { .min_interval = c->min_interval, .max_interval = c->max_interval };
         p->task_timeout = c->task_timeout;
+        p->removed_retention = c->removed_retention;
         p->max_rate = c->max_requests_per_second;
 
         r = plan_poller(w, c, p);
@@ -126,6 +128,7 @@ void watcher_commit_config(Watcher *w, WatcherPlan *p, bool is_reload) {
         commit_poller(w, plan);
         w->ctx.backoff = plan->backoff;
         w->ctx.task_timeout = plan->task_timeout;
+        w->ctx.removed_retention = plan->removed_retention;
         scheduler_set_max_rate(w->ctx.scheduler, plan->max_rate);
 
         w->tasks = TAKE_PTR(plan->tasks);

@@ -102,9 +102,20 @@ void watcher_persist_prune(Watcher *w) {
 
         if (!w->ctx.store || task_store_list(w->ctx.store, &ids) < 0)
                 return;
-        for (char **id = ids; *id; id++)
-                if (!watcher_find(w, *id))
-                        (void) task_store_remove(w->ctx.store, *id);
+        usec_t now = now_usec(CLOCK_REALTIME), written;
+
+        for (char **id = ids; *id; id++) {
+                if (watcher_find(w, *id))
+                        continue;
+                /* Kept for the retention after the task left (its last write); one whose
+                 * time cannot be read is kept, as the safe side of a repeat. */
+                if (w->ctx.removed_retention == USEC_INFINITY ||
+                    (w->ctx.removed_retention > 0 &&
+                     (task_store_written(w->ctx.store, *id, &written) < 0 ||
+                      (written <= now && now - written < w->ctx.removed_retention)) ))
+                        continue;
+                (void) task_store_remove(w->ctx.store, *id);
+        }
 }
 
 /* ---- the watcher ------------------------------------------------------------------------ */
@@ -125,7 +136,7 @@ static void watcher_on_hooks_done(HookRunner *r, const char *event_key, const Ho
         if (w->ctx.n_hooks_running > 0)
                 w->ctx.n_hooks_running--;
         if (t)
-                task_hooks_finished(t, event_key);
+                task_hooks_finished(t, event_key, o);
         watcher_check_done(w);
 }
 
@@ -170,6 +181,8 @@ int watcher_new(Watcher **ret, sd_event *event, EventSink *sink, CredentialsGett
         w->ctx.event = event;
         w->ctx.sink = sink;
         w->ctx.task_timeout = USEC_INFINITY;
+        w->ctx.hook_retry_delay = USEC_PER_SEC;
+        w->ctx.removed_retention = CONFIG_REMOVED_RETENTION_DEFAULT;
         w->ctx.on_task_changed = watcher_on_task_changed;
         w->get_credentials = get_credentials;
         w->credentials_userdata = userdata;

@@ -277,6 +277,7 @@ class NotifySocket:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.messages = []
         self.senders = []
+        self.times = []  # time.monotonic() when each arrived
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._reader, name="notify-reader", daemon=True)
@@ -302,6 +303,7 @@ class NotifySocket:
             with self._cond:
                 self.messages.append(data.decode("utf-8", "replace"))
                 self.senders.append(pid)
+                self.times.append(time.monotonic())
                 self._cond.notify_all()
 
     def _receive(self, timeout):
@@ -389,9 +391,12 @@ class Daemon:
     Environment: ours minus ALIBABA_* and systemd's per-service variables, plus
     HOME=<fresh empty dir> (no ~/.aliyun leaks in), ALIBABA_CLOUD_ECS_METADATA_DISABLED=true,
     NOTIFY_SOCKET=<.notify.path>, then env (a value of None removes a variable).
-    .notify is the NotifySocket given, or one made for this daemon."""
+    .notify is the NotifySocket given, or one made for this daemon. watchdog_usec: set
+    WATCHDOG_USEC and WATCHDOG_PID (the daemon's own pid, as systemd does: the daemon is
+    started by a shell that sets it to $$ and execs it)."""
 
-    def __init__(self, binary, config_text, tmpdir, env=None, args=(), notify=None):
+    def __init__(self, binary, config_text, tmpdir, env=None, args=(), notify=None,
+                 watchdog_usec=None):
         n = next(_counter)
         base = os.path.join(tmpdir, "taskwatchd-%d" % n)
         self.config_path = base + ".conf"
@@ -415,6 +420,9 @@ class Daemon:
         self.stdout_path = base + ".stdout"
         self.stderr_path = base + ".stderr"
         self.argv = [binary, "--config", self.config_path, *args]
+        if watchdog_usec is not None:
+            full["WATCHDOG_USEC"] = str(watchdog_usec)
+            self.argv = ["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"', "sh"] + self.argv
         # $TASKWATCHD_WRAPPER runs the daemon under a tool, e.g. valgrind; "{log}" in it
         # becomes a per-daemon log file that close() checks (see _check_valgrind).
         self.valgrind_log = None

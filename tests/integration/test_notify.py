@@ -70,6 +70,51 @@ class Notify(unittest.TestCase):
         second = d.notify.mark()
         d.notify.wait_for("WATCHDOG=1", start=second, timeout=5)
 
+    def test_watchdog_keeps_pinging_through_an_8_mib_reply(self):
+        # Issue 11, item 1: 100 000 instances flipping initial -> failed in one reply at the
+        # daemon's 8 MiB limit kept the loop busy 20-27 s without WATCHDOG=1 (strlen() of
+        # the reply per event): under WatchdogSec= a crash loop repeating every alert. With
+        # WATCHDOG_USEC=2s, no two pings may be 2 s apart while that reply is applied.
+        count, width = 100000, 45  # 100 000 * 82 bytes: just under 8 MiB
+        sim = harness.Simulator({"tasks": {"T-big": scaleout_task([
+            {"state": "running", "generate_instances": {"count": count, "status": "initial",
+                                                        "id_width": width}, "hold": True},
+            {"state": "running", "generate_instances": {"count": count, "status": "failed",
+                                                        "id_width": width}},
+        ])}}, self.tmp.name)
+        self.addCleanup(sim.stop)
+        d = harness.Daemon(harness.daemon_binary(),
+                           harness.daemon_config(sim, ["T-big"], min_interval="1s",
+                                                 max_interval="2s").replace(
+                               "RequestTimeout=2s", "RequestTimeout=20s"),
+                           self.tmp.name,
+                           # meson's MALLOC_PERTURB_ fills every block malloc hands out and
+                           # frees, which alone adds seconds to 100 000 instances: the target is
+                           # the daemon as it runs, not under a debugging allocator.
+                           env=dict(harness.test_credentials_env(), MALLOC_PERTURB_=None),
+                           watchdog_usec=2000000)
+        self.addCleanup(d.close)
+        d.notify.wait_for("READY=1", timeout=10)
+        try:
+            self.journal.wait_for(TASKWATCH_EVENT="task-baseline", TASK_ID="T-big", _PID=str(d.pid),
+                                  timeout=60)
+        except TimeoutError:
+            with open(d.stderr_path) as f:
+                print(f.read()[-3000:], file=sys.stderr)
+            raise
+        start = len(d.notify.poll())
+        sim.advance("T-big")
+        # The last instance's event is out once the whole reply was applied.
+        self.journal.wait_for(TASKWATCH_EVENT="instance-failed", TASK_ID="T-big",
+                              INSTANCE_ID="i-%0*d" % (width, count), _PID=str(d.pid), timeout=120)
+        d.notify.wait_for("WATCHDOG=1", start=len(d.notify.poll()), timeout=5)
+        pings = [t for m, t in zip(d.notify.messages[start:], d.notify.times[start:])
+                 if "WATCHDOG=1" in m]
+        self.assertGreater(len(pings), 1)
+        gap = max(b - a for a, b in zip(pings, pings[1:]))
+        self.assertLess(gap, 2.0, "the loop went %.2f s without WATCHDOG=1" % gap)
+        self.assertTrue(d.running())
+
     def test_no_watchdog_pings_without_watchdog_usec(self):
         sim, d = self.start({"T-w": scaleout_task([{"state": "running"}])})
         d.notify.wait_for("READY=1")

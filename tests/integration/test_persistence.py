@@ -49,8 +49,8 @@ class Persistence(unittest.TestCase):
         self.addCleanup(sim.stop)
         return sim
 
-    def daemon(self, sim, watched):
-        d = harness.Daemon(harness.daemon_binary(), harness.daemon_config(sim, watched),
+    def daemon(self, sim, watched, extra=""):
+        d = harness.Daemon(harness.daemon_binary(), harness.daemon_config(sim, watched, extra=extra),
                            self.tmp.name, env=harness.test_credentials_env(),
                            args=("--state-dir", self.state))
         self.addCleanup(d.close)
@@ -198,20 +198,22 @@ class Persistence(unittest.TestCase):
         self.stop(d3)
 
     def test_records_of_removed_tasks_are_pruned(self):
+        # RemovedRetention=0: deleted at once, as before there was a retention (issue 11,
+        # item 4; the default keeps them a week: test_a_removed_task_keeps_its_record...)
         sim = self.simulator({t: held({"state": "running"}, {"state": "success"})
                               for t in ("T-P-keep", "T-P-gone", "T-P-hup")})
-        d1 = self.daemon(sim, ["T-P-keep", "T-P-gone", "T-P-hup"])
+        d1 = self.daemon(sim, ["T-P-keep", "T-P-gone", "T-P-hup"], extra="RemovedRetention=0\n")
         for t in ("T-P-keep", "T-P-gone", "T-P-hup"):
             self.event(d1, "task-baseline", t)
         self.stop(d1)
         self.assertEqual(sorted(os.listdir(self.tasks_dir)),
                          ["T-P-gone.json", "T-P-hup.json", "T-P-keep.json"])
         # a restart with a config that no longer lists T-P-gone
-        d2 = self.daemon(sim, ["T-P-keep", "T-P-hup"])
+        d2 = self.daemon(sim, ["T-P-keep", "T-P-hup"], extra="RemovedRetention=0\n")
         self.assertEqual(sorted(os.listdir(self.tasks_dir)), ["T-P-hup.json", "T-P-keep.json"])
         # a reload that drops T-P-hup
         with open(d2.config_path, "w") as f:
-            f.write(harness.daemon_config(sim, ["T-P-keep"]))
+            f.write(harness.daemon_config(sim, ["T-P-keep"], extra="RemovedRetention=0\n"))
         mark = d2.notify.mark()
         d2.reload()
         d2.notify.wait_for("READY=1", start=mark)
@@ -219,6 +221,31 @@ class Persistence(unittest.TestCase):
         self.assertEqual(os.listdir(self.tasks_dir), ["T-P-keep.json"])
         self.assertEqual(self.kinds(d2, "T-P-keep"), [])
         self.stop(d2)
+
+    def test_a_removed_task_keeps_its_record_and_reports_nothing_again(self):
+        # Issue 11, item 4: a drop-in emptied and restored (two reloads) fired task-failed
+        # and instance-failed again; with the default retention the record stays.
+        sim = self.simulator({"T-P-back": {"cluster_id": "c-test", "timeline": [
+            {"state": "failed", "task_result": harness.instances(i_1="failed"),
+             "error": {"code": "Boom", "message": "it broke"}}]}})
+        d = self.daemon(sim, ["T-P-back", "T-P-other"])
+        self.event(d, "instance-failed", "T-P-back")
+        self.event(d, "task-failed", "T-P-back")
+        for watched, kind in ((["T-P-other"], "task-removed"), (["T-P-back", "T-P-other"], "task-added")):
+            with open(d.config_path, "w") as f:
+                f.write(harness.daemon_config(sim, watched))
+            mark = d.notify.mark()
+            d.reload()
+            d.notify.wait_for("READY=1", start=mark)
+            self.event(d, kind, "T-P-back")
+            self.assertIn("T-P-back.json", os.listdir(self.tasks_dir))
+        # A task watched afresh would be polled within its first interval (<= 400 ms): by the
+        # time the other task has been polled 3 more times, it would have fired again.
+        other = self.polls(sim, "T-P-other")
+        self.assertTrue(harness._wait_until(lambda: self.polls(sim, "T-P-other") >= other + 3, 15))
+        self.stop(d)
+        self.assertEqual(self.kinds(d, "T-P-back").count("task-failed"), 1)
+        self.assertEqual(self.kinds(d, "T-P-back").count("instance-failed"), 1)
 
     def test_unwritable_state_directory(self):
         # Root writes through any mode bits, and the daemon keeps an fd on tasks/ (a bind

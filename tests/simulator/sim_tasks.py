@@ -1,7 +1,11 @@
 # The simulator's task model: scenario validation and each task's scripted timeline.
 """A scenario's "tasks" maps a task id to its fields and a "timeline" of steps; a step
 holds for "polls" requests, "seconds", or until released ("hold"), and either merges its
-fields into the reply or names a fault (FAULTS; served by sim_control)."""
+fields into the reply or names a fault (FAULTS; served by sim_control).
+
+A step's "generate_instances": {"count": N, "status": S, "id_width": W} sets task_result to
+N instances i-000…1 .. i-…N (ids zero-padded to W digits) of status S, built once: a reply
+of 100 000 instances (8 MiB) is served without copying the list per request."""
 
 import copy
 import datetime
@@ -13,7 +17,7 @@ TZ = datetime.timezone(datetime.timedelta(hours=8))
 FAULTS = {"throttle", "error", "reset", "stall", "truncated", "short_body", "huge", "deep",
           "nul", "wrong_types", "other_task", "not_found", "html", "expired_signature",
           "forbidden"}
-STEP_CONTROL_KEYS = {"polls", "seconds", "hold", "fault", "reply_extra"}
+STEP_CONTROL_KEYS = {"polls", "seconds", "hold", "fault", "reply_extra", "generate_instances"}
 TERMINAL = {"success", "fail", "failed", "canceled", "cancelled", "timeout"}
 
 
@@ -114,6 +118,11 @@ class Task:
         before = json.dumps(self.body, sort_keys=True)
         now_wall = time.time()
         fields = {k: copy.deepcopy(v) for k, v in st.items() if k not in STEP_CONTROL_KEYS}
+        gen = st.get("generate_instances")
+        if isinstance(gen, dict):
+            width = int(gen.get("id_width", 1))
+            fields["task_result"] = [{"data": "i-%0*d" % (width, i), "status": gen["status"]}
+                                     for i in range(1, int(gen["count"]) + 1)]
         new_stage = fields.get("current_stage")
         if ("stages" not in fields and new_stage is not None
                 and new_stage != self.body.get("current_stage")):
@@ -189,7 +198,9 @@ class Task:
         return found
 
     def reply(self, step=None):
-        body = copy.deepcopy(self.body)
+        # task_result is replaced whole by a step, never changed in place: shared, not
+        # copied, so that a huge instance list costs nothing per request.
+        body = {k: v if k == "task_result" else copy.deepcopy(v) for k, v in self.body.items()}
         if step and isinstance(step.get("reply_extra"), dict):
             body.update(copy.deepcopy(step["reply_extra"]))
         return body

@@ -1099,7 +1099,7 @@ static void test_example_config_shows_defaults(void) {
                         p[1] = ' ';
                         n_keys++;
                 }
-        ASSERT_INT_EQ(n_keys, 25); /* every key */
+        ASSERT_INT_EQ(n_keys, 26); /* every key */
         ASSERT_OK(config_new(&u));
         ASSERT_OK(config_parse_text(u, text, strlen(text), "uncommented", &d));
         ASSERT_OK(config_finish(u, &d));

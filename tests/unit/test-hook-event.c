@@ -106,6 +106,28 @@ static void test_keys_name_the_transition(void) {
         ASSERT_TRUE(key_is(&e, "T-1/instance-added/i-4"));
 }
 
+/* Issue 11, item 5: an instance's second failure has a key of its own; the first keeps the
+ * key it always had, so ledgers written before stay right. */
+static void test_keys_count_an_instance_failures(void) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+        char *k = NULL;
+
+        e.task_id = "T-1";
+        e.instance_id = "i-1";
+        e.instance_failure = 1;
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1");
+        free(k);
+        e.instance_failure = 2;
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1/2");
+        free(k);
+        e.instance_failure = 0; /* not counted (a pending run from an older release) */
+        ASSERT_OK(hook_event_key(&e, &k));
+        ASSERT_STR_EQ(k, "T-1/instance-failed/i-1");
+        free(k);
+}
+
 static void test_keys_escape_separators(void) {
         Event e = EVENT_INIT(EVENT_INSTANCE_STATUS_CHANGED);
         e.task_id = "T-1";
@@ -205,10 +227,59 @@ static void test_env_of_an_instance_event(void) {
         unsetenv("LANG");
 }
 
+/* Issue 11, item 3: a server string of 200 KiB would stop execve() (E2BIG); each value is
+ * cut to HOOK_ENV_VALUE_MAX with a marker, and two long keys with one prefix stay apart. */
+static void test_env_cuts_long_server_values(void) {
+        Event e = EVENT_INIT(EVENT_INSTANCE_FAILED);
+        size_t big = 200 * 1024;
+        char *msg = malloc(big + 1), *id = malloc(big + 1), *key_a = malloc(big + 1), *key_b;
+        char **env = NULL, **env_b = NULL;
+        const char *v;
+
+        ASSERT_NOT_NULL(msg);
+        ASSERT_NOT_NULL(id);
+        ASSERT_NOT_NULL(key_a);
+        memset(msg, 'm', big);
+        msg[big] = 0;
+        memset(id, 'i', big);
+        id[big] = 0;
+        memcpy(msg + HOOK_ENV_VALUE_MAX - 40, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8); /* é where it is cut */
+        memset(key_a, 'k', big);
+        key_a[big] = 0;
+        key_b = strdup(key_a);
+        ASSERT_NOT_NULL(key_b);
+        key_b[big - 1] = 'x';
+
+        e.task_id = "T-1";
+        e.instance_id = id;
+        e.error_message = msg;
+        ASSERT_OK(hook_env_build(&e, key_a, &env));
+        ASSERT_OK(hook_env_build(&e, key_b, &env_b));
+        for (char **i = env; *i; i++)
+                ASSERT_TRUE(strlen(*i) <= HOOK_ENV_VALUE_MAX + 64);
+        v = env_get(env, "ERROR_MESSAGE");
+        ASSERT_TRUE(strlen(v) > HOOK_ENV_VALUE_MAX / 2);
+        ASSERT_TRUE(strcmp(v + strlen(v) - strlen(HOOK_ENV_CUT_MARKER), HOOK_ENV_CUT_MARKER) == 0);
+        /* not inside a UTF-8 sequence: the byte before the marker is a whole é's end */
+        ASSERT_TRUE(((unsigned char) v[strlen(v) - strlen(HOOK_ENV_CUT_MARKER) - 1] & 0xC0) != 0xC0);
+        ASSERT_TRUE(strncmp(env_get(env, "INSTANCE_ID"), "iiii", 4) == 0);
+        ASSERT_TRUE(strcmp(env_get(env, "TASKWATCH_EVENT_KEY"), env_get(env_b, "TASKWATCH_EVENT_KEY")) != 0);
+        /* short values are whole */
+        ASSERT_STR_EQ(env_get(env, "TASK_ID"), "T-1");
+        strv_free(env);
+        strv_free(env_b);
+        free(msg);
+        free(id);
+        free(key_a);
+        free(key_b);
+}
+
 TEST_MAIN(TEST_CASE(test_terminal_events_fire_their_trigger_and_transition),
+          TEST_CASE(test_env_cuts_long_server_values),
           TEST_CASE(test_every_kind_has_a_decided_mapping),
           TEST_CASE(test_keys_name_the_transition),
           TEST_CASE(test_keys_escape_separators),
+          TEST_CASE(test_keys_count_an_instance_failures),
           TEST_CASE(test_keys_need_a_task),
           TEST_CASE(test_env_has_exactly_the_event_fields),
           TEST_CASE(test_env_of_an_instance_event))

@@ -26,8 +26,8 @@ static TaskSnapshot loose(void) {
         };
 
         s.instances = calloc(2, sizeof(*s.instances));
-        s.instances[0] = (TrackedInstance) { strdup("i-a"), strdup("success"), INSTANCE_PHASE_SUCCEEDED };
-        s.instances[1] = (TrackedInstance) { strdup("i-b"), strdup("failed"), INSTANCE_PHASE_FAILED };
+        s.instances[0] = (TrackedInstance) { strdup("i-a"), strdup("success"), INSTANCE_PHASE_SUCCEEDED, 0 };
+        s.instances[1] = (TrackedInstance) { strdup("i-b"), strdup("failed"), INSTANCE_PHASE_FAILED, 2 };
         return s;
 }
 

@@ -119,6 +119,7 @@ static void fill_record(TaskRecord *r, const char *id, size_t n_instances) {
                 if (asprintf(&in->id, "i-%05zu", n_instances - i) < 0)
                         abort();
                 in->status = strdup(statuses[i % 4]);
+                in->failures = (unsigned) (i % 3); /* how often it failed while watched */
         }
         r->lost = true;
         r->timeout_reported = true;
@@ -187,6 +188,9 @@ static void test_round_trip_of_a_full_record(void) {
                 /* i-N was written at position 1000 - N. */
                 ASSERT_STR_EQ(in->status, r.snapshot.instances[1000 - (i + 1)].status);
                 ASSERT_INT_EQ(in->phase, instance_phase_from_status(in->status));
+                /* Issue 11, item 5: the count of its failures survives a restart, so an
+                 * instance-failed keeps its key. */
+                ASSERT_INT_EQ(in->failures, r.snapshot.instances[1000 - (i + 1)].failures);
         }
         task_record_done(&r);
         teardown();

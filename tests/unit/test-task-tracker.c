@@ -304,7 +304,90 @@ static void test_transitions_are_returned_as_values(void) {
         teardown();
 }
 
+/* Applies json and returns the instance_failure of its one instance-failed event; 0 when
+ * it has none, -1 when it has several. */
+static long failure_of(const char *json) {
+        TaskInfo *info = NULL;
+        TransitionList list = {};
+        long found = 0;
+
+        if (task_info_parse(json, strlen(json), &info, NULL) < 0 ||
+            task_tracker_apply(&tracker, info, "req-1", &list) < 0)
+                abort();
+        task_info_free(info);
+        for (size_t i = 0; i < list.n; i++)
+                if (list.items[i].event.kind == EVENT_INSTANCE_FAILED)
+                        found = found ? -1 : (long) list.items[i].event.instance_failure;
+        transition_list_done(&list);
+        return found;
+}
+
+#define ONE_INSTANCE(status) "{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[" \
+        "{\"data\":\"i-1\",\"status\":\"" status "\"}]}"
+
+/* Issue 11, item 5: i-1 failing, retried, failing again is two failures, counted, so that
+ * the second has a hook event key of its own; "fail" after "failed" is no new one. */
+static void test_an_instance_that_fails_twice_counts_two_failures(void) {
+        setup();
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 1);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("fail")), 0); /* the same verdict respelled */
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 2);
+        ASSERT_INT_EQ(tracker.now.instances[0].failures, 2);
+        /* An instance a reply leaves out keeps its count. */
+        ASSERT_INT_EQ(failure_of("{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[]}"), 0);
+        ASSERT_INT_EQ(tracker.now.instances[0].failures, 2);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("initial")), 0);
+        ASSERT_INT_EQ(failure_of(ONE_INSTANCE("failed")), 3);
+        teardown();
+}
+
+/* A running reply listing n instances "<prefix>N". */
+static char *many_instances(const char *prefix, size_t n) {
+        size_t size = 128 + n * 64, len;
+        char *b = malloc(size);
+
+        if (!b)
+                abort();
+        len = (size_t) snprintf(b, size, "{\"task_id\":\"T-1\",\"state\":\"running\",\"task_result\":[");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) snprintf(b + len, size - len, "%s{\"data\":\"%s%zu\",\"status\":\"initial\"}",
+                                         i ? "," : "", prefix, i);
+        snprintf(b + len, size - len, "]}");
+        return b;
+}
+
+/* Issue 11, item 9: replies listing new ids each time grew one task without bound; the
+ * instances kept stop at TASK_TRACKER_MAX_INSTANCES, the last reply's all kept. */
+static void test_the_instances_kept_are_capped(void) {
+        char *a = many_instances("a-", 60000), *b = many_instances("b-", 60000);
+
+        setup();
+        ASSERT_INT_EQ(apply(a), 1);
+        ASSERT_INT_EQ(tracker.now.n_instances, 60000);
+        ASSERT_INT_EQ(tracker.n_dropped, 0);
+        recorder_clear(&rec);
+        ASSERT_INT_EQ(apply(b), 1);
+        ASSERT_INT_EQ(tracker.now.n_instances, TASK_TRACKER_MAX_INSTANCES);
+        ASSERT_INT_EQ(tracker.n_dropped, 120000 - TASK_TRACKER_MAX_INSTANCES);
+        for (size_t i = 0; i < 60000; i += 997) { /* every one of the last reply is there */
+                char id[32];
+                bool found = false;
+
+                snprintf(id, sizeof id, "b-%zu", i);
+                for (size_t k = 0; k < tracker.now.n_instances && !found; k++)
+                        found = strcmp(tracker.now.instances[k].id, id) == 0;
+                ASSERT_TRUE(found);
+        }
+        teardown();
+        free(a);
+        free(b);
+}
+
 TEST_MAIN(TEST_CASE(test_transitions_are_returned_as_values),
+          TEST_CASE(test_the_instances_kept_are_capped),
+          TEST_CASE(test_an_instance_that_fails_twice_counts_two_failures),
           TEST_CASE(test_first_reply_is_the_baseline),
           TEST_CASE(test_same_reply_again_changes_nothing),
           TEST_CASE(test_running_to_success),
