@@ -126,6 +126,12 @@ static const MetricFamilyInfo hooks = {
         .help = "Hook runs that ended, by hook setting and result.",
 };
 
+/* The events conf/taskwatchd.rules.yml alerts on, as increase(taskwatch_transitions_total). */
+static const EventKind alerted_events[] = {
+        EVENT_TASK_FAILED, EVENT_INSTANCE_FAILED, EVENT_TASK_TIMED_OUT,
+        EVENT_CREDENTIALS_REFRESH_FAILED,
+};
+
 /* ---- the watcher's state ---------------------------------------------------------------- */
 
 static const char *const labels_task[] = { "state", "task_type", "source", NULL };
@@ -454,6 +460,11 @@ int daemon_metrics_new(Daemon *d) {
                 r = metrics_registry_add(m->registry, &throttled, &m->throttled);
         if (r >= 0)
                 r = metric_family_inc(m->throttled, NULL, 0);
+        /* The events the shipped alerts key on are shown from the start, at 0: Prometheus'
+         * increase() sees no rise in a series whose first sample is already 1. */
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(alerted_events); k++)
+                r = metric_family_inc(m->transitions,
+                                      (const char *[]) { event_kind_name(alerted_events[k]) }, 0);
         if (r >= 0)
                 r = metric_family_set(m->build_info, (const char *[]) { PACKAGE_VERSION }, 1);
         if (r >= 0)

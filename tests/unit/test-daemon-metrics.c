@@ -87,6 +87,10 @@ static void test_every_family_is_shown(void) {
         ASSERT_NOT_NULL(text);
         ASSERT_TRUE(strstr(text, "taskwatch_build_info{version=\"" PACKAGE_VERSION "\"} 1\n") != NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_transitions_total counter\n") != NULL);
+        /* what the alerts key on is there at 0 before it happens, so increase() sees it rise */
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"task-failed\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"instance-failed\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"task-succeeded\"}") == NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_requests_total counter\n") != NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_request_duration_seconds histogram\n") != NULL);
         ASSERT_TRUE(strstr(text, "taskwatch_last_successful_poll_timestamp_seconds 0\n") != NULL);
