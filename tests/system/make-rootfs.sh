@@ -10,7 +10,7 @@
 set -euo pipefail
 
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,libsystemd0,procps,util-linux,libnss-systemd,libcurl4,libyajl2,libssl3,python3
+PACKAGES=systemd,systemd-sysv,dbus,libsystemd0,procps,util-linux,libnss-systemd,libcurl4,libyajl2,libssl3,libmicrohttpd12,python3
 CACHE=${TASKWATCHD_TEST_CACHE:-/var/cache/taskwatchd-test}
 
 die() { echo "make-rootfs: $*" >&2; exit 1; }
