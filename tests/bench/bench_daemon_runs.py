@@ -222,11 +222,13 @@ def run_metrics_scrape(b, n, scrapes, interval=10.0):
             _scrape(port)
         cpu0, rss0 = _cpu_rss(proc.pid)
         t0 = time.monotonic()
-        walls = []
-        for _ in range(scrapes):
+        walls, rss_every_100 = [], []
+        for k in range(scrapes):
             w0 = time.monotonic()
             _scrape(port)
             walls.append(time.monotonic() - w0)
+            if k % 100 == 99:
+                rss_every_100.append(_cpu_rss(proc.pid)[1])
         t1 = time.monotonic()
         cpu1, rss1 = _cpu_rss(proc.pid)
         # the same time without scrapes: what polling alone costs
@@ -245,4 +247,4 @@ def run_metrics_scrape(b, n, scrapes, interval=10.0):
             "wall_ms_median": 1000 * walls[len(walls) // 2],
             "wall_ms_p99": 1000 * walls[int(len(walls) * 0.99)],
             "polling_cpu_per_s": idle_rate, "rss_kib_before": rss0, "rss_kib_after": rss1,
-            "rss_kib_growth": rss1 - rss0}
+            "rss_kib_growth": rss1 - rss0, "rss_kib_every_100": rss_every_100}
