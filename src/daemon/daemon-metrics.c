@@ -1,5 +1,6 @@
-/* The daemon's metrics: the stage-one families, counted from the event stream and the ACK
- * client's observer, and the server that exposes them, started, swapped on reload, stopped. */
+/* The daemon's metrics: the families counted from the event stream and the ACK client's
+ * observer (the watcher's state: daemon-metrics-watcher.c), and the server that exposes
+ * them, started, swapped on reload, stopped. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,9 +11,9 @@
 #include "ack/client.h"
 #include "build-config.h"
 #include "daemon-internal.h"
+#include "daemon-metrics-private.h"
 #include "metrics/metrics-listen.h"
 #include "metrics/metrics-server.h"
-#include "util/iso8601.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -21,33 +22,6 @@ static char *mfree(char *p) {
         return NULL;
 }
 
-struct DaemonMetrics {
-        Daemon *daemon;
-        MetricsRegistry *registry;
-        MetricsServer *server;
-        bool from_systemd; /* the server runs on taskwatchd-metrics.socket's fd */
-        char *listen;      /* the Listen= the server was started for */
-        char *unix_path;   /* removed when that server stops */
-        usec_t last_poll;  /* CLOCK_REALTIME of the last successful call; 0: none yet */
-
-        MetricFamily *transitions, *api_requests, *api_duration, *last_poll_family;
-        MetricFamily *credentials_expiry, *hooks, *build_info;
-        MetricFamily *tasks, *instances, *instance_failures, *task_duration, *task_info;
-        MetricFamily *budget, *throttled;
-
-        /* The reply being applied: the observer sees it just before the watcher emits its
-         * transitions, so a terminal event can be timed from the task's "created". */
-        char reply_task_id[METRIC_LABEL_VALUE_MAX + 1];
-        usec_t reply_created; /* 0: none, or not a time we read */
-        /* The task whose baseline was just reported: a terminal event right after it is of
-         * a task that ended before watching began, whose end we never saw. */
-        char baseline_task_id[METRIC_LABEL_VALUE_MAX + 1];
-
-        /* The event names, the known values of transitions' one label. */
-        const char *event_names[_EVENT_KIND_MAX + 1];
-        const char *const *transition_values[1];
-        MetricFamilyInfo transitions_info;
-};
 
 /* ---- the families ------------------------------------------------------------------------- */
 
@@ -132,190 +106,6 @@ static const EventKind alerted_events[] = {
         EVENT_CREDENTIALS_REFRESH_FAILED,
 };
 
-/* ---- the watcher's state ---------------------------------------------------------------- */
-
-static const char *const labels_task[] = { "state", "task_type", "source", NULL };
-static const char *const task_states[] = {
-        "waiting", "running", "paused", "succeeded", "failed", "canceled", "unknown",
-        "not-found", NULL,
-};
-static const char *const task_sources[] = { "config", "cluster", NULL };
-static const char *const *const task_values[] = { task_states, NULL, task_sources };
-static const char *const labels_phase[] = { "phase", NULL };
-static const char *const instance_phases[] = { "pending", "succeeded", "failed", NULL };
-static const char *const *const phase_values[] = { instance_phases };
-static const char *const labels_task_type[] = { "task_type", NULL };
-static const char *const labels_duration[] = { "task_type", "outcome", NULL };
-static const char *const task_outcomes[] = { "succeeded", "failed", "canceled", NULL };
-static const char *const *const duration_values[] = { NULL, task_outcomes };
-static const char *const labels_task_info[] = { "task_id", "task_type", "cluster_id", "state", NULL };
-
-/* Scale-outs take minutes, big node pools hours. */
-static const double task_buckets[] = { 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600 };
-
-/* Task types are the API's words: a handful in practice, bounded here in case. */
-#define TASK_TYPES_MAX 16
-/* taskwatch_task_info's bound: one series per task not yet terminal, up to this many; the
- * rest add up in the one "other" series. */
-#define TASK_INFO_MAX 10000
-
-static const MetricFamilyInfo tasks = {
-        .name = "taskwatch_tasks", .type = METRIC_GAUGE, .label_names = labels_task,
-        .label_values = task_values, .max_series = 8 * TASK_TYPES_MAX * 2,
-        .help = "Watched tasks, by state, task type and where the task came from.",
-};
-static const MetricFamilyInfo instances = {
-        .name = "taskwatch_instances", .type = METRIC_GAUGE, .label_names = labels_phase,
-        .label_values = phase_values, .max_series = 3,
-        .help = "Instances of the watched tasks, by phase.",
-};
-static const MetricFamilyInfo instance_failures = {
-        .name = "taskwatch_instance_failures", .type = METRIC_COUNTER,
-        .label_names = labels_task_type, .max_series = TASK_TYPES_MAX,
-        .help = "Instances seen failing (instance-failed events), by task type.",
-};
-static const MetricFamilyInfo task_duration = {
-        .name = "taskwatch_task_duration_seconds", .unit = "seconds", .type = METRIC_HISTOGRAM,
-        .label_names = labels_duration, .label_values = duration_values,
-        .buckets = task_buckets, .n_buckets = ELEMENTSOF(task_buckets),
-        .max_series = TASK_TYPES_MAX * 3,
-        .help = "How long finished tasks took, from their created time (else from when "
-                "watching began) to the terminal state, by task type and outcome.",
-};
-static const MetricFamilyInfo task_info = {
-        .name = "taskwatch_task_info", .type = METRIC_GAUGE, .label_names = labels_task_info,
-        .max_series = TASK_INFO_MAX,
-        .help = "Always 1, per task not yet terminal: its id, type, cluster and state.",
-};
-static const MetricFamilyInfo budget = {
-        .name = "taskwatch_api_budget_requests_per_second", .type = METRIC_GAUGE,
-        .help = "The request budget's rate in force: MaxRequestsPerSecond=, or less while "
-                "the API throttles.",
-};
-static const MetricFamilyInfo throttled = {
-        .name = "taskwatch_api_throttled", .type = METRIC_COUNTER,
-        .help = "ACK API calls the server throttled.",
-};
-
-/* One walk over the tasks per scrape fills taskwatch_tasks, _instances and _task_info:
- * counts are summed here, the per-task series pushed (O(1) each). */
-typedef struct TaskCount {
-        const char *state, *task_type, *source; /* borrowed for the walk */
-        double n;
-} TaskCount;
-
-typedef struct TaskWalk {
-        DaemonMetrics *m;
-        TaskCount counts[8 * TASK_TYPES_MAX * 2];
-        size_t n_counts;
-        size_t last; /* most tasks share the previous one's labels */
-        double other;
-        double instances[3];
-} TaskWalk;
-
-static void task_walk_count(TaskWalk *w, const char *state, const char *task_type,
-                            const char *source) {
-        TaskCount *c;
-
-        if (w->n_counts > 0) {
-                c = &w->counts[w->last];
-                if (c->state == state && streq_ptr(c->task_type, task_type) && c->source == source) {
-                        c->n++;
-                        return;
-                }
-        }
-        for (size_t i = 0; i < w->n_counts; i++) {
-                c = &w->counts[i];
-                if (streq_ptr(c->state, state) && streq_ptr(c->task_type, task_type) &&
-                    streq_ptr(c->source, source)) {
-                        c->n++;
-                        w->last = i;
-                        return;
-                }
-        }
-        if (w->n_counts == ELEMENTSOF(w->counts)) {
-                w->other++; /* past the bound: shown as the label set of "other"s */
-                return;
-        }
-        w->last = w->n_counts;
-        w->counts[w->n_counts++] = (TaskCount) { state, task_type, source, 1 };
-}
-
-static void task_walk_visit(const WatcherTaskView *v, void *userdata) {
-        TaskWalk *w = userdata;
-
-        task_walk_count(w, v->state, v->task_type ?: "unknown", v->source);
-        w->instances[0] += (double) v->n_pending;
-        w->instances[1] += (double) v->n_succeeded;
-        w->instances[2] += (double) v->n_failed;
-        if (!v->terminal)
-                (void) metric_family_push(w->m->task_info,
-                                          (const char *[]) { v->id, v->task_type ?: "",
-                                                             v->cluster_id ?: "", v->state },
-                                          1);
-}
-
-static void collect_tasks(MetricFamily *f, void *userdata) {
-        DaemonMetrics *m = userdata;
-        Watcher *watcher = m->daemon->watcher;
-        TaskWalk *w;
-
-        metric_family_reset(f);
-        metric_family_reset(m->task_info);
-        for (size_t p = 0; p < 3; p++)
-                (void) metric_family_set(m->instances, (const char *[]) { instance_phases[p] }, 0);
-        if (!watcher)
-                return;
-        w = calloc(1, sizeof(*w)); /* ~8 KiB: not on the stack of a callback */
-        if (!w)
-                return;
-        w->m = m;
-        watcher_foreach_task(watcher, task_walk_visit, w);
-        for (size_t i = 0; i < w->n_counts; i++)
-                (void) metric_family_set(f, (const char *[]) { w->counts[i].state,
-                                                               w->counts[i].task_type,
-                                                               w->counts[i].source },
-                                         w->counts[i].n);
-        if (w->other > 0)
-                (void) metric_family_set(f, (const char *[]) { METRIC_LABEL_OTHER,
-                                                               METRIC_LABEL_OTHER,
-                                                               METRIC_LABEL_OTHER }, w->other);
-        for (size_t p = 0; p < 3; p++)
-                (void) metric_family_set(m->instances, (const char *[]) { instance_phases[p] },
-                                         w->instances[p]);
-        free(w);
-}
-
-static void collect_budget(MetricFamily *f, void *userdata) {
-        DaemonMetrics *m = userdata;
-
-        if (m->daemon->watcher)
-                (void) metric_family_set(f, NULL, watcher_budget_rate(m->daemon->watcher));
-}
-
-/* A terminal event: how long the task took, from its "created" when the reply that ended it
- * carried one we read, else from when watching began. */
-static void observe_task_duration(DaemonMetrics *m, const Event *e, const char *outcome) {
-        WatcherTaskView v;
-        usec_t now = now_usec(CLOCK_REALTIME), start = 0;
-
-        if (!e->task_id || streq_ptr(m->baseline_task_id, e->task_id))
-                return;
-        if (m->reply_created > 0 && streq_ptr(m->reply_task_id, e->task_id))
-                start = m->reply_created;
-        else if (m->daemon->watcher && watcher_task_view(m->daemon->watcher, e->task_id, &v) >= 0)
-                start = v.first_seen;
-        if (start == 0 || start > now)
-                return;
-        (void) metric_family_observe(m->task_duration,
-                                     (const char *[]) { e->task_type ?: "unknown", outcome },
-                                     (double) (now - start) / USEC_PER_SEC);
-}
-
-static void remember_id(char *buf, size_t size, const char *id) {
-        snprintf(buf, size, "%s", id ?: "");
-}
-
 /* ---- counting ---------------------------------------------------------------------------- */
 
 /* hook-runner's message reads "TASK: hook OnTaskFailed#2 (/path) for ...": the setting's
@@ -343,17 +133,7 @@ static void metrics_on_event(const Event *e, void *userdata) {
                 return;
         (void) metric_family_inc(m->transitions, (const char *[]) { event_kind_name(e->kind) }, 1);
 
-        if (e->kind == EVENT_TASK_BASELINE)
-                remember_id(m->baseline_task_id, sizeof(m->baseline_task_id), e->task_id);
-        else if (e->kind == EVENT_TASK_SUCCEEDED)
-                observe_task_duration(m, e, "succeeded");
-        else if (e->kind == EVENT_TASK_FAILED)
-                observe_task_duration(m, e, "failed");
-        else if (e->kind == EVENT_TASK_CANCELED)
-                observe_task_duration(m, e, "canceled");
-        else if (e->kind == EVENT_INSTANCE_FAILED)
-                (void) metric_family_inc(m->instance_failures,
-                                         (const char *[]) { e->task_type ?: "unknown" }, 1);
+        daemon_metrics_watcher_on_event(m, e);
 
         if (e->kind == EVENT_HOOK_FINISHED)
                 result = "succeeded";
@@ -379,17 +159,7 @@ static void metrics_on_ack_reply(const char *api, const AckReply *reply, void *u
                                      (double) reply->duration / USEC_PER_SEC);
         if (reply->kind == ACK_REPLY_OK)
                 m->last_poll = now_usec(CLOCK_REALTIME);
-        if (reply->kind == ACK_REPLY_THROTTLED)
-                (void) metric_family_inc(m->throttled, NULL, 1);
-        /* Only a decoded reply brings transitions; any other leaves the slot to be forgotten. */
-        m->reply_created = 0;
-        m->reply_task_id[0] = '\0';
-        m->baseline_task_id[0] = '\0'; /* a new reply: the last baseline is behind us */
-        if (reply->info && reply->info->task_id && reply->info->created &&
-            iso8601_parse(reply->info->created, 0, &m->reply_created) >= 0)
-                remember_id(m->reply_task_id, sizeof(m->reply_task_id), reply->info->task_id);
-        else
-                m->reply_created = 0;
+        daemon_metrics_watcher_on_reply(m, reply);
 }
 
 static void collect_last_poll(MetricFamily *f, void *userdata) {
@@ -445,21 +215,7 @@ int daemon_metrics_new(Daemon *d) {
         if (r >= 0)
                 r = metrics_registry_add(m->registry, &hooks, &m->hooks);
         if (r >= 0)
-                r = metrics_registry_add(m->registry, &tasks, &m->tasks);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &instances, &m->instances);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &task_info, &m->task_info);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &instance_failures, &m->instance_failures);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &task_duration, &m->task_duration);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &budget, &m->budget);
-        if (r >= 0)
-                r = metrics_registry_add(m->registry, &throttled, &m->throttled);
-        if (r >= 0)
-                r = metric_family_inc(m->throttled, NULL, 0);
+                r = daemon_metrics_watcher_add(m);
         /* The events the shipped alerts key on are shown from the start, at 0: Prometheus'
          * increase() sees no rise in a series whose first sample is already 1. */
         for (size_t k = 0; r >= 0 && k < ELEMENTSOF(alerted_events); k++)
@@ -473,8 +229,6 @@ int daemon_metrics_new(Daemon *d) {
                 return r;
         metric_family_set_collect(m->last_poll_family, collect_last_poll, m);
         metric_family_set_collect(m->credentials_expiry, collect_credentials_expiry, m);
-        metric_family_set_collect(m->tasks, collect_tasks, m);
-        metric_family_set_collect(m->budget, collect_budget, m);
         d->metrics = TAKE_PTR(m);
         return 0;
 }
