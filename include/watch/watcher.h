@@ -91,3 +91,31 @@ void watcher_remove_runtime_status(Watcher *w);
 
 /* Send STATUS= now (also sent by itself, at most twice a second, as things change). */
 void watcher_update_status(Watcher *w);
+
+/* ---- reading the tasks, for the daemon's metrics --------------------------------------- */
+
+/* One watched task as a reader sees it: borrowed strings, valid until the callback returns
+ * (or, for watcher_task_view(), until the loop turns). */
+typedef struct WatcherTaskView {
+        const char *id;
+        /* "waiting" before the first reply, "not-found" once that is confirmed, else the
+         * phase: "running", "paused", "succeeded", "failed", "canceled", "unknown". */
+        const char *state;
+        const char *task_type;  /* NULL before the first reply */
+        const char *cluster_id; /* NULL before the first reply */
+        const char *source;     /* where the task came from: "config" ([Tasks] Task=) */
+        bool terminal;          /* done: terminal or confirmed not found */
+        usec_t first_seen;      /* CLOCK_REALTIME when watching began (kept across restarts) */
+        usec_t state_since;     /* CLOCK_REALTIME when its state last changed; 0: none yet */
+        size_t n_pending, n_succeeded, n_failed; /* its instances by phase */
+} WatcherTaskView;
+
+typedef void (*WatcherTaskVisit)(const WatcherTaskView *v, void *userdata);
+
+/* f sees every watched task once, in id order. f must not change the watcher. */
+void watcher_foreach_task(const Watcher *w, WatcherTaskVisit f, void *userdata);
+/* The task with that id in *ret: 0, or -ENOENT when it is not watched. */
+int watcher_task_view(const Watcher *w, const char *id, WatcherTaskView *ret);
+/* The request budget's rate in force now (requests per second): MaxRequestsPerSecond=, or
+ * less while the API throttles. */
+double watcher_budget_rate(const Watcher *w);

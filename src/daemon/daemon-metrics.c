@@ -1,5 +1,6 @@
-/* The daemon's metrics: the stage-one families, counted from the event stream and the ACK
- * client's observer, and the server that exposes them, started, swapped on reload, stopped. */
+/* The daemon's metrics: the families counted from the event stream and the ACK client's
+ * observer (the watcher's state: daemon-metrics-watcher.c), and the server that exposes
+ * them, started, swapped on reload, stopped. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "ack/client.h"
 #include "build-config.h"
 #include "daemon-internal.h"
+#include "daemon-metrics-private.h"
 #include "metrics/metrics-listen.h"
 #include "metrics/metrics-server.h"
 #include "util/log.h"
@@ -20,23 +22,6 @@ static char *mfree(char *p) {
         return NULL;
 }
 
-struct DaemonMetrics {
-        Daemon *daemon;
-        MetricsRegistry *registry;
-        MetricsServer *server;
-        bool from_systemd; /* the server runs on taskwatchd-metrics.socket's fd */
-        char *listen;      /* the Listen= the server was started for */
-        char *unix_path;   /* removed when that server stops */
-        usec_t last_poll;  /* CLOCK_REALTIME of the last successful call; 0: none yet */
-
-        MetricFamily *transitions, *api_requests, *api_duration, *last_poll_family;
-        MetricFamily *credentials_expiry, *hooks, *build_info;
-
-        /* The event names, the known values of transitions' one label. */
-        const char *event_names[_EVENT_KIND_MAX + 1];
-        const char *const *transition_values[1];
-        MetricFamilyInfo transitions_info;
-};
 
 /* ---- the families ------------------------------------------------------------------------- */
 
@@ -115,6 +100,12 @@ static const MetricFamilyInfo hooks = {
         .help = "Hook runs that ended, by hook setting and result.",
 };
 
+/* The events conf/taskwatchd.rules.yml alerts on, as increase(taskwatch_transitions_total). */
+static const EventKind alerted_events[] = {
+        EVENT_TASK_FAILED, EVENT_INSTANCE_FAILED, EVENT_TASK_TIMED_OUT,
+        EVENT_CREDENTIALS_REFRESH_FAILED,
+};
+
 /* ---- counting ---------------------------------------------------------------------------- */
 
 /* hook-runner's message reads "TASK: hook OnTaskFailed#2 (/path) for ...": the setting's
@@ -142,6 +133,8 @@ static void metrics_on_event(const Event *e, void *userdata) {
                 return;
         (void) metric_family_inc(m->transitions, (const char *[]) { event_kind_name(e->kind) }, 1);
 
+        daemon_metrics_watcher_on_event(m, e);
+
         if (e->kind == EVENT_HOOK_FINISHED)
                 result = "succeeded";
         else if (e->kind == EVENT_HOOK_FAILED)
@@ -166,6 +159,7 @@ static void metrics_on_ack_reply(const char *api, const AckReply *reply, void *u
                                      (double) reply->duration / USEC_PER_SEC);
         if (reply->kind == ACK_REPLY_OK)
                 m->last_poll = now_usec(CLOCK_REALTIME);
+        daemon_metrics_watcher_on_reply(m, reply);
 }
 
 static void collect_last_poll(MetricFamily *f, void *userdata) {
@@ -220,6 +214,13 @@ int daemon_metrics_new(Daemon *d) {
                 r = metrics_registry_add(m->registry, &credentials_expiry, &m->credentials_expiry);
         if (r >= 0)
                 r = metrics_registry_add(m->registry, &hooks, &m->hooks);
+        if (r >= 0)
+                r = daemon_metrics_watcher_add(m);
+        /* The events the shipped alerts key on are shown from the start, at 0: Prometheus'
+         * increase() sees no rise in a series whose first sample is already 1. */
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(alerted_events); k++)
+                r = metric_family_inc(m->transitions,
+                                      (const char *[]) { event_kind_name(alerted_events[k]) }, 0);
         if (r >= 0)
                 r = metric_family_set(m->build_info, (const char *[]) { PACKAGE_VERSION }, 1);
         if (r >= 0)

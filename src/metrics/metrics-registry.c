@@ -43,9 +43,10 @@ int metrics_registry_new(MetricsRegistry **ret, MetricsClock clock) {
         return 0;
 }
 
+/* A series' label values live in one allocation that labels[0] points to. */
 static void series_done(MetricSeries *s, size_t n_labels) {
-        for (size_t i = 0; i < n_labels; i++)
-                free((char *) s->labels[i]);
+        if (n_labels > 0)
+                free((char *) s->labels[0]);
         free(s->bucket_counts);
 }
 
@@ -229,17 +230,33 @@ static MetricSeries *series_get_full(MetricFamily *f, const char *const *labels,
                 f->alloc_series = n;
         }
         s = &f->series[f->n_series];
-        *s = (MetricSeries) { .created = f->registry->clock() };
+        /* Gauges have no _created: no clock read for the thousands a collect pushes. */
+        *s = (MetricSeries) {
+                .created = f->info->type == METRIC_GAUGE ? 0 : f->registry->clock(),
+        };
         if (f->info->type == METRIC_HISTOGRAM) {
                 s->bucket_counts = calloc(f->info->n_buckets + 1, sizeof(*s->bucket_counts));
                 if (!s->bucket_counts)
                         return NULL;
         }
-        for (size_t i = 0; i < f->n_labels; i++) {
-                s->labels[i] = strndup(values[i], lens[i]);
-                if (!s->labels[i]) {
-                        series_done(s, i);
+        if (f->n_labels > 0) {
+                /* One allocation for all the values (a pushed series costs one malloc, not
+                 * one per label), each NUL-terminated. */
+                size_t total = 0;
+                char *p;
+
+                for (size_t i = 0; i < f->n_labels; i++)
+                        total += lens[i] + 1;
+                p = malloc(total);
+                if (!p) {
+                        series_done(s, 0);
                         return NULL;
+                }
+                for (size_t i = 0; i < f->n_labels; i++) {
+                        memcpy(p, values[i], lens[i]);
+                        p[lens[i]] = '\0';
+                        s->labels[i] = p;
+                        p += lens[i] + 1;
                 }
         }
         f->n_series++;

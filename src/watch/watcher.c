@@ -300,3 +300,47 @@ void watcher_set_ack_observer(Watcher *w, AckObserver f, void *userdata) {
         w->ctx.ack_observer = f;
         w->ctx.ack_observer_userdata = userdata;
 }
+
+/* ---- reading the tasks, for the daemon's metrics --------------------------------------- */
+
+static void task_view(const WatchedTask *t, WatcherTaskView *v) {
+        const TaskSnapshot *s = &t->tracker.now;
+
+        *v = (WatcherTaskView) {
+                .id = t->tracker.task_id,
+                .state = t->lost ? "not-found"
+                       : !t->tracker.have_baseline ? "waiting"
+                       : task_phase_to_string(s->phase),
+                .task_type = s->task_type,
+                .cluster_id = s->cluster_id,
+                .source = "config", /* the only source until cluster-wide watching lands */
+                .terminal = t->done,
+                .first_seen = t->first_seen,
+                .state_since = t->state_since,
+                .n_pending = s->n_pending,
+                .n_succeeded = s->n_succeeded,
+                .n_failed = s->n_failed,
+        };
+}
+
+void watcher_foreach_task(const Watcher *w, WatcherTaskVisit f, void *userdata) {
+        WatcherTaskView v;
+
+        for (size_t i = 0; i < w->n_tasks; i++) {
+                task_view(w->tasks[i], &v);
+                f(&v, userdata);
+        }
+}
+
+int watcher_task_view(const Watcher *w, const char *id, WatcherTaskView *ret) {
+        const WatchedTask *t = watcher_find(w, id);
+
+        if (!t)
+                return -ENOENT;
+        task_view(t, ret);
+        return 0;
+}
+
+double watcher_budget_rate(const Watcher *w) {
+        return scheduler_budget(w->ctx.scheduler)->rate;
+}

@@ -43,7 +43,7 @@ def main():
     ap.add_argument("--binary-note", default="")
     ap.add_argument("--command", default="tests/bench/run.sh")
     ap.add_argument("--phases",
-                    default="matrix,default,state,simulator,full,startup,latency,profile")
+                    default="matrix,default,state,simulator,full,startup,latency,profile,metrics")
     ap.add_argument("--from-json", help="only rewrite the report from this results.json")
     args = ap.parse_args()
     work = os.path.abspath(args.work)

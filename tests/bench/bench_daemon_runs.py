@@ -1,7 +1,8 @@
 # The benchmark's runs of taskwatchd alone: start-up, detection latency, the simulator check.
 """Functions of a bench_runs.Bench (passed as b): how fast READY=1 comes and how the first
-polls spread, how long a flip to success takes to show at the default intervals, and one
-run against tests/simulator with every signature verified."""
+polls spread, how long a flip to success takes to show at the default intervals, one
+run against tests/simulator with every signature verified, and the /metrics scrape of
+thousands of tasks."""
 
 import json
 import os
@@ -172,3 +173,78 @@ def run_simulator(b, n, interval, window):
             sim.wait(10)
         except subprocess.TimeoutExpired:
             sim.kill()
+
+
+# ---- /metrics: a scrape of n watched tasks
+def _cpu_rss(pid):
+    """(user+sys seconds, VmRSS KiB) of pid now."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return cpu, rss
+
+
+def _scrape(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        return r.read()
+
+
+def free_port():
+    """A loopback port nothing listens on now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_metrics_scrape(b, n, scrapes, interval=10.0):
+    """n tasks all running, polled every interval: once each has its baseline, `scrapes`
+    scrapes one after another. The daemon's CPU per scrape is net of what it polled in the
+    same time (its CPU rate in an equal window just before, without scrapes)."""
+    port = free_port()
+    d = b.scratch("metrics-scrape-%d" % n)
+    b.replies.set_all(range(b.nmax), "running")
+    b.nginx.take_log()
+    conf = b.daemon_config(d, n, interval, interval, metrics="127.0.0.1:%d" % port)
+    proc, _, t_ready = b.start_daemon(d, conf, 3600)
+    try:
+        want = ('taskwatch_tasks{state="running",task_type="nodepool_scaleout",'
+                'source="config"} %d' % n).encode()
+        deadline = time.monotonic() + 3 * interval + 30
+        while want not in _scrape(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("not every task had its baseline: see %s/stderr" % d)
+            time.sleep(0.5)
+        body = _scrape(port)
+        for _ in range(10):  # the series arrays at their size
+            _scrape(port)
+        cpu0, rss0 = _cpu_rss(proc.pid)
+        t0 = time.monotonic()
+        walls, rss_every_100 = [], []
+        for k in range(scrapes):
+            w0 = time.monotonic()
+            _scrape(port)
+            walls.append(time.monotonic() - w0)
+            if k % 100 == 99:
+                rss_every_100.append(_cpu_rss(proc.pid)[1])
+        t1 = time.monotonic()
+        cpu1, rss1 = _cpu_rss(proc.pid)
+        # the same time without scrapes: what polling alone costs
+        time.sleep(t1 - t0)
+        cpu2, rss2 = _cpu_rss(proc.pid)
+        t2 = time.monotonic()
+    finally:
+        kill_rusage(proc)
+    idle_rate = (cpu2 - cpu1) / (t2 - t1)
+    gross = (cpu1 - cpu0) / scrapes
+    net = ((cpu1 - cpu0) - idle_rate * (t1 - t0)) / scrapes
+    walls.sort()
+    return {"n": n, "scrapes": scrapes, "bytes": len(body),
+            "series": sum(1 for line in body.splitlines() if line and not line.startswith(b"#")),
+            "cpu_ms_per_scrape_gross": 1000 * gross, "cpu_ms_per_scrape_net": 1000 * net,
+            "wall_ms_median": 1000 * walls[len(walls) // 2],
+            "wall_ms_p99": 1000 * walls[int(len(walls) * 0.99)],
+            "polling_cpu_per_s": idle_rate, "rss_kib_before": rss0, "rss_kib_after": rss1,
+            "rss_kib_growth": rss1 - rss0, "rss_kib_every_100": rss_every_100}

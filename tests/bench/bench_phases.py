@@ -27,6 +27,7 @@ class Plan:
             self.finish_grace = 5.0
             self.long_factor = 2
             self.default_window = 40.0   # phase "default": the window at the 5 s interval
+            self.scrapes = 200
         else:
             self.reps = reps or 3
             self.rate = 1000.0
@@ -42,6 +43,7 @@ class Plan:
             self.finish_grace = 60.0
             self.long_factor = 3
             self.default_window = 60.0
+            self.scrapes = 1000          # phase "metrics": scrapes of 10 000 tasks
 
     default_sizes = [100, 1000]          # phase "default" (10 000: the matrix row, if at 5 s)
 
@@ -147,6 +149,27 @@ def run_phases(b, plan, phases, res):
         lat = res.extra["latency"]
         log("  -> median %s s, interval at flip median %s s", fmt(med(lat["latency"]), 2),
             fmt(med(lat["interval_at_flip"]), 2))
+    if "metrics" in phases:
+        # Issue #12's limits: a scrape of 10 000 tasks under 10 ms of the daemon's CPU, no
+        # RSS growth across 1000 scrapes; and CPU per poll with the endpoint on and off, the
+        # same run side by side.
+        n = max(plan.sizes)
+        log("metrics: %d scrapes of %d watched tasks", plan.scrapes, n)
+        load0 = loadavg()
+        scrape = bench_daemon_runs.run_metrics_scrape(b, n, plan.scrapes)
+        res.loads.append(("metrics scrape N=%d" % n, load0, loadavg()))
+        log("  -> %s", scrape)
+        side = {}
+        iv, win = plan.interval(n), plan.window(n)
+        for label, listen in (("off", None), ("on", "127.0.0.1:%d" % bench_daemon_runs.free_port())):
+            load0 = loadavg()
+            row = b.run_taskwatchd(n, iv, win, metrics=listen)
+            res.loads.append(("metrics %s N=%d" % (label, n), load0, loadavg()))
+            side[label] = {"us_per_poll": row["us_per_poll"], "polls": row["polls"],
+                           "maxrss": row["maxrss"]}
+            log("  metrics %s -> %s µs/poll, %d polls", label, fmt(row["us_per_poll"]),
+                row["polls"])
+        res.extra["metrics"] = {"scrape": scrape, "per_poll": side}
     if "profile" in phases:
         log("profile: perf record at full speed, 1000 tasks")
         load0 = loadavg()

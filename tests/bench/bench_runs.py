@@ -60,7 +60,7 @@ class Bench:
 
     # -- taskwatchd
     def daemon_config(self, d, n, min_iv, max_iv, endpoint=None, ca=None, max_conn=4,
-                      budget=True):
+                      budget=True, metrics=None):
         """budget=True lifts the account-wide request budget (MaxRequestsPerSecond=, 50 by
         default), which would otherwise be what every figure measures."""
         path = os.path.join(d, "taskwatchd.conf")
@@ -73,6 +73,8 @@ class Bench:
                     % (round(min_iv * 1000), round(max_iv * 1000)))
             for i in range(n):
                 f.write("Task=%s\n" % task_id(i))
+            if metrics:
+                f.write("[Metrics]\nListen=%s\n" % metrics)
         return path
 
     def start_daemon(self, d, conf, timeout_s, stderr_path=None, pin=True, extra_args=()):
@@ -92,12 +94,14 @@ class Bench:
             raise RuntimeError("taskwatchd sent no READY=1: see %s/stderr" % d)
         return proc, t_exec, t_ready
 
-    def run_taskwatchd(self, n, interval, window, state=False):
-        """state: with a fresh --state-dir (a record saved per change, synced in bursts)."""
-        d = self.scratch("taskwatchd-%d%s" % (n, "-state" if state else ""))
+    def run_taskwatchd(self, n, interval, window, state=False, metrics=None):
+        """state: with a fresh --state-dir (a record saved per change, synced in bursts).
+        metrics: a [Metrics] Listen= address (the endpoint on, never scraped)."""
+        d = self.scratch("taskwatchd-%d%s%s" % (n, "-state" if state else "",
+                                                "-metrics" if metrics else ""))
         self.replies.set_all(range(self.nmax), "running")
         self.nginx.take_log()
-        conf = self.daemon_config(d, n, interval, interval)
+        conf = self.daemon_config(d, n, interval, interval, metrics=metrics)
         extra = ("--state-dir", os.path.join(d, "state")) if state else ()
         proc, t_exec, t_ready = self.start_daemon(d, conf, int(window + 3 * interval + 60),
                                                   extra_args=extra)

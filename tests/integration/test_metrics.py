@@ -110,6 +110,9 @@ class Metrics(harness.DaemonTestCase):
             {"state": "failed", "task_result": instances(i_1="failed", i_2="success"),
              "error": {"code": "QuotaExceeded.ECS", "message": "ecs quota is not enough"}},
         ]), "T-ok": scaleout_task([{"state": "running"}])}
+        # created 45 minutes ago: its duration falls between the 1800 s and 3600 s buckets
+        tasks["T-bad"]["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                  time.gmtime(time.time() - 45 * 60))
         sim, d = self.start_with(tasks, "[Hooks]\nOnTaskFailed=/bin/true\nOnInstanceFailed=/bin/false\n"
                                  "[Metrics]\nListen=127.0.0.1:%d\n" % port)
         self.event(d, "task-baseline", "T-bad")
@@ -147,6 +150,29 @@ class Metrics(harness.DaemonTestCase):
                             '{api="DescribeTaskInfo"}')], calls)
         self.assertEqual(s[("taskwatch_api_request_duration_seconds_bucket",
                             '{api="DescribeTaskInfo",le="+Inf"}')], calls)
+        # the watcher's state: T-bad failed, T-ok runs (and alone has a task_info series)
+        self.assertEqual(s[("taskwatch_tasks", '{state="failed",task_type="nodepool_scaleout",'
+                            'source="config"}')], 1)
+        self.assertEqual(s[("taskwatch_tasks", '{state="running",task_type="nodepool_scaleout",'
+                            'source="config"}')], 1)
+        self.assertEqual(sum(v for (n, _), v in s.items() if n == "taskwatch_tasks"), 2)
+        self.assertEqual(s[("taskwatch_task_info", '{task_id="T-ok",task_type="nodepool_scaleout",'
+                            'cluster_id="c-test",state="running"}')], 1)
+        self.assertEqual([k for k in s if k[0] == "taskwatch_task_info" and "T-bad" in k[1]], [])
+        self.assertEqual(s[("taskwatch_instances", '{phase="failed"}')], 1)
+        self.assertEqual(s[("taskwatch_instances", '{phase="succeeded"}')], 1)
+        self.assertEqual(s[("taskwatch_instances", '{phase="pending"}')], 0)
+        self.assertEqual(s[("taskwatch_instance_failures_total",
+                            '{task_type="nodepool_scaleout"}')], 1)
+        duration = '{task_type="nodepool_scaleout",outcome="failed"'
+        self.assertEqual(s[("taskwatch_task_duration_seconds_count", duration + "}")], 1)
+        self.assertEqual(s[("taskwatch_task_duration_seconds_bucket", duration + ',le="1800"}')], 0)
+        self.assertEqual(s[("taskwatch_task_duration_seconds_bucket", duration + ',le="3600"}')], 1)
+        self.assertGreater(s[("taskwatch_task_duration_seconds_sum", duration + "}")], 45 * 60 - 1)
+        self.assertEqual(s[("taskwatch_api_throttled_total", "")], 1)
+        # one throttled reply halves the budget's rate at most once
+        budget = s[("taskwatch_api_budget_requests_per_second", "")]
+        self.assertGreater(budget, 0)
         last = s[("taskwatch_last_successful_poll_timestamp_seconds", "")]
         self.assertLess(abs(time.time() - last), 60)
         # no secret, signature or token anywhere in a scrape

@@ -737,6 +737,39 @@ def phase_stop():
     check(not os.path.exists(PID_FILE), "the PID file is gone after the stop", repr(pid_file()))
 
 
+def phase_metrics_socket():
+    """taskwatchd-metrics.socket enabled with the service stopped: the first scrape of
+    127.0.0.1:9732 starts the service on the socket's fd, and its hardening is what it was."""
+    metrics_unit = "taskwatchd-metrics.socket"
+    hardening = ("DynamicUser", "ProtectSystem", "NoNewPrivileges", "CapabilityBoundingSet",
+                 "RestrictAddressFamilies", "PrivateDevices", "SystemCallFilter",
+                 "ProtectHome", "PrivateUsers", "IPAddressDeny")
+    before = show(*hardening)
+    check(show("ActiveState")["ActiveState"] == "inactive",
+          "the service is stopped before the socket is enabled")
+    sh("systemctl", "enable", "--now", metrics_unit)
+    text, status = None, None
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", 9732, timeout=20)
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        status, text = r.status, r.read().decode()
+        c.close()
+    except OSError as e:
+        text = "no scrape: %s" % e
+    check(status == 200 and re.search(r'^taskwatch_build_info\{version="[^"]+"\} 1$', text, re.M),
+          "a scrape of 127.0.0.1:9732 through the socket unit shows taskwatch_build_info",
+          (text or "")[:2000])
+    s = sh("systemctl", "show", UNIT, "-p", "ActiveState", "-p", "TriggeredBy").stdout
+    check("ActiveState=active" in s and metrics_unit in s,
+          "the scrape started the service, triggered by %s" % metrics_unit, s)
+    after = show(*hardening)
+    check(after == before, "the service's hardening is unchanged under socket activation",
+          "before %s\nafter %s" % (before, after))
+    sh("systemctl", "disable", "--now", metrics_unit, check_rc=False)
+    sh("systemctl", "stop", UNIT, check_rc=False)
+
+
 def phase_secrets():
     """No secret in the container's whole journal: the daemon's entries, PID 1's debug log,
     the test's own output."""
@@ -1051,6 +1084,7 @@ def main():
               "the removed task's state file is deleted, the others' kept", os.listdir(STATE_TASKS)
               if os.path.isdir(STATE_TASKS) else "no " + STATE_TASKS)
         phase_stop()
+        phase_metrics_socket()
         phase_security()
         pids = phase_instances()
         phase_upgrade(pids)

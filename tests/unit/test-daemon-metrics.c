@@ -87,6 +87,10 @@ static void test_every_family_is_shown(void) {
         ASSERT_NOT_NULL(text);
         ASSERT_TRUE(strstr(text, "taskwatch_build_info{version=\"" PACKAGE_VERSION "\"} 1\n") != NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_transitions_total counter\n") != NULL);
+        /* what the alerts key on is there at 0 before it happens, so increase() sees it rise */
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"task-failed\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"instance-failed\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_transitions_total{event=\"task-succeeded\"}") == NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_requests_total counter\n") != NULL);
         ASSERT_TRUE(strstr(text, "# TYPE taskwatch_api_request_duration_seconds histogram\n") != NULL);
         ASSERT_TRUE(strstr(text, "taskwatch_last_successful_poll_timestamp_seconds 0\n") != NULL);
@@ -94,6 +98,66 @@ static void test_every_family_is_shown(void) {
         /* daemon_new() checked the source but obtained nothing yet: no expiry to show */
         ASSERT_TRUE(strstr(text, "taskwatch_credentials_expiry_timestamp_seconds{") == NULL);
         ASSERT_TRUE(strstr(text, "test-secret") == NULL);
+}
+
+static void emit_typed(Daemon *d, EventKind k, const char *task_id, const char *task_type) {
+        Event e = EVENT_INIT(k);
+
+        e.task_id = task_id;
+        e.task_type = task_type;
+        e.message = "a test event";
+        event_emit(d->sink, &e);
+}
+
+static void test_watcher_state_is_shown(void) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(freep) char *text = NULL;
+
+        ASSERT_OK(write_config("[API]\nEndpoint=https://127.0.0.1:9\nMaxRequestsPerSecond=7\n"
+                               "[Tasks]\nTask=T-1\nTask=T-2\n"));
+        ASSERT_OK(daemon_for_test(&d, NULL));
+        text = scrape(d);
+        ASSERT_NOT_NULL(text);
+        /* no reply yet: both wait, of a type not known yet */
+        ASSERT_TRUE(strstr(text, "taskwatch_tasks{state=\"waiting\",task_type=\"unknown\","
+                                 "source=\"config\"} 2\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_task_info{task_id=\"T-1\",task_type=\"\","
+                                 "cluster_id=\"\",state=\"waiting\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_task_info{task_id=\"T-2\",") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_instances{phase=\"pending\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_instances{phase=\"failed\"} 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_api_budget_requests_per_second 7\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_api_throttled_total 0\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_task_duration_seconds histogram\n") != NULL);
+        ASSERT_TRUE(strstr(text, "# TYPE taskwatch_instance_failures_total counter\n") != NULL);
+}
+
+static void test_failures_and_durations_are_counted(void) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        _cleanup_(freep) char *text = NULL;
+
+        ASSERT_OK(write_config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\nTask=T-2\n"));
+        ASSERT_OK(daemon_for_test(&d, NULL));
+        emit_typed(d, EVENT_INSTANCE_FAILED, "T-1", "nodepool_scaleout");
+        emit_typed(d, EVENT_INSTANCE_FAILED, "T-1", "nodepool_scaleout");
+        emit_typed(d, EVENT_INSTANCE_FAILED, "T-2", NULL);
+        /* T-1 ended while watched: timed from when watching began */
+        emit_typed(d, EVENT_TASK_FAILED, "T-1", "nodepool_scaleout");
+        /* T-2 had ended before watching began (its baseline says so): its end was not seen */
+        emit_typed(d, EVENT_TASK_BASELINE, "T-2", "nodepool_scaleout");
+        emit_typed(d, EVENT_TASK_SUCCEEDED, "T-2", "nodepool_scaleout");
+        /* a task not watched: nothing to time it from */
+        emit_typed(d, EVENT_TASK_CANCELED, "T-9", "nodepool_scaleout");
+        text = scrape(d);
+        ASSERT_NOT_NULL(text);
+        ASSERT_TRUE(strstr(text, "taskwatch_instance_failures_total{task_type=\"nodepool_scaleout\"} 2\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_instance_failures_total{task_type=\"unknown\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_task_duration_seconds_count{task_type=\"nodepool_scaleout\","
+                                 "outcome=\"failed\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "taskwatch_task_duration_seconds_bucket{task_type=\"nodepool_scaleout\","
+                                 "outcome=\"failed\",le=\"30\"} 1\n") != NULL);
+        ASSERT_TRUE(strstr(text, "outcome=\"succeeded\"") == NULL);
+        ASSERT_TRUE(strstr(text, "outcome=\"canceled\"") == NULL);
 }
 
 static void test_listen_that_cannot_bind_is_a_config_error(void) {
@@ -137,5 +201,7 @@ static void test_cleanup(void) {
 TEST_MAIN(TEST_CASE(test_setup),
           TEST_CASE(test_events_are_counted_by_name),
           TEST_CASE(test_every_family_is_shown),
+          TEST_CASE(test_watcher_state_is_shown),
+          TEST_CASE(test_failures_and_durations_are_counted),
           TEST_CASE(test_listen_that_cannot_bind_is_a_config_error),
           TEST_CASE(test_cleanup))
