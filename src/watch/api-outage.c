@@ -1,6 +1,8 @@
 /* An API-wide outage as one account-level event: counted per failure class over the tasks'
- * latest polls, declared once most polls fail alike, its recovery said once when the count
- * falls back (with hysteresis, so that it does not flap). */
+ * latest polls, declared once the account's last polls all failed alike (what "most polls
+ * fail" looks like as it happens: a share of all tasks would be reached only after half of
+ * them had said it one by one), its recovery said once when the count falls back (with
+ * hysteresis, so that it does not flap). */
 #include "api-outage.h"
 
 #include "watched-task.h"
@@ -31,14 +33,14 @@ static size_t tasks_not_done(const WatchContext *w) {
         return w->n_tasks > w->n_done ? w->n_tasks - w->n_done : 0;
 }
 
-/* Over when fewer than a quarter of the tasks still watched fail with it: far enough below
- * "most" that one task more or less does not start and end it again. */
+/* Over when fewer than a quarter of the most tasks it affected still fail with it: far
+ * enough below that one task more or less does not end it and start it again. */
 static void outage_check_over(WatchContext *w, OutageClass c) {
         ApiOutage *a = &w->outages[c];
         char span[FORMAT_TIMESPAN_MAX];
         Event e = EVENT_INIT(EVENT_API_OUTAGE_RECOVERED);
 
-        if (!a->active || (a->n_failing > 0 && a->n_failing * 4 >= tasks_not_done(w)))
+        if (!a->active || (a->n_failing > 0 && a->n_failing * 4 >= a->peak))
                 return;
         a->active = false;
         e.tasks_affected = a->peak;
@@ -123,7 +125,7 @@ bool api_outage_on_failure(WatchedTask *t, const AckReply *o) {
 
         ApiOutage *a = &w->outages[c];
         if (!a->active && a->n_failing >= API_OUTAGE_MIN_TASKS &&
-            w->outage_streak >= API_OUTAGE_MIN_TASKS && a->n_failing * 2 > tasks_not_done(w))
+            w->outage_streak >= API_OUTAGE_MIN_TASKS)
                 outage_declare(w, c, o);
         if (!a->active)
                 return false;

@@ -11,7 +11,7 @@
 
 /* An outage is declared when at least this many tasks' latest poll failed alike and the
  * account's last this many answered polls all did: the first ones are still said per task
- * (9 lines for 10 000 tasks, and a handful of tasks failing alike stays per task). */
+ * (9 lines for 10 000 tasks), and fewer tasks failing alike stay per task. */
 #define API_OUTAGE_MIN_TASKS 10U
 
 /* The faults that are the endpoint's or the account's, not one task's. Throttling has its
