@@ -5,11 +5,15 @@
  * hysteresis, so that it does not flap). */
 #include "api-outage.h"
 
+#include "util/strutil.h"
 #include "watched-task.h"
 
-static OutageClass outage_class_of(AckReplyKind k) {
-        switch (k) {
+static OutageClass outage_class_of(const AckReply *o) {
+        switch (o->kind) {
         case ACK_REPLY_NETWORK_ERROR:
+                /* Not the endpoint's: our own memory, or one request libcurl re-sent. */
+                if (o->error < 0 || streq_ptr(o->code, "SignatureNonceUsed"))
+                        return OUTAGE_NONE;
                 return OUTAGE_NETWORK;
         case ACK_REPLY_SERVER_ERROR:
                 return OUTAGE_SERVER;
@@ -109,7 +113,7 @@ static void outage_absorb(WatchedTask *t) {
 
 bool api_outage_on_failure(WatchedTask *t, const AckReply *o) {
         WatchContext *w = t->ctx;
-        OutageClass c = outage_class_of(o->kind);
+        OutageClass c = outage_class_of(o);
 
         outage_move(t, c);
         if (c == OUTAGE_NONE) {

@@ -145,6 +145,16 @@ static void test_a_few_tasks_failing_alike_stay_per_task(void) {
         teardown();
 }
 
+/* A request libcurl re-sent after a reset, refused as a replay, is one request's fault. */
+static void test_replays_refused_are_not_an_outage(void) {
+        setup();
+        for (int i = 0; i < N; i++)
+                reply_error(i, ACK_REPLY_NETWORK_ERROR, 400, "SignatureNonceUsed");
+        ASSERT_INT_EQ(recorder_count(&rec, EVENT_API_NETWORK_ERROR), N);
+        ASSERT_INT_EQ(recorder_count(&rec, EVENT_API_OUTAGE), 0);
+        teardown();
+}
+
 static void test_other_faults_stay_per_task_during_an_outage(void) {
         setup();
         for (int i = 0; i < N; i++)
@@ -162,4 +172,5 @@ static void test_other_faults_stay_per_task_during_an_outage(void) {
 
 TEST_MAIN(TEST_CASE(test_most_tasks_failing_alike_is_one_outage),
           TEST_CASE(test_a_few_tasks_failing_alike_stay_per_task),
+          TEST_CASE(test_replays_refused_are_not_an_outage),
           TEST_CASE(test_other_faults_stay_per_task_during_an_outage))
