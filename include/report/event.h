@@ -48,6 +48,8 @@ typedef enum EventKind {
         EVENT_TASK_TIMED_OUT,          /* still not terminal TaskTimeout= after watching began */
         EVENT_STATE_DISCARDED,         /* a task's state file was unreadable: moved aside */
         EVENT_STATE_SAVE_FAILED,       /* a task's state could not be saved */
+        EVENT_API_OUTAGE,              /* most tasks' polls fail alike: network, 5xx, auth */
+        EVENT_API_OUTAGE_RECOVERED,    /* that outage is over */
         _EVENT_KIND_MAX,
 } EventKind;
 
@@ -66,6 +68,8 @@ typedef struct Event {
         long instances_succeeded, instances_failed, instances_pending; /* -1 = absent */
         const char *retry_in;  /* human span until the next attempt, "40s" */
         const char *credentials_source; /* "environment", "ecs-ram-role", ...: never a secret */
+        size_t tasks_affected; /* api-outage*: tasks failing with it; 0 = absent */
+        const char *failure_kind; /* api-outage*: "server error", "network error", ... */
         const char *message;   /* the human MESSAGE, already formatted */
 } Event;
 

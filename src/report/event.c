@@ -73,6 +73,8 @@ static const EventKindInfo kinds[_EVENT_KIND_MAX] = {
         [EVENT_TASK_TIMED_OUT] = { "task-timed-out", "567c5fe969ba48138bd4dcfd7f78e63b", LOG_WARNING },
         [EVENT_STATE_DISCARDED] = { "state-discarded", "c57a6803011a4863a9d670332454ab09", LOG_WARNING },
         [EVENT_STATE_SAVE_FAILED] = { "state-save-failed", "677feb50802946dfb0122adb0b85d428", LOG_ERR },
+        [EVENT_API_OUTAGE] = { "api-outage", "b8323a7f34044b5fa2f2093a34832360", LOG_ERR },
+        [EVENT_API_OUTAGE_RECOVERED] = { "api-outage-recovered", "d54c151a09b14a3997591ed5728ada89", LOG_NOTICE },
 };
 
 const char *event_kind_name(EventKind k) {
@@ -238,6 +240,9 @@ static void send_to_journal(const EventSink *s, const Event *e) {
         fields_add_long(&f, "INSTANCES_PENDING", e->instances_pending);
         fields_add(&f, "RETRY_IN", e->retry_in);
         fields_add(&f, "CREDENTIALS_SOURCE", e->credentials_source);
+        if (e->tasks_affected > 0)
+                fields_add_long(&f, "TASKS_AFFECTED", (long) e->tasks_affected);
+        fields_add(&f, "FAILURE_KIND", e->failure_kind);
 
         /* Without a journal socket this fails with -ENOENT: the stderr line is the record. */
         if (!f.oom)

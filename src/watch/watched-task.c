@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "api-outage.h"
 #include "task-hooks.h"
 #include "task-persist.h"
 #include "task-report.h"
@@ -69,6 +70,7 @@ int watched_task_new(WatchedTask **ret, WatchContext *ctx, const char *id) {
                 free(t);
                 return r;
         }
+        ctx->n_tasks++;
         *ret = t;
         return 0;
 }
@@ -78,6 +80,8 @@ WatchedTask *watched_task_free(WatchedTask *t) {
                 return NULL;
         if (t->done)
                 t->ctx->n_done--;
+        t->ctx->n_tasks--;
+        api_outage_forget(t);
         scheduler_forget(t->ctx->scheduler, &t->sched);
         /* Its hooks run on, but must not find it when they finish. */
         hook_runner_forget_userdata(t->ctx->hooks, t);
@@ -202,7 +206,8 @@ static usec_t task_handle_ok(WatchedTask *t, const AckReply *o) {
         }
         if (t->error_key)
                 t->dirty = true; /* last_error goes */
-        task_report_recovered(t, o, failures);
+        if (!api_outage_on_success(t)) /* else its recovery is the outage's */
+                task_report_recovered(t, o, failures);
 
         r = o->info ? task_tracker_apply(&t->tracker, o->info, o->request_id, &transitions) : 0;
         if (r < 0) {
@@ -274,7 +279,8 @@ static usec_t task_handle_failure(WatchedTask *t, const AckReply *o) {
         if (delay < normal && !rate_limiter_take_retry(scheduler_budget(w->scheduler)))
                 delay = normal;
 
-        task_report_error(t, o, delay);
+        if (!api_outage_on_failure(t, o)) /* else the account-level event said it */
+                task_report_error(t, o, delay);
         return delay;
 }
 

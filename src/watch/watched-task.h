@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api-outage.h"
 #include "hooks/hook-runner.h"
 #include "poller.h"
 #include "report/event.h"
@@ -34,7 +35,11 @@ struct WatchContext {
         size_t n_hooks_running;    /* submitted events whose hooks have not all finished */
         usec_t hook_retry_delay;   /* before the first retry of hooks that could not start;
                                     * each next waits 4 times longer (tests shorten it) */
+        size_t n_tasks;            /* tasks that exist (watched_task_new() to _free()) */
         size_t n_done;             /* tasks done */
+        ApiOutage outages[_OUTAGE_CLASS_MAX]; /* api-outage.c, by OutageClass */
+        unsigned outage_streak;    /* the account's last answered polls that failed alike */
+        OutageClass outage_streak_class;
         char *last_error;          /* the newest error of any task, for STATUS= */
         sd_event *event;
         sd_event_source *sync_timer; /* task-persist.c: syncs the store soon after saves */
@@ -61,6 +66,7 @@ typedef struct WatchedTask {
         bool done;            /* terminal or lost: counts toward --exit-when-done */
         bool restored;        /* its saved state was read (watched_task_start()): it may be polled */
         bool cap_reported;    /* instances were dropped past TASK_TRACKER_MAX_INSTANCES: said once */
+        uint8_t outage_class; /* OutageClass of its latest poll's failure (api-outage.c) */
 
         /* Kept in the store (task-persist.c) with the tracker's snapshot. */
         bool timeout_reported;  /* task-timed-out was emitted */

@@ -43,6 +43,8 @@ void watcher_update_status(Watcher *w) {
         if (w->credentials_problem)
                 (void) strbuf_appendf(&b, "Polling paused, waiting for credentials: %s; ",
                                       w->credentials_problem);
+        /* Next, because every task it counts is stuck on it. */
+        api_outage_append_status(&w->ctx, &b);
         (void) strbuf_appendf(&b, "%zu task%s: %zu running", w->n_tasks, w->n_tasks == 1 ? "" : "s", running);
         if (waiting)
                 (void) strbuf_appendf(&b, ", %zu waiting for first reply", waiting);

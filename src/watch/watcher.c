@@ -226,6 +226,7 @@ Watcher *watcher_free(Watcher *w) {
         sd_event_source_disable_unref(w->runtime_timer);
         sd_event_unref(w->event);
         free(w->ctx.last_error);
+        api_outage_done(&w->ctx);
         free(w->status_text);
         free(w->runtime_file);
         free(w->credentials_problem);
