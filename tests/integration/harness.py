@@ -75,6 +75,17 @@ def daemon_binary():
     return path
 
 
+def daemon_is_sanitized():
+    """True when the binary under test is an AddressSanitizer build (CI's second pass): its
+    timing says nothing of the daemon's, so timing targets skip there."""
+    try:
+        out = subprocess.run(["ldd", daemon_binary()], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "libasan" in out
+
+
 # ---- private mount namespace + journald -------------------------------------------------------
 
 def enter_private_namespace():
