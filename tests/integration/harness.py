@@ -67,6 +67,19 @@ def _wait_until(cond, timeout, interval=0.01):
         time.sleep(interval)
 
 
+def wait_until(cond, timeout, what, interval=0.02):
+    """cond()'s first true value, polled every interval seconds; fails the test (naming what
+    it waited for) after timeout seconds. For state no event announces (files, scrapes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
 def daemon_binary():
     """The binary under test, from $TASKWATCHD; exits with a clear message when unset."""
     path = os.environ.get("TASKWATCHD")

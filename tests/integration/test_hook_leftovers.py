@@ -29,17 +29,6 @@ fi
 """
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
-
-
 def read_int(path):
     try:
         with open(path) as f:
@@ -86,7 +75,7 @@ class HookLeftovers(unittest.TestCase):
         self.journal.wait_for(TASKWATCH_EVENT="task-baseline", TASK_ID="T-1", _PID=str(d.pid),
                               timeout=15)
         sim.advance("T-1")
-        escaped = wait_until(lambda: read_int(os.path.join(self.out, "escaped")), 15,
+        escaped = harness.wait_until(lambda: read_int(os.path.join(self.out, "escaped")), 15,
                              "the hook's escaped child")
         self.addCleanup(self.kill_quietly, escaped)
         hook = read_int(os.path.join(self.out, "hook"))
@@ -111,15 +100,15 @@ class HookLeftovers(unittest.TestCase):
     def test_a_setsid_child_ends_when_its_hook_exits(self):
         d, hook, escaped = self.start("exit")
         self.hook_event(d, "hook-finished")
-        wait_until(lambda: gone(escaped), 5, "the escaped child %d to be killed" % escaped)
+        harness.wait_until(lambda: gone(escaped), 5, "the escaped child %d to be killed" % escaped)
         self.assertTrue(d.running())
 
     def test_a_setsid_child_ends_when_hook_timeout_stops_the_hook(self):
         d, hook, escaped = self.start("hang", "HookTimeout=1s\n")
         e = self.hook_event(d, "hook-timed-out")
         self.assertIn("timed out after 1s", e["MESSAGE"])
-        wait_until(lambda: gone(hook), 5, "the hook %d to be gone" % hook)
-        wait_until(lambda: gone(escaped), 5, "the escaped child %d to be killed" % escaped)
+        harness.wait_until(lambda: gone(hook), 5, "the hook %d to be gone" % hook)
+        harness.wait_until(lambda: gone(escaped), 5, "the escaped child %d to be killed" % escaped)
         self.assertTrue(d.running())
 
     def test_a_setsid_child_ends_when_the_daemon_stops(self):

@@ -48,18 +48,6 @@ def held(*steps):
     return scaleout_task(steps)
 
 
-def wait_until(cond, timeout, what):
-    """Polls cond every 20 ms until it is true; fails the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
-
-
 def read_text(path):
     """The file's contents stripped, or None while it is missing or still empty."""
     try:
@@ -116,7 +104,7 @@ class Hooks(unittest.TestCase):
                 if e.get("TASKWATCH_EVENT") in kinds]
 
     def wait_hook_events(self, d, n, timeout=15, **kw):
-        return wait_until(lambda: (lambda l: l if len(l) >= n else None)(self.hook_events(d, **kw)),
+        return harness.wait_until(lambda: (lambda l: l if len(l) >= n else None)(self.hook_events(d, **kw)),
                           timeout, "%d hook events of pid %d" % (n, d.pid))
 
     def polls(self, sim, task):
@@ -224,7 +212,7 @@ class Hooks(unittest.TestCase):
         self.event(d, "task-baseline", "T-hang")
         sim.advance("T-hang")
         self.event(d, "task-state-changed", "T-hang")
-        pid = int(wait_until(lambda: read_text(os.path.join(self.out, "pid")), 10,
+        pid = int(harness.wait_until(lambda: read_text(os.path.join(self.out, "pid")), 10,
                              "the hook to start"))
         # While it hangs, the task is polled on its schedule (MaxInterval=400ms).
         polls = self.polls(sim, "T-hang")
@@ -331,7 +319,7 @@ class Hooks(unittest.TestCase):
         hooks = ["OnTaskFailed=/bin/sh %s %s" % (self.scripts["hang-first"], self.out)]
         d1 = self.daemon(sim, ["T-k", "T-live"], hooks, state=True)
         hung = os.path.join(self.out, "hung")
-        pid = int(wait_until(lambda: read_text(hung), 15, "the first run of the hook"))
+        pid = int(harness.wait_until(lambda: read_text(hung), 15, "the first run of the hook"))
         self.addCleanup(lambda: os.path.exists("/proc/%d" % pid) and os.kill(pid, signal.SIGKILL))
         rec = self.record("T-k")
         self.assertEqual([p["key"] for p in rec["hooks_pending"]], ["T-k/task-failed"])
@@ -358,7 +346,7 @@ class Hooks(unittest.TestCase):
         self.assertEqual(len(inputs), 2)
         self.assertEqual(inputs[0], inputs[1])
         self.assertEqual(inputs[0]["state"], "failed")
-        wait_until(lambda: "hooks_pending" not in self.record("T-k"), 10, "the record to be saved")
+        harness.wait_until(lambda: "hooks_pending" not in self.record("T-k"), 10, "the record to be saved")
         self.assertEqual(self.record("T-k")["hooks_done"], ["T-k/task-failed"])
         self.assertEqual(d2.stop(timeout=15), 0, d2.stderr_text())
 

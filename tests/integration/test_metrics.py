@@ -62,17 +62,6 @@ def samples(text):
     return out
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(0.05)
-
-
 class Metrics(harness.DaemonTestCase):
     def start_with(self, tasks, extra, env=None):
         sim = harness.Simulator({"tasks": tasks}, self.tmp.name)
@@ -230,7 +219,7 @@ class Metrics(harness.DaemonTestCase):
         self.assertTrue(first)
         s1 = samples(request(port)[2])
         before = s1[("taskwatch_last_successful_poll_timestamp_seconds", "")]
-        wait_until(lambda: samples(request(port)[2]).get(
+        harness.wait_until(lambda: samples(request(port)[2]).get(
             ("taskwatch_api_requests_total",
              '{api="DescribeTaskInfo",outcome="server-error",code="ServiceUnavailable"}'), 0) >= 3,
             15, "three failed polls counted")
@@ -279,7 +268,7 @@ class Metrics(harness.DaemonTestCase):
         mark = d.notify.mark()
         d.reload()
         d.notify.wait_for("READY=1", start=mark)
-        wait_until(lambda: self._refused(port2), 10, "the listener to close")
+        harness.wait_until(lambda: self._refused(port2), 10, "the listener to close")
 
     @staticmethod
     def _refused(port):
@@ -340,7 +329,7 @@ class Metrics(harness.DaemonTestCase):
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.addCleanup(lambda: (p.poll() is None and p.terminate(), p.wait(10), p.stderr.close()))
         # The first connection starts it (the tool execs the daemon then) and is served.
-        wait_until(lambda: self._connects(port), 10, "systemd-socket-activate to listen")
+        harness.wait_until(lambda: self._connects(port), 10, "systemd-socket-activate to listen")
         status, _, text = request(port, timeout=20)
         self.assertEqual(status, 200)
         self.assertIn("taskwatch_build_info", text)
