@@ -9,16 +9,13 @@
 #include "event-recorder.h"
 #include "src/watch/watcher-private.h"
 #include "test.h"
+#include "watch-fixture.h"
 
 #define N 20
 
 static sd_event *event;
 static EventRecorder rec;
 static Watcher *w;
-
-static const Credentials *no_credentials(void *userdata) {
-        return NULL;
-}
 
 static void setup(void) {
         char text[2048] = "[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\n";
@@ -28,9 +25,9 @@ static void setup(void) {
         for (int i = 0; i < N; i++)
                 snprintf(text + strlen(text), sizeof(text) - strlen(text), "Task=T-%02d\n", i);
         recorder_init(&rec);
-        if (sd_event_new(&event) < 0 || watcher_new(&w, event, rec.sink, no_credentials, NULL) < 0 ||
-            config_new(&c) < 0 || config_parse_text(c, text, strlen(text), "test.conf", NULL) < 0 ||
-            config_finish(c, NULL) < 0 || watcher_apply_config(w, c, false) < 0)
+        c = test_config_from_text(text);
+        if (sd_event_new(&event) < 0 || watcher_new(&w, event, rec.sink, test_no_credentials, NULL) < 0 ||
+            watcher_apply_config(w, c, false) < 0)
                 abort();
         config_free(c);
         /* Replies apply to started tasks only: wait, bounded, for all of them to be restored. */

@@ -15,6 +15,7 @@
 #include "src/watch/task-hooks.h"
 #include "src/watch/watcher-private.h"
 #include "test.h"
+#include "watch-fixture.h"
 
 typedef struct Fixture {
         sd_event *event;
@@ -27,19 +28,6 @@ typedef struct Fixture {
 
 static Fixture F;
 
-static const Credentials *no_credentials(void *userdata) {
-        return NULL;
-}
-
-static Config *config(const char *text) {
-        Config *c = NULL;
-
-        if (config_new(&c) < 0 || config_parse_text(c, text, strlen(text), "test.conf", NULL) < 0 ||
-            config_finish(c, NULL) < 0)
-                abort();
-        return c;
-}
-
 static void setup(bool with_store) {
         char *error = NULL;
 
@@ -50,7 +38,7 @@ static void setup(bool with_store) {
                 abort();
         if (sd_event_new(&F.event) < 0 ||
             hook_runner_new(&F.runner, F.event, F.rec.sink, &F.hooks) < 0 ||
-            watcher_new(&F.w, F.event, F.rec.sink, no_credentials, NULL) < 0)
+            watcher_new(&F.w, F.event, F.rec.sink, test_no_credentials, NULL) < 0)
                 abort();
         hook_runner_set_journal(F.runner, false);
         if (with_store) {
@@ -122,7 +110,7 @@ static void reply_failed(WatchedTask *t) {
 }
 
 static void test_a_reply_is_applied_in_one_place(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
         _cleanup_(task_record_freep) TaskRecord *saved = NULL;
         WatchedTask *t;
 
@@ -168,8 +156,8 @@ static void test_a_reply_is_applied_in_one_place(void) {
 /* The runner hands the finished hooks back without a task to find: nothing touches the
  * freed task (valgrind-clean), and the count of running hooks still drops. */
 static void test_a_task_removed_while_its_hooks_run_is_not_touched(void) {
-        _cleanup_(config_freep) Config *a = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"),
-                                       *b = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n");
+        _cleanup_(config_freep) Config *a = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"),
+                                       *b = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n");
 
         setup(false);
         ASSERT_OK(watcher_apply_config(F.w, a, false));
@@ -186,7 +174,7 @@ static void test_a_task_removed_while_its_hooks_run_is_not_touched(void) {
 
 /* A retry delay is said as a person reads it (#16 item 11): "1.8s", not "1s 812ms". */
 static void test_an_error_says_its_retry_rounded(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
         const RecordedEvent *e;
         WatchedTask *t;
 
@@ -240,7 +228,7 @@ static void reply_instances_failed(WatchedTask *t, size_t n) {
  * whole body: 20 000 failing instances in a 6 MB reply passed 6 GB), and so does the
  * ledger that keeps it for a restart. */
 static void test_the_hooks_of_one_reply_share_one_copy(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
         char *error = NULL;
         WatchedTask *t;
         SharedBuf *shared = NULL;
@@ -277,7 +265,7 @@ static void restart_watcher(void) {
         TaskStore *store = NULL;
 
         F.w = watcher_free(F.w);
-        if (watcher_new(&F.w, F.event, F.rec.sink, no_credentials, NULL) < 0 ||
+        if (watcher_new(&F.w, F.event, F.rec.sink, test_no_credentials, NULL) < 0 ||
             task_store_open(&store, F.dir, NULL) < 0)
                 abort();
         watcher_set_store(F.w, store);
@@ -287,7 +275,7 @@ static void restart_watcher(void) {
 
 /* Issue 11, item 11: the last poll's time survives a restart (it used to be saved as 0). */
 static void test_the_last_poll_is_restored(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
         WatchedTask *t;
         usec_t polled;
 
@@ -312,9 +300,9 @@ static void test_the_last_poll_is_restored(void) {
  * what it reported: the same failure fires nothing again. After RemovedRetention= of not
  * being watched, its record goes. */
 static void test_a_removed_task_keeps_its_record_for_the_retention(void) {
-        _cleanup_(config_freep) Config *with = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"
+        _cleanup_(config_freep) Config *with = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n"
                                                       "RemovedRetention=1h\n"),
-                                       *without = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n"
+                                       *without = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-2\n"
                                                          "RemovedRetention=1h\n");
         _cleanup_(task_record_freep) TaskRecord *saved = NULL;
         char path[128];
@@ -356,7 +344,7 @@ static void test_a_removed_task_keeps_its_record_for_the_retention(void) {
  * pending, are submitted again with backoff TASK_HOOK_START_RETRIES times, each failure a
  * hook-failed event, and only then recorded as run. */
 static void test_hooks_that_cannot_start_are_retried(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n[Tasks]\nTask=T-1\n");
         char *error = NULL;
         WatchedTask *t;
         usec_t end;

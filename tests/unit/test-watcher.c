@@ -9,6 +9,7 @@
 #include "event-recorder.h"
 #include "src/watch/watcher-private.h"
 #include "test.h"
+#include "watch-fixture.h"
 
 #include "alloc-fail.h"
 
@@ -19,19 +20,6 @@ typedef struct Fixture {
 } Fixture;
 
 static Fixture F;
-
-static const Credentials *no_credentials(void *userdata) {
-        return NULL;
-}
-
-static Config *config(const char *text) {
-        Config *c = NULL;
-
-        if (config_new(&c) < 0 || config_parse_text(c, text, strlen(text), "test.conf", NULL) < 0 ||
-            config_finish(c, NULL) < 0)
-                abort();
-        return c;
-}
 
 /* Nothing can be signed with these: every poll fails to start. */
 static const Credentials *unusable_credentials(void *userdata) {
@@ -47,7 +35,7 @@ static void setup_with(CredentialsGetter get) {
 }
 
 static void setup(void) {
-        setup_with(no_credentials);
+        setup_with(test_no_credentials);
 }
 
 static void teardown(void) {
@@ -85,7 +73,7 @@ static void assert_still_config_a(Poller *pool, WatchedTask *t1, WatchedTask *t2
 /* Every allocation the reload's plan makes fails in turn: each failure leaves the watcher as
  * it was and emits nothing; once none fails, the commit makes the reload whole. */
 static void test_a_failed_reload_changes_nothing(void) {
-        _cleanup_(config_freep) Config *a = config(CONFIG_A), *b = config(CONFIG_B);
+        _cleanup_(config_freep) Config *a = test_config_from_text(CONFIG_A), *b = test_config_from_text(CONFIG_B);
         Poller *pool;
         WatchedTask *t1, *t2;
         int r = -ENOMEM;
@@ -125,7 +113,7 @@ static void test_a_failed_reload_changes_nothing(void) {
 
 /* A plan is only a plan: no event, no change, until it is committed. */
 static void test_a_plan_changes_nothing_until_committed(void) {
-        _cleanup_(config_freep) Config *a = config(CONFIG_A), *b = config(CONFIG_B);
+        _cleanup_(config_freep) Config *a = test_config_from_text(CONFIG_A), *b = test_config_from_text(CONFIG_B);
         _cleanup_(watcher_plan_freep) WatcherPlan *p = NULL;
         Poller *pool;
         WatchedTask *t1, *t2;
@@ -170,7 +158,7 @@ static bool file_contains(const char *path, const char *needle) {
 /* A change within 2 s of the last write is written once the 2 s are over, not left stale
  * until some later change. */
 static void test_status_json_catches_up_after_a_quick_change(void) {
-        _cleanup_(config_freep) Config *a = config(CONFIG_A), *b = config(CONFIG_B);
+        _cleanup_(config_freep) Config *a = test_config_from_text(CONFIG_A), *b = test_config_from_text(CONFIG_B);
         char path[] = "/tmp/test-watcher-status.XXXXXX";
         int fd = mkstemp(path);
         usec_t end;
@@ -196,7 +184,7 @@ static void test_status_json_catches_up_after_a_quick_change(void) {
 /* A poll that cannot even be started counts as a failed one and is planned again, never
  * dropped: the task keeps being polled. */
 static void test_a_poll_that_cannot_start_is_planned_again(void) {
-        _cleanup_(config_freep) Config *c = config("[API]\nEndpoint=https://127.0.0.1:9\n"
+        _cleanup_(config_freep) Config *c = test_config_from_text("[API]\nEndpoint=https://127.0.0.1:9\n"
                                                    "[Poll]\nMinInterval=100ms\nMaxInterval=200ms\n"
                                                    "[Tasks]\nTask=T-1\n");
         usec_t end;
