@@ -16,7 +16,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import instances, scaleout_task  # noqa: E402
-from test_metrics import free_port, wait_until  # noqa: E402
+from test_metrics import free_port  # noqa: E402
 
 PROMETHEUS = shutil.which("prometheus")
 RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conf",
@@ -49,7 +49,7 @@ class Prometheus:
              "--storage.tsdb.path=" + os.path.join(tmp, "prometheus-data"),
              "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(self.ready, 30, "prometheus to be ready (log: %s)" % self.log.name)
+        harness.wait_until(self.ready, 30, "prometheus to be ready (log: %s)" % self.log.name)
 
     def get(self, path, **params):
         url = "http://127.0.0.1:%d%s" % (self.port, path)
@@ -121,7 +121,7 @@ class RealPrometheus(harness.DaemonTestCase):
         prom = Prometheus(self.tmp.name, port)
         self.addCleanup(prom.stop)
         # Before the failure: scraped, both running, the failure counters at 0 and no alert.
-        wait_until(lambda: prom.query('taskwatch_tasks{state="running"}') ==
+        harness.wait_until(lambda: prom.query('taskwatch_tasks{state="running"}') ==
                    {(("source", "config"), ("state", "running"),
                      ("task_type", "nodepool_scaleout")): 2}, 20,
                    "prometheus to see both tasks running")
@@ -134,7 +134,7 @@ class RealPrometheus(harness.DaemonTestCase):
         self.event(d, "task-failed", "T-bad")
         self.event(d, "instance-failed", "T-bad", INSTANCE_ID="i-1")
 
-        wait_until(lambda: prom.firing() == ["TaskwatchInstanceFailed", "TaskwatchTaskFailed"],
+        harness.wait_until(lambda: prom.firing() == ["TaskwatchInstanceFailed", "TaskwatchTaskFailed"],
                    20, "TaskwatchTaskFailed and TaskwatchInstanceFailed to fire (firing: %s)"
                    % "see /api/v1/alerts")
         self.assertEqual(prom.query("taskwatch_tasks"), {
