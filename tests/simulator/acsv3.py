@@ -158,13 +158,11 @@ def sign(method, uri, headers, key_id, secret, body=b"", query=""):
     return out, to_sign
 
 
-def describe_task_headers(host, task_id, key_id, secret, token=None, date=None, nonce=None,
-                          accept="application/json", extra=None):
-    """Headers for a signed DescribeTaskInfo call; returns (path, headers, string_to_sign)."""
-    path = "/tasks/" + percent_encode(task_id)
+def _request_headers(host, action, key_id, token, date, nonce, accept):
+    """The headers every signed GET of the simulator's clients carries, before signing."""
     headers = {
         "host": host,
-        "x-acs-action": ACTION,
+        "x-acs-action": action,
         "x-acs-version": VERSION,
         "x-acs-date": date or format_date(),
         "x-acs-signature-nonce": nonce or os.urandom(16).hex(),
@@ -175,6 +173,14 @@ def describe_task_headers(host, task_id, key_id, secret, token=None, date=None, 
     if token is not None:
         headers["x-acs-accesskey-id"] = key_id
         headers["x-acs-security-token"] = token
+    return headers
+
+
+def describe_task_headers(host, task_id, key_id, secret, token=None, date=None, nonce=None,
+                          accept="application/json", extra=None):
+    """Headers for a signed DescribeTaskInfo call; returns (path, headers, string_to_sign)."""
+    path = "/tasks/" + percent_encode(task_id)
+    headers = _request_headers(host, ACTION, key_id, token, date, nonce, accept)
     if extra:
         headers.update(extra)
     headers, to_sign = sign("GET", path, headers, key_id, secret)
@@ -192,19 +198,7 @@ def cluster_tasks_headers(host, cluster_id, key_id, secret, page_number=None, pa
         query.append(("page_number", str(page_number)))
     if page_size is not None:
         query.append(("page_size", str(page_size)))
-    headers = {
-        "host": host,
-        "x-acs-action": action,
-        "x-acs-version": VERSION,
-        "x-acs-date": date or format_date(),
-        "x-acs-signature-nonce": nonce or os.urandom(16).hex(),
-        "user-agent": "acsv3.py",
-    }
-    if accept is not None:
-        headers["accept"] = accept
-    if token is not None:
-        headers["x-acs-accesskey-id"] = key_id
-        headers["x-acs-security-token"] = token
+    headers = _request_headers(host, action, key_id, token, date, nonce, accept)
     headers, to_sign = sign("GET", path, headers, key_id, secret, query=query)
     qs = "&".join("%s=%s" % (k, percent_encode(v)) for k, v in query)
     return path + ("?" + qs if qs else ""), headers, to_sign
